@@ -1,0 +1,171 @@
+/**
+ * The one error hierarchy of rx-kinesumer. Every error the library reports, on `errors$`, by
+ * throwing, or by erroring the record stream, is a {@link KinesumerError} with a stable `code`,
+ * a `retriable` flag and the underlying `cause` when there is one. Subclasses add the fields that
+ * say where the trouble is (stream, shard, table, item key).
+ *
+ * Messages never contain credentials or record payloads.
+ */
+
+/** Options shared by every error constructor. */
+export interface KinesumerErrorOptions {
+  /** Overrides the subclass's default `code`. */
+  code?: string;
+  /** The error that caused this one, usually an AWS SDK error. */
+  cause?: unknown;
+  /** Whether the same operation may succeed if tried again. Default `false`. */
+  retriable?: boolean;
+}
+
+/** Base class of every error raised by rx-kinesumer. */
+export class KinesumerError extends Error {
+  /** A stable, machine-readable code such as `CONFIG_INVALID` or `SHARD_READ_FAILED`. */
+  readonly code: string;
+  /** Whether retrying the operation may succeed. */
+  readonly retriable: boolean;
+  override readonly cause?: unknown;
+
+  constructor(code: string, message: string, options: KinesumerErrorOptions = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.retriable = options.retriable ?? false;
+    if (options.cause !== undefined) this.cause = options.cause;
+  }
+}
+
+/** One problem found in a configuration value, by dotted path. */
+export interface ConfigProblem {
+  /** Dotted path from the root, such as `Config.group.syncInterval`. */
+  path: string;
+  /** What was wrong and what was expected. */
+  message: string;
+}
+
+/** The configuration given to `createKinesumer` is invalid; `problems` lists every bad field. */
+export class ConfigError extends KinesumerError {
+  readonly problems: readonly ConfigProblem[];
+  constructor(problems: readonly ConfigProblem[]) {
+    super(
+      'CONFIG_INVALID',
+      `Invalid rx-kinesumer config:\n${problems.map((p) => `  - ${p.message}`).join('\n')}`,
+    );
+    this.problems = problems;
+  }
+}
+
+/** A state-store operation failed (DynamoDB error, timeout, ...). */
+export class StateStoreError extends KinesumerError {
+  /** The state-store operation, such as `pingClient` or `updateCheckpoints`. */
+  readonly operation: string;
+  constructor(operation: string, message: string, options: KinesumerErrorOptions = {}) {
+    super('STATE_STORE_FAILED', `State store ${operation} failed: ${message}`, options);
+    this.operation = operation;
+  }
+}
+
+/** The state-store table does not exist (or cannot be seen with these credentials). */
+export class TableNotFoundError extends KinesumerError {
+  readonly table: string;
+  /** Where the table was looked for: region and endpoint, as far as they are known. */
+  readonly location: string;
+  constructor(table: string, location: string, options: KinesumerErrorOptions = {}) {
+    super(
+      'TABLE_NOT_FOUND',
+      `State-store table "${table}" was not found (${location}). Create it with createStateTable() ` +
+        'or the AWS CLI command in the README.',
+      options,
+    );
+    this.table = table;
+    this.location = location;
+  }
+}
+
+/** An item read from the state store does not have the expected shape; it was skipped. */
+export class MalformedItemError extends KinesumerError {
+  /** The item's key, `pk` and `sk`. */
+  readonly key: { pk: string; sk: string };
+  constructor(key: { pk: string; sk: string }, details: string) {
+    super('STATE_ITEM_MALFORMED', `Malformed state-store item pk="${key.pk}" sk="${key.sk}" skipped: ${details}`);
+    this.key = key;
+  }
+}
+
+/** A Kinesis stream does not exist (or cannot be seen with these credentials). */
+export class StreamNotFoundError extends KinesumerError {
+  readonly stream: string;
+  constructor(stream: string, options: KinesumerErrorOptions = {}) {
+    super('STREAM_NOT_FOUND', `Kinesis stream "${stream}" was not found`, { retriable: true, ...options });
+    this.stream = stream;
+  }
+}
+
+/** A Kinesis call failed; `operation` names it and `stream`/`shardId` say where. */
+export class KinesisError extends KinesumerError {
+  readonly operation: string;
+  readonly stream: string;
+  readonly shardId: string | undefined;
+  constructor(
+    operation: string,
+    stream: string,
+    shardId: string | undefined,
+    message: string,
+    options: KinesumerErrorOptions = {},
+  ) {
+    const where = shardId === undefined ? `stream "${stream}"` : `stream "${stream}" shard ${shardId}`;
+    super(options.code ?? 'KINESIS_FAILED', `Kinesis ${operation} on ${where} failed: ${message}`, options);
+    this.operation = operation;
+    this.stream = stream;
+    this.shardId = shardId;
+  }
+}
+
+/** Kinesis refused a call for exceeding a limit; the reader backs off and tries again. */
+export class ThrottledError extends KinesisError {
+  constructor(operation: string, stream: string, shardId: string | undefined, options: KinesumerErrorOptions = {}) {
+    super(operation, stream, shardId, 'throttled by Kinesis, backing off', {
+      ...options,
+      code: 'KINESIS_THROTTLED',
+      retriable: true,
+    });
+  }
+}
+
+/** Committing checkpoints failed; the marks are kept and committed again later. */
+export class CheckpointError extends KinesumerError {
+  readonly stream: string;
+  readonly shardIds: readonly string[];
+  constructor(stream: string, shardIds: readonly string[], message: string, options: KinesumerErrorOptions = {}) {
+    super('CHECKPOINT_FAILED', `Committing checkpoints of stream "${stream}" (${shardIds.join(', ')}) failed: ${message}`, {
+      retriable: true,
+      ...options,
+    });
+    this.stream = stream;
+    this.shardIds = shardIds;
+  }
+}
+
+/** The consumer was used in a way its state does not allow (closed, consuming twice, foreign record). */
+export class UsageError extends KinesumerError {
+  constructor(message: string, code = 'USAGE') {
+    super(code, message);
+  }
+}
+
+/** The consumer is closed; `markRecord`, `commit` and `consume` are no longer possible. */
+export class ClosedError extends UsageError {
+  constructor(operation: string) {
+    super(`${operation} called after close()`, 'CLOSED');
+  }
+}
+
+/** Whether retrying the operation that failed with `err` may succeed. */
+export function isRetriable(err: unknown): boolean {
+  return err instanceof KinesumerError ? err.retriable : false;
+}
+
+/** A short, payload-free description of any thrown value, for error messages. */
+export function describeCause(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return String(err);
+}
