@@ -1,0 +1,189 @@
+/**
+ * Marble tests of rebalancing timing: several group members on one TestScheduler share an
+ * in-memory state store and a fake Kinesis seam. Each shard's reader lifetime is the subscription
+ * of that shard's iterator Observable, so `expectSubscriptions` says at which frame each reader
+ * started (^) and stopped (!). Default timings: syncInterval 5000 ms, clientTimeout 10000 ms.
+ */
+import test from 'ava';
+import { NEVER, type Observable, type Subscription } from 'rxjs';
+import type { TestScheduler } from 'rxjs/testing';
+import { createKinesumer, type Kinesumer } from '../../src/kinesumer.js';
+import { MemoryStateStore } from '../../src/state-store/memory-state-store.js';
+import type { StateStore } from '../../src/state-store/state-store.js';
+import { FakeKinesis, openShards } from '../helpers/fake-kinesis.js';
+import { testScheduler } from '../helpers/marbles.js';
+
+const S = (i: number) => `shardId-${String(i).padStart(12, '0')}`;
+
+function member(scheduler: TestScheduler, id: string, store: StateStore, kinesis: FakeKinesis): Kinesumer {
+  return createKinesumer({
+    app: 'app',
+    clientId: id,
+    kinesis,
+    stateStore: store,
+    initialPosition: 'TRIM_HORIZON',
+    scheduler,
+  });
+}
+
+/** A store whose calls hang once `dead` is set, as a crashed process's would never arrive. */
+function killable(store: StateStore): { store: StateStore; kill: () => void } {
+  let dead = false;
+  const wrap =
+    <A extends unknown[], R>(fn: (...args: A) => R) =>
+    (...args: A): R | Observable<never> =>
+      dead ? NEVER : fn(...args);
+  const s = store as MemoryStateStore;
+  return {
+    kill: () => (dead = true),
+    store: {
+      pingClient: wrap(s.pingClient.bind(s)),
+      deregisterClient: wrap(s.deregisterClient.bind(s)),
+      listAliveClients: wrap(s.listAliveClients.bind(s)),
+      pruneClients: wrap(s.pruneClients.bind(s)),
+      getShards: wrap(s.getShards.bind(s)),
+      updateShards: wrap(s.updateShards.bind(s)),
+      getCheckpoints: wrap(s.getCheckpoints.bind(s)),
+      updateCheckpoints: wrap(s.updateCheckpoints.bind(s)),
+    },
+  };
+}
+
+test('a client joins: it starts its half at once, the old owner stops that half at its next sync', (t) => {
+  const scheduler = testScheduler(t);
+  scheduler.run((helpers) => {
+    const kinesis = new FakeKinesis(helpers, () => scheduler.now(), { s: openShards(4) });
+    const store = new MemoryStateStore();
+    const a = member(scheduler, 'a', store, kinesis);
+    const b = member(scheduler, 'b', store, kinesis);
+    // given a alone from frame 0, when b joins at 7000 ms
+    a.consume(['s']).subscribe();
+    scheduler.schedule(() => b.consume(['s']).subscribe(), 7000);
+    scheduler.schedule(() => void a.close(), 30_000);
+    scheduler.schedule(() => void b.close(), 30_000);
+
+    // then b reads shards 2 and 3 from 7000; a gives them up at its sync at 10000 and keeps 0 and 1
+    helpers.expectSubscriptions(kinesis.iterator('s', S(0)).subscriptions).toBe('^ 29999ms !');
+    helpers.expectSubscriptions(kinesis.iterator('s', S(1)).subscriptions).toBe('^ 29999ms !');
+    helpers.expectSubscriptions(kinesis.iterator('s', S(2)).subscriptions).toBe(['^ 9999ms !', '7000ms ^ 22999ms !']);
+    helpers.expectSubscriptions(kinesis.iterator('s', S(3)).subscriptions).toBe(['^ 9999ms !', '7000ms ^ 22999ms !']);
+  });
+});
+
+test('a client leaves gracefully: the survivor takes its shards at its next sync, not after clientTimeout', (t) => {
+  const scheduler = testScheduler(t);
+  let assignments: Record<string, string[]>[] = [];
+  scheduler.run((helpers) => {
+    const kinesis = new FakeKinesis(helpers, () => scheduler.now(), { s: openShards(4) });
+    const store = new MemoryStateStore();
+    const a = member(scheduler, 'a', store, kinesis);
+    const b = member(scheduler, 'b', store, kinesis);
+    a.assignment$.subscribe((x) => assignments.push(x));
+    a.consume(['s']).subscribe();
+    scheduler.schedule(() => b.consume(['s']).subscribe(), 1000);
+    // when b closes at 13000 ms (it deregisters at once)
+    scheduler.schedule(() => void b.close(), 13_000);
+    scheduler.schedule(() => void a.close(), 40_000);
+
+    // then a, syncing at 15000, takes shards 2 and 3 back
+    helpers.expectSubscriptions(kinesis.iterator('s', S(0)).subscriptions).toBe('^ 39999ms !');
+    helpers.expectSubscriptions(kinesis.iterator('s', S(2)).subscriptions).toBe([
+      '^ 4999ms !',
+      '1000ms ^ 11999ms !',
+      '15000ms ^ 24999ms !',
+    ]);
+    helpers.expectSubscriptions(kinesis.iterator('s', S(3)).subscriptions).toBe([
+      '^ 4999ms !',
+      '1000ms ^ 11999ms !',
+      '15000ms ^ 24999ms !',
+    ]);
+  });
+  t.deepEqual(assignments, [
+    {},
+    { s: [S(0), S(1), S(2), S(3)] },
+    { s: [S(0), S(1)] },
+    { s: [S(0), S(1), S(2), S(3)] },
+    {},
+  ]);
+});
+
+test('a crashed leader is dead after clientTimeout: the survivor becomes leader, prunes it and takes its shards', (t) => {
+  const scheduler = testScheduler(t);
+  const memory = new MemoryStateStore();
+  scheduler.run((helpers) => {
+    const kinesis = new FakeKinesis(helpers, () => scheduler.now(), { s: openShards(4) });
+    const crashing = killable(memory);
+    const a = member(scheduler, 'a', crashing.store, kinesis);
+    const b = member(scheduler, 'b', memory, kinesis);
+    let subA: Subscription | undefined;
+    scheduler.schedule(() => (subA = a.consume(['s']).subscribe()), 0);
+    scheduler.schedule(() => b.consume(['s']).subscribe(), 1000);
+    // when a crashes at 7000 ms: its readers stop, and nothing it sends reaches the store any more
+    scheduler.schedule(() => {
+      crashing.kill();
+      subA?.unsubscribe();
+    }, 7000);
+    scheduler.schedule(() => void b.close(), 30_000);
+
+    // then a's last heartbeat (5000) is older than clientTimeout at b's sync at 16000: b takes 0 and 1
+    helpers.expectSubscriptions(kinesis.iterator('s', S(0)).subscriptions).toBe(['^ 6999ms !', '16000ms ^ 13999ms !']);
+    helpers.expectSubscriptions(kinesis.iterator('s', S(1)).subscriptions).toBe(['^ 6999ms !', '16000ms ^ 13999ms !']);
+    helpers.expectSubscriptions(kinesis.iterator('s', S(2)).subscriptions).toBe(['^ 4999ms !', '1000ms ^ 28999ms !']);
+  });
+  // and the new leader pruned a's client item
+  t.deepEqual(Object.keys(memory.snapshot().clients['app'] ?? {}), []);
+});
+
+test('the shard list grows: the leader caches the new shard and the split moves at the next syncs', (t) => {
+  const scheduler = testScheduler(t);
+  scheduler.run((helpers) => {
+    const kinesis = new FakeKinesis(helpers, () => scheduler.now(), { s: openShards(4) });
+    const store = new MemoryStateStore();
+    const a = member(scheduler, 'a', store, kinesis);
+    const b = member(scheduler, 'b', store, kinesis);
+    a.consume(['s']).subscribe();
+    scheduler.schedule(() => b.consume(['s']).subscribe(), 1000);
+    // when a fifth shard appears at 12000 ms
+    scheduler.schedule(() => (kinesis.shards = { s: openShards(5) }), 12_000);
+    scheduler.schedule(() => void a.close(), 30_000);
+    scheduler.schedule(() => void b.close(), 30_000);
+
+    // then leader a caches it at 15000 and takes 0..2; b, syncing at 16000, takes 3 and 4
+    helpers.expectSubscriptions(kinesis.iterator('s', S(2)).subscriptions).toBe([
+      '^ 4999ms !',
+      '1000ms ^ 14999ms !',
+      '15000ms ^ 14999ms !',
+    ]);
+    helpers.expectSubscriptions(kinesis.iterator('s', S(3)).subscriptions).toBe(['^ 4999ms !', '1000ms ^ 28999ms !']);
+    helpers.expectSubscriptions(kinesis.iterator('s', S(4)).subscriptions).toBe('16000ms ^ 13999ms !');
+  });
+});
+
+test('shards that stay with a client keep their reader across rebalances', (t) => {
+  const scheduler = testScheduler(t);
+  let kinesis: FakeKinesis | undefined;
+  let split: number[] = [];
+  scheduler.run((helpers) => {
+    kinesis = new FakeKinesis(helpers, () => scheduler.now(), { s: openShards(6) });
+    const store = new MemoryStateStore();
+    const a = member(scheduler, 'a', store, kinesis);
+    const b = member(scheduler, 'b', store, kinesis);
+    const c = member(scheduler, 'c', store, kinesis);
+    a.consume(['s']).subscribe();
+    scheduler.schedule(() => b.consume(['s']).subscribe(), 1000);
+    scheduler.schedule(() => c.consume(['s']).subscribe(), 2000);
+    scheduler.schedule(() => [a, b, c].forEach((m) => void m.close()), 20_000);
+    const latest = [a, b, c].map(() => 0);
+    [a, b, c].forEach((m, i) => m.assignment$.subscribe((x) => (latest[i] = x['s']?.length ?? 0)));
+    scheduler.schedule(() => (split = [...latest]), 12_000);
+
+    // a keeps shard 0 the whole time: one reader, never restarted
+    helpers.expectSubscriptions(kinesis.iterator('s', S(0)).subscriptions).toBe('^ 19999ms !');
+  });
+  t.deepEqual(split, [2, 2, 2]);
+  // and once the group settled (12000 ms) each of the 6 shards has exactly one reader
+  for (let i = 0; i < 6; i++) {
+    const live = kinesis!.iterator('s', S(i)).subscriptions.filter((s) => s.subscribedFrame <= 12_000 && s.unsubscribedFrame > 12_000);
+    t.is(live.length, 1, `shard ${i} readers at 12000`);
+  }
+});

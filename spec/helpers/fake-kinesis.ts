@@ -1,0 +1,96 @@
+import type { _Record } from '@aws-sdk/client-kinesis';
+import { defer, of, type Observable } from 'rxjs';
+import type { RunHelpers } from 'rxjs/testing';
+type ColdObservable<T> = Observable<T> & { subscriptions: ReturnType<RunHelpers['cold']>['subscriptions'] };
+import type { KinesisApi, RecordsPage, ShardDescription, StartPosition } from '../../src/kinesis/kinesis-api.js';
+
+/** A call the fake saw. */
+export interface FakeCall {
+  at: number;
+  op: 'listShards' | 'getShardIterator' | 'getRecords';
+  stream: string;
+  shardId?: string;
+  position?: StartPosition;
+}
+
+/**
+ * A Kinesis seam for marble tests. Each shard's iterator is a cold Observable that emits once and
+ * never completes, so its subscription lasts exactly as long as that shard's reader: the tests
+ * read reader start and stop frames from `iterator(stream, shardId).subscriptions`.
+ * GetRecords serves the shard's queued pages, then empty pages at the tip.
+ */
+export class FakeKinesis implements KinesisApi {
+  readonly calls: FakeCall[] = [];
+  private readonly iterators = new Map<string, ColdObservable<string>>();
+  private readonly pages = new Map<string, RecordsPage[]>();
+
+  constructor(
+    private readonly helpers: RunHelpers,
+    private readonly now: () => number,
+    public shards: Record<string, ShardDescription[]>,
+  ) {}
+
+  iterator(stream: string, shardId: string): ColdObservable<string> {
+    const key = `${stream}/${shardId}`;
+    let cold = this.iterators.get(key);
+    if (!cold) {
+      cold = this.helpers.cold<string>('a', { a: `${key}#it` });
+      this.iterators.set(key, cold);
+    }
+    return cold;
+  }
+
+  /** Queues a page of records for a shard; `null` next iterator ends the shard. */
+  queue(stream: string, shardId: string, records: _Record[], options: { end?: boolean; millisBehindLatest?: number } = {}): void {
+    const key = `${stream}/${shardId}`;
+    const list = this.pages.get(key) ?? [];
+    list.push({
+      records,
+      nextShardIterator: options.end ? undefined : `${key}#it`,
+      millisBehindLatest: options.millisBehindLatest ?? 0,
+    });
+    this.pages.set(key, list);
+  }
+
+  listShards(stream: string): Observable<ShardDescription[]> {
+    return defer(() => {
+      this.calls.push({ at: this.now(), op: 'listShards', stream });
+      return of((this.shards[stream] ?? []).map((s) => ({ ...s })));
+    });
+  }
+
+  getShardIterator(stream: string, shardId: string, position: StartPosition): Observable<string> {
+    return defer(() => {
+      this.calls.push({ at: this.now(), op: 'getShardIterator', stream, shardId, position });
+      return this.iterator(stream, shardId);
+    });
+  }
+
+  getRecords(stream: string, shardId: string): Observable<RecordsPage> {
+    return defer(() => {
+      this.calls.push({ at: this.now(), op: 'getRecords', stream, shardId });
+      const next = this.pages.get(`${stream}/${shardId}`)?.shift();
+      return of(next ?? { records: [], nextShardIterator: `${stream}/${shardId}#it`, millisBehindLatest: 0 });
+    });
+  }
+}
+
+/** Open shards `shardId-000000000000` ... for a fake stream. */
+export function openShards(count: number): ShardDescription[] {
+  return Array.from({ length: count }, (_, i) => ({
+    shardId: `shardId-${String(i).padStart(12, '0')}`,
+    parentShardId: undefined,
+    adjacentParentShardId: undefined,
+    closed: false,
+  }));
+}
+
+/** Kinesis-like records with increasing sequence numbers. */
+export function makeRecords(shardIndex: number, from: number, count: number, key = 'pk'): _Record[] {
+  return Array.from({ length: count }, (_, i) => ({
+    SequenceNumber: `4959${String(shardIndex).padStart(4, '0')}${String(from + i).padStart(20, '0')}`,
+    PartitionKey: `${key}-${from + i}`,
+    Data: new TextEncoder().encode(`record ${from + i}`),
+    ApproximateArrivalTimestamp: new Date(0),
+  }));
+}

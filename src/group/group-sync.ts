@@ -1,0 +1,226 @@
+import {
+  EMPTY,
+  Observable,
+  catchError,
+  concatMap,
+  defer,
+  exhaustMap,
+  forkJoin,
+  from,
+  map,
+  merge,
+  mergeMap,
+  of,
+  tap,
+  timeout,
+  timer,
+  toArray,
+  type ObservableInput,
+  type SchedulerLike,
+} from 'rxjs';
+import { KinesisError, KinesumerError, StateStoreError, describeCause } from '../errors.js';
+import type { KinesisApi, ShardDescription } from '../kinesis/kinesis-api.js';
+import type { CachedShard, StateStore } from '../state-store/state-store.js';
+import { assignShards } from './assignment.js';
+
+/** Shard ids this client owns, per stream. */
+export type Assignment = Record<string, string[]>;
+
+/** What one sync round saw of the group. */
+export interface GroupView {
+  /** Alive client ids, sorted. */
+  clients: string[];
+  /** This client's index among them; -1 when it is not (yet, or any more) among them. */
+  index: number;
+  leader: boolean;
+  /** This client's shards, per stream. */
+  assignment: Assignment;
+  /** The shard lists the assignment was computed from, per stream. */
+  shards: Record<string, CachedShard[]>;
+  /** `scheduler.now()` when the round started. */
+  at: number;
+}
+
+/** What the group sync needs. */
+export interface GroupSyncOptions {
+  app: string;
+  clientId: string;
+  store: StateStore;
+  kinesis: KinesisApi;
+  scheduler: SchedulerLike;
+  syncInterval: number;
+  clientTimeout: number;
+  /** The streams consumed now; read at the start of every round. */
+  streams: () => readonly string[];
+  /** Every non-fatal problem goes here. */
+  report: (err: KinesumerError) => void;
+  /**
+   * Makes a sync round happen now (for `refresh()`); rounds never overlap, so a trigger while a
+   * round runs is dropped and the next tick covers it.
+   */
+  triggers?: Observable<unknown>;
+}
+
+/**
+ * The group's heartbeat and membership loop, kinesumer's `loopSyncClient`, as an Observable:
+ * every `syncInterval` (and at once on subscribe) it pings this client's heartbeat, lists the
+ * alive clients, lets the leader (index 0) refresh every stream's shard cache from ListShards and
+ * prune dead clients, and computes this client's shards. It emits one {@link GroupView} per
+ * completed round. A failed round is reported and emits nothing, so the previous assignment
+ * stands, except that a client whose heartbeat has not been written for `clientTimeout` gives up
+ * its shards: the rest of the group already counts it as dead.
+ *
+ * Leader-only work is idempotent, so two clients that both briefly think they lead do no harm.
+ */
+export function groupSync(options: GroupSyncOptions): Observable<GroupView> {
+  const { app, clientId, store, kinesis, scheduler, syncInterval, clientTimeout, report } = options;
+  // Each call to the store or Kinesis may take at most one interval, so a hung call cannot stall the loop.
+  const callTimeout = syncInterval;
+
+  const call = <T>(operation: string, fn: () => ObservableInput<T>): Observable<T> =>
+    defer(fn).pipe(
+      timeout({
+        each: callTimeout,
+        with: () => {
+          throw new StateStoreError(operation, `no answer within ${callTimeout} ms`, { retriable: true });
+        },
+        scheduler,
+      }),
+    );
+
+  // The last time this client's heartbeat was written, by the scheduler's clock.
+  let lastBeat = Number.NEGATIVE_INFINITY;
+
+  const ping = (now: number) =>
+    call('pingClient', () => store.pingClient(app, clientId, new Date(now))).pipe(
+      tap(() => (lastBeat = now)),
+      catchError((err: unknown) => {
+        report(asError(err, 'pingClient'));
+        return of(undefined);
+      }),
+    );
+
+  const fromKinesis = (stream: string): Observable<CachedShard[]> =>
+    kinesis.listShards(stream).pipe(
+      timeout({
+        each: callTimeout,
+        with: () => {
+          throw new KinesisError('ListShards', stream, undefined, `no answer within ${callTimeout} ms`, { retriable: true });
+        },
+        scheduler,
+      }),
+      map((described) => described.map(toCachedShard).sort(byId)),
+    );
+
+  // The leader lists every stream's shards from Kinesis and updates the cache where it changed.
+  const leaderShards = (stream: string): Observable<CachedShard[] | undefined> =>
+    forkJoin([fromKinesis(stream), call('getShards', () => store.getShards(app, stream))]).pipe(
+      concatMap(([fresh, cached]) =>
+        sameShards(fresh, cached)
+          ? of(fresh)
+          : call('updateShards', () => store.updateShards(app, stream, fresh)).pipe(
+              map(() => fresh),
+              catchError((err: unknown) => {
+                report(asError(err, 'updateShards'));
+                return of(fresh);
+              }),
+            ),
+      ),
+    );
+
+  // Others read the leader's cache; before the leader wrote one, they ask Kinesis, as kinesumer does.
+  const followerShards = (stream: string): Observable<CachedShard[] | undefined> =>
+    call('getShards', () => store.getShards(app, stream)).pipe(
+      concatMap((cached) => (cached === undefined ? fromKinesis(stream) : of(cached.slice().sort(byId)))),
+    );
+
+  const shardsOf = (stream: string, leader: boolean): Observable<[string, CachedShard[] | undefined]> =>
+    (leader ? leaderShards(stream) : followerShards(stream)).pipe(
+      map((shards): [string, CachedShard[] | undefined] => [stream, shards]),
+      catchError((err: unknown) => {
+        report(asError(err, 'shard list'));
+        return of<[string, CachedShard[] | undefined]>([stream, undefined]);
+      }),
+    );
+
+  const prune = (now: number) =>
+    call('pruneClients', () => store.pruneClients(app, new Date(now - clientTimeout))).pipe(
+      catchError((err: unknown) => {
+        report(asError(err, 'pruneClients'));
+        return EMPTY;
+      }),
+    );
+
+  const round = (): Observable<GroupView> =>
+    defer(() => {
+      const at = scheduler.now();
+      const streams = [...new Set(options.streams())];
+      return ping(at).pipe(
+        concatMap(() => call('listAliveClients', () => store.listAliveClients(app, new Date(at - clientTimeout)))),
+        concatMap((alive) => {
+          const clients = [...alive].sort();
+          const stale = at - lastBeat >= clientTimeout;
+          const index = stale ? -1 : clients.indexOf(clientId);
+          const leader = index === 0;
+          return merge(
+            from(streams).pipe(mergeMap((stream) => shardsOf(stream, leader))),
+            leader ? prune(at).pipe(mergeMap(() => EMPTY)) : EMPTY,
+          ).pipe(
+            toArray(),
+            map((entries) => {
+              const assignment: Assignment = {};
+              const shards: Record<string, CachedShard[]> = {};
+              for (const [stream, list] of entries) {
+                if (list === undefined) continue; // keep nothing we could not list; reported above
+                shards[stream] = list;
+                assignment[stream] = assignShards(
+                  list.map((s) => s.id),
+                  clients.length,
+                  index,
+                );
+              }
+              return { clients, index, leader, assignment, shards, at };
+            }),
+          );
+        }),
+        catchError((err: unknown) => {
+          report(asError(err, 'group sync'));
+          return EMPTY;
+        }),
+      );
+    });
+
+  return merge(timer(0, syncInterval, scheduler), options.triggers ?? EMPTY).pipe(exhaustMap(round));
+}
+
+function toCachedShard(shard: ShardDescription): CachedShard {
+  const cached: CachedShard = { id: shard.shardId, closed: shard.closed };
+  if (shard.parentShardId) cached.parentShardId = shard.parentShardId;
+  if (shard.adjacentParentShardId) cached.adjacentParentShardId = shard.adjacentParentShardId;
+  return cached;
+}
+
+function byId(a: CachedShard, b: CachedShard): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+function sameShards(a: readonly CachedShard[], b: readonly CachedShard[] | undefined): boolean {
+  if (b === undefined || a.length !== b.length) return false;
+  const sortedB = b.slice().sort(byId);
+  return a.every((s, i) => {
+    const o = sortedB[i]!;
+    return (
+      s.id === o.id &&
+      s.closed === o.closed &&
+      s.parentShardId === o.parentShardId &&
+      s.adjacentParentShardId === o.adjacentParentShardId
+    );
+  });
+}
+
+function asError(err: unknown, operation: string): KinesumerError {
+  if (err instanceof KinesumerError) return err;
+  const name = (err as { name?: string } | undefined)?.name;
+  if (name === 'TimeoutError') return new StateStoreError(operation, 'timed out', { cause: err, retriable: true });
+  return new StateStoreError(operation, describeCause(err), { cause: err, retriable: true });
+}

@@ -1,0 +1,39 @@
+/**
+ * rx-kinesumer: Kinesis consumer groups on RxJS 7.
+ * @packageDocumentation
+ */
+export { createKinesumer, Kinesumer } from './kinesumer.js';
+export type { Assignment, CloseOptions } from './kinesumer.js';
+export { checkpoint } from './checkpoint.js';
+export type { KinesumerRecord } from './record.js';
+export type {
+  KinesumerConfig,
+  ResolvedConfig,
+  InitialPosition,
+  KinesisOptions,
+  DynamoDBStateStoreOptions,
+} from './config.js';
+export { DEFAULTS } from './config.js';
+export {
+  KinesumerError,
+  ConfigError,
+  StateStoreError,
+  TableNotFoundError,
+  MalformedItemError,
+  StreamNotFoundError,
+  KinesisError,
+  ThrottledError,
+  CheckpointError,
+  UsageError,
+  ClosedError,
+  isRetriable,
+} from './errors.js';
+export type { KinesumerErrorOptions, ConfigProblem } from './errors.js';
+export type { StateStore, CachedShard, Checkpoint } from './state-store/state-store.js';
+export { DynamoDBStateStore } from './state-store/dynamodb-state-store.js';
+export { MemoryStateStore } from './state-store/memory-state-store.js';
+export { createStateTable, stateTableDefinition } from './state-store/create-table.js';
+export type { KinesisApi, ShardDescription, StartPosition, RecordsPage } from './kinesis/kinesis-api.js';
+export { SdkKinesisApi } from './kinesis/sdk-kinesis-api.js';
+export { backoffDelay } from './retry.js';
+export type { RetryPolicy } from './retry.js';

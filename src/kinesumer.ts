@@ -1,0 +1,410 @@
+import type { _Record } from '@aws-sdk/client-kinesis';
+import {
+  BehaviorSubject,
+  EMPTY,
+  Observable,
+  Subject,
+  catchError,
+  concat,
+  defer,
+  distinctUntilChanged,
+  exhaustMap,
+  filter,
+  finalize,
+  firstValueFrom,
+  from,
+  ignoreElements,
+  lastValueFrom,
+  map,
+  merge,
+  mergeMap,
+  of,
+  race,
+  share,
+  take,
+  takeUntil,
+  tap,
+  timeout,
+  timer,
+  type SchedulerLike,
+} from 'rxjs';
+import { Checkpointer, SHARD, type LinkedRecord, type ShardHandle } from './checkpointer.js';
+import { resolveConfig, type InitialPosition, type KinesumerConfig, type ResolvedConfig } from './config.js';
+import { ClosedError, KinesumerError, StateStoreError, UsageError, describeCause } from './errors.js';
+import { groupSync, type Assignment } from './group/group-sync.js';
+import type { KinesisApi, StartPosition } from './kinesis/kinesis-api.js';
+import { resolveKinesisApi } from './kinesis/resolve-kinesis-api.js';
+import { mergeByKey } from './internal/merge-by-key.js';
+import { pollingReader } from './reader/polling-reader.js';
+import type { KinesumerRecord } from './record.js';
+import { retryWithBackoff } from './retry.js';
+import { resolveStateStore } from './state-store/resolve-state-store.js';
+import type { StateStore } from './state-store/state-store.js';
+
+export type { Assignment } from './group/group-sync.js';
+
+/** Options for {@link Kinesumer.close}. */
+export interface CloseOptions {
+  /**
+   * How long to wait for records already delivered to reach `checkpoint()` before the final
+   * commit, ms. Default: `commit.timeout`.
+   */
+  drainTimeout?: number;
+}
+
+/**
+ * A member of a Kinesis consumer group. Create it with {@link createKinesumer}.
+ *
+ * ## Example
+ * ```ts
+ * import { concatMap } from 'rxjs';
+ * import { createKinesumer, checkpoint } from 'rx-kinesumer';
+ *
+ * const consumer = createKinesumer({ app: 'myapp', kinesis: { region: 'us-east-1' }, stateStore: { table: 'kinesumer-state-store' } });
+ * consumer.consume(['orders']).pipe(concatMap(handle), checkpoint(consumer)).subscribe();
+ * process.on('SIGTERM', () => consumer.close());
+ * ```
+ */
+export class Kinesumer {
+  /** The decoded configuration, defaults filled in. */
+  readonly config: ResolvedConfig;
+  /** Every non-fatal problem (AWS errors, malformed state, failed commits). Never errors. */
+  readonly errors$: Observable<KinesumerError>;
+  /** The shards this client owns now, per stream; `{}` before the first sync and after close. */
+  readonly assignment$: Observable<Assignment>;
+
+  private readonly errors = new Subject<KinesumerError>();
+  private readonly assignment = new BehaviorSubject<Assignment>({});
+  private readonly streams = new BehaviorSubject<readonly string[]>([]);
+  private readonly refreshes = new Subject<void>();
+  private readonly stop = new Subject<void>();
+  private readonly kinesis: KinesisApi;
+  private readonly store: StateStore;
+  private readonly scheduler: SchedulerLike;
+  private readonly checkpointer: Checkpointer;
+  private records$: Observable<KinesumerRecord> | undefined;
+  /** Set while the group runs: finishes when its teardown (commit, deregister) is done. */
+  private teardown: Promise<void> | undefined;
+  private running = false;
+  private closing: Promise<void> | undefined;
+  /** Subscribed `checkpoint()` operators whose source has not completed yet. */
+  private openPipelines = 0;
+  private readonly pipelinesDrained = new Subject<void>();
+
+  /** @internal Use {@link createKinesumer}. */
+  constructor(config: KinesumerConfig) {
+    this.config = resolveConfig(config);
+    this.scheduler = this.config.scheduler;
+    this.kinesis = resolveKinesisApi(this.config.kinesis);
+    this.store = resolveStateStore(this.config.stateStore);
+    this.errors$ = this.errors.asObservable();
+    this.assignment$ = this.assignment.pipe(distinctUntilChanged(sameAssignment));
+    this.checkpointer = new Checkpointer({
+      app: this.config.app,
+      store: this.store,
+      scheduler: this.scheduler,
+      timeout: this.config.commit.timeout,
+      report: (err) => this.report(err),
+    });
+  }
+
+  /** This client's id in the group. */
+  get clientId(): string {
+    return this.config.clientId;
+  }
+
+  /**
+   * Joins the group and reads this client's share of the shards of `streams`.
+   *
+   * The result is hot and shared: the group starts with the first subscriber, every subscriber
+   * sees the same records, and it stops (marks committed, client deregistered) when the last one
+   * leaves or {@link close} is called, which completes it. It errors only when the group cannot
+   * run at all (the state-store table is missing, say); every other problem goes to `errors$`.
+   *
+   * @param streams Names of the streams to consume.
+   * @returns The records of every owned shard, in order within each shard.
+   */
+  consume(streams: readonly string[]): Observable<KinesumerRecord> {
+    if (this.closing) throw new ClosedError('consume()');
+    if (this.records$) throw new UsageError('consume() was already called on this consumer; use refresh() to change streams');
+    this.streams.next(checkStreams(streams));
+    this.records$ = defer(() => this.run$()).pipe(takeUntil(this.stop), share());
+    return this.records$;
+  }
+
+  /** Changes the set of consumed streams; shards of streams no longer listed are released. */
+  refresh(streams: readonly string[]): void {
+    if (this.closing) throw new ClosedError('refresh()');
+    this.streams.next(checkStreams(streams));
+    this.refreshes.next();
+  }
+
+  /**
+   * Marks `record` (and every earlier record of its shard) as processed; the mark is written at
+   * the next commit. `checkpoint(consumer)` calls this for each record that reaches it.
+   *
+   * @throws UsageError when `record` was not delivered by this consumer.
+   * @throws ClosedError after {@link close} finished.
+   */
+  markRecord(record: KinesumerRecord): void {
+    this.checkpointer.mark(record);
+  }
+
+  /** Writes every mark not yet written to the state store. Failures go to `errors$`; marks are kept. */
+  commit(): Promise<void> {
+    if (this.checkpointer.isClosed) return Promise.reject(new ClosedError('commit()'));
+    return lastValueFrom(this.checkpointer.commit$(), { defaultValue: undefined });
+  }
+
+  /**
+   * Leaves the group gracefully: stops the readers, completes the record stream, waits (up to
+   * `drainTimeout`) for delivered records to reach `checkpoint()`, commits the marks, and
+   * deregisters this client so the others take its shards at their next sync. Idempotent.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    this.closing ??= this.closeOnce(options.drainTimeout ?? this.config.commit.timeout);
+    return this.closing;
+  }
+
+  /** @internal The `checkpoint()` operator registers here so `close()` can wait for it to drain. */
+  trackPipeline(): () => void {
+    this.openPipelines += 1;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.openPipelines -= 1;
+      if (this.openPipelines === 0) this.pipelinesDrained.next();
+    };
+  }
+
+  private async closeOnce(drainTimeout: number): Promise<void> {
+    if (this.running) {
+      this.stop.next(); // completes records$: readers stop, the user's pipelines drain
+      await lastValueFrom(this.drained$(drainTimeout), { defaultValue: undefined });
+    }
+    await this.teardown;
+    await lastValueFrom(this.checkpointer.close$(), { defaultValue: undefined });
+    this.assignment.next({});
+    this.errors.complete();
+    this.assignment.complete();
+  }
+
+  private drained$(drainTimeout: number): Observable<unknown> {
+    return defer(() =>
+      this.openPipelines === 0
+        ? of(undefined)
+        : race(this.pipelinesDrained.pipe(take(1)), timer(drainTimeout, this.scheduler)),
+    );
+  }
+
+  private report(err: KinesumerError): void {
+    if (!this.errors.closed) this.errors.next(err);
+  }
+
+  /** The group for one subscription of records$: start, run, and tear down. */
+  private run$(): Observable<KinesumerRecord> {
+    const { app, clientId, group, polling, commit, retry } = this.config;
+    const scheduler = this.scheduler;
+    this.running = true;
+    let release: () => void = () => undefined;
+    this.teardown = new Promise<void>((resolve) => (release = resolve));
+
+    const ready$ = defer(() => (this.store.ready ? from(this.store.ready()) : of(undefined))).pipe(
+      retryWithBackoff({ ...retry, scheduler }, { onRetry: (err) => this.report(asKinesumerError(err, 'ready')) }),
+      catchError((err: unknown) => {
+        const error = asKinesumerError(err, 'ready');
+        this.report(error);
+        throw error;
+      }),
+    );
+
+    const views$ = groupSync({
+      app,
+      clientId,
+      store: this.store,
+      kinesis: this.kinesis,
+      scheduler,
+      syncInterval: group.syncInterval,
+      clientTimeout: group.clientTimeout,
+      streams: () => this.streams.value,
+      report: (err) => this.report(err),
+      triggers: this.refreshes,
+    });
+
+    const keys$ = views$.pipe(
+      map((view) => onlyStreams(view.assignment, this.streams.value)),
+      tap((assignment) => this.assignment.next(assignment)),
+      map(assignmentKeys),
+    );
+
+    const records$ = keys$.pipe(
+      mergeByKey(
+        (key) => this.readShard(key),
+        (key) => {
+          const [stream, shardId] = splitKey(key);
+          this.checkpointer.release$(stream, shardId).subscribe();
+        },
+      ),
+    );
+
+    const autoCommit$ = commit.auto
+      ? timer(commit.interval, commit.interval, scheduler).pipe(
+          exhaustMap(() => this.checkpointer.commit$()),
+          ignoreElements(),
+        )
+      : EMPTY;
+
+    const storeErrors$ = (this.store.errors$ ?? EMPTY).pipe(
+      tap((err) => this.report(err)),
+      ignoreElements(),
+    );
+
+    const stopped$ = () =>
+      concat(
+        // When closing, close() commits after the pipelines drained; otherwise commit now.
+        this.closing ? EMPTY : this.checkpointer.commit$(),
+        defer(() => from(this.store.deregisterClient(app, clientId))).pipe(
+          timeout({ each: commit.timeout, scheduler }),
+          catchError((err: unknown) => {
+            this.report(asKinesumerError(err, 'deregisterClient'));
+            return EMPTY;
+          }),
+        ),
+      );
+
+    return concat(ready$.pipe(ignoreElements()), merge(records$, autoCommit$, storeErrors$)).pipe(
+      finalize(() => {
+        this.running = false;
+        this.assignment.next({});
+        // Reader subscriptions are gone by now; flush and deregister, then let close() finish.
+        stopped$().subscribe({ complete: release, error: () => release() });
+      }),
+    ) as Observable<KinesumerRecord>;
+  }
+
+  /** One owned shard: look up its checkpoint, then poll it. */
+  private readShard(key: string): Observable<KinesumerRecord> {
+    const [stream, shardId] = splitKey(key);
+    const { app, polling, retry, initialPosition } = this.config;
+    const scheduler = this.scheduler;
+    return defer(() => from(this.store.getCheckpoints(app, stream, [shardId]))).pipe(
+      timeout({ each: this.config.group.syncInterval, scheduler }),
+      retryWithBackoff(
+        { ...retry, scheduler },
+        {
+          shouldRetry: () => true,
+          onRetry: (err) => this.report(asKinesumerError(err, 'getCheckpoints')),
+        },
+      ),
+      mergeMap((checkpoints) => {
+        const committed = checkpoints.find((c) => c.shardId === shardId)?.sequenceNumber;
+        const handle = this.checkpointer.open(stream, shardId, committed);
+        const start: StartPosition =
+          committed !== undefined ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: committed } : startOf(initialPosition);
+        return pollingReader<KinesumerRecord>({
+          stream,
+          shardId,
+          start,
+          kinesis: this.kinesis,
+          scheduler,
+          scanLimit: polling.scanLimit,
+          scanTimeout: polling.scanTimeout,
+          idleInterval: polling.idleInterval,
+          retry,
+          report: (err) => this.report(err),
+          toRecords: (records) => linkRecords(records, handle),
+        });
+      }),
+    );
+  }
+}
+
+/**
+ * Creates a consumer-group member. Validates `config` synchronously and makes no network call
+ * until {@link Kinesumer.consume}'s result is subscribed.
+ *
+ * ## Example
+ * ```ts
+ * import { createKinesumer } from 'rx-kinesumer';
+ * const consumer = createKinesumer({
+ *   app: 'myapp',
+ *   kinesis: { region: 'eu-west-1' },
+ *   stateStore: { table: 'kinesumer-state-store' },
+ * });
+ * ```
+ *
+ * @param config The configuration; see the README for every field and its default.
+ * @returns A consumer, not yet connected.
+ * @throws ConfigError listing every invalid field.
+ */
+export function createKinesumer(config: KinesumerConfig): Kinesumer {
+  return new Kinesumer(config);
+}
+
+function linkRecords(records: _Record[], handle: ShardHandle): KinesumerRecord[] {
+  const { stream, shardId } = handle;
+  const out = new Array<LinkedRecord>(records.length);
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    out[i] = {
+      stream,
+      shardId,
+      sequenceNumber: r.SequenceNumber!,
+      partitionKey: r.PartitionKey!,
+      data: r.Data ?? new Uint8Array(0),
+      approximateArrivalTimestamp: r.ApproximateArrivalTimestamp,
+      encryptionType: r.EncryptionType,
+      [SHARD]: handle,
+    };
+  }
+  return out;
+}
+
+function startOf(position: InitialPosition): StartPosition {
+  if (position === 'LATEST') return { type: 'LATEST' };
+  if (position === 'TRIM_HORIZON') return { type: 'TRIM_HORIZON' };
+  return { type: 'AT_TIMESTAMP', timestamp: position.timestamp };
+}
+
+function checkStreams(streams: readonly string[]): readonly string[] {
+  if (!Array.isArray(streams) || streams.some((s) => typeof s !== 'string' || !/^[a-zA-Z0-9_.-]{1,128}$/.test(s))) {
+    throw new UsageError(
+      `streams must be an array of Kinesis stream names (1-128 characters of a-z, A-Z, 0-9, _ . -), got ${JSON.stringify(streams)}`,
+      'INVALID_STREAMS',
+    );
+  }
+  return [...new Set(streams)];
+}
+
+function onlyStreams(assignment: Assignment, streams: readonly string[]): Assignment {
+  const out: Assignment = {};
+  for (const stream of streams) if (assignment[stream]) out[stream] = assignment[stream]!;
+  return out;
+}
+
+function assignmentKeys(assignment: Assignment): string[] {
+  const keys: string[] = [];
+  for (const [stream, shardIds] of Object.entries(assignment)) for (const id of shardIds) keys.push(`${stream}/${id}`);
+  return keys;
+}
+
+function splitKey(key: string): [string, string] {
+  const slash = key.indexOf('/');
+  return [key.slice(0, slash), key.slice(slash + 1)];
+}
+
+function sameAssignment(a: Assignment, b: Assignment): boolean {
+  const ak = Object.keys(a);
+  if (ak.length !== Object.keys(b).length) return false;
+  return ak.every((k) => {
+    const x = a[k]!;
+    const y = b[k];
+    return y !== undefined && x.length === y.length && x.every((id, i) => id === y[i]);
+  });
+}
+
+function asKinesumerError(err: unknown, operation: string): KinesumerError {
+  if (err instanceof KinesumerError) return err;
+  return new StateStoreError(operation, describeCause(err), { cause: err, retriable: true });
+}

@@ -1,0 +1,121 @@
+import type { _Record } from '@aws-sdk/client-kinesis';
+import {
+  EMPTY,
+  Observable,
+  defer,
+  expand,
+  filter,
+  map,
+  mergeMap,
+  of,
+  take,
+  tap,
+  timeout,
+  timer,
+  type SchedulerLike,
+} from 'rxjs';
+import { KinesisError, type KinesumerError } from '../errors.js';
+import type { KinesisApi, RecordsPage, StartPosition } from '../kinesis/kinesis-api.js';
+import { retryWithBackoff, type RetryPolicy } from '../retry.js';
+
+/** Kinesis allows 5 GetRecords calls per second per shard: at least 200 ms between call starts. */
+export const MIN_CALL_INTERVAL = 200;
+
+/** What a polling reader needs. */
+export interface PollingReaderOptions<R> {
+  stream: string;
+  shardId: string;
+  /** Where to start: after the checkpoint, or the initial position. */
+  start: StartPosition;
+  kinesis: KinesisApi;
+  scheduler: SchedulerLike;
+  /** Records per GetRecords call. */
+  scanLimit: number;
+  /** Time allowed for one GetRecords call, ms. */
+  scanTimeout: number;
+  /** Wait after an empty or short batch, ms (at least {@link MIN_CALL_INTERVAL}). */
+  idleInterval: number;
+  retry: Omit<RetryPolicy, 'scheduler'>;
+  report: (err: KinesumerError) => void;
+  /** Builds the delivered records of one page (so the caller can link them to its shard state). */
+  toRecords: (records: _Record[]) => R[];
+  /**
+   * Backpressure: before each GetRecords call the reader waits until this emits `true`.
+   * Default: always ready.
+   */
+  ready$?: Observable<boolean>;
+}
+
+interface Step {
+  page: RecordsPage;
+  /** scheduler.now() when the call that produced `page` started. */
+  startedAt: number;
+}
+
+/**
+ * Reads one shard with GetShardIterator + GetRecords until the shard ends (the reader then
+ * completes) or the subscriber leaves (the call in flight is aborted).
+ *
+ * Pacing: while the shard has more (a full page, or `MillisBehindLatest > 0`) the next call starts
+ * as soon as the 5-calls-per-second limit allows; after an empty or short page it waits
+ * `idleInterval`. Errors are reported and retried with backoff from the last delivered record:
+ * an expired iterator is replaced at once, throttling backs off, and one shard's trouble never
+ * ends the reader.
+ */
+export function pollingReader<R>(options: PollingReaderOptions<R>): Observable<R> {
+  const { stream, shardId, kinesis, scheduler, scanLimit, scanTimeout, idleInterval, report, toRecords } = options;
+  const ready$ = options.ready$;
+
+  return defer(() => {
+    // Where to resume after an error: moves past every page as it is delivered.
+    let position = options.start;
+
+    const fetch = (iterator: string): Observable<Step> =>
+      (ready$ ? ready$.pipe(filter(Boolean), take(1)) : of(true)).pipe(
+        mergeMap(() => {
+          const startedAt = scheduler.now();
+          return kinesis.getRecords(stream, shardId, iterator, scanLimit).pipe(
+            timeout({
+              each: scanTimeout,
+              with: () => {
+                throw new KinesisError('GetRecords', stream, shardId, `no answer within ${scanTimeout} ms`, {
+                  retriable: true,
+                  code: 'KINESIS_TIMEOUT',
+                });
+              },
+              scheduler,
+            }),
+            map((page): Step => ({ page, startedAt })),
+          );
+        }),
+      );
+
+    const next = ({ page, startedAt }: Step): Observable<Step> => {
+      const iterator = page.nextShardIterator;
+      if (iterator === undefined) return EMPTY; // the end of a closed shard
+      const hasMore = page.records.length >= scanLimit || (page.millisBehindLatest ?? 0) > 0;
+      const wait = hasMore ? Math.max(0, MIN_CALL_INTERVAL - (scheduler.now() - startedAt)) : idleInterval;
+      return timer(wait, scheduler).pipe(mergeMap(() => fetch(iterator)));
+    };
+
+    return defer(() => kinesis.getShardIterator(stream, shardId, position)).pipe(
+      mergeMap(fetch),
+      expand(next, 1),
+      tap(({ page }) => {
+        const last = page.records[page.records.length - 1];
+        if (last?.SequenceNumber !== undefined) {
+          position = { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: last.SequenceNumber };
+        }
+      }),
+      retryWithBackoff(
+        { ...options.retry, scheduler },
+        {
+          shouldRetry: () => true,
+          immediate: (err) => err instanceof KinesisError && err.code === 'ITERATOR_EXPIRED',
+          onRetry: (err) => report(err as KinesumerError),
+        },
+      ),
+      mergeMap(({ page }) => (page.records.length === 0 ? EMPTY : toRecords(page.records))),
+    );
+  });
+}

@@ -1,0 +1,20 @@
+/**
+ * A record delivered by rx-kinesumer: the Kinesis record with the stream and shard it came from.
+ * Fields follow the SDK's record, in camelCase.
+ */
+export interface KinesumerRecord {
+  /** The stream name. */
+  readonly stream: string;
+  /** The shard id, such as `shardId-000000000003`. */
+  readonly shardId: string;
+  /** The record's sequence number, unique and increasing within its shard (a decimal string). */
+  readonly sequenceNumber: string;
+  /** The partition key the producer gave. */
+  readonly partitionKey: string;
+  /** The payload, as bytes. */
+  readonly data: Uint8Array;
+  /** When Kinesis accepted the record. */
+  readonly approximateArrivalTimestamp: Date | undefined;
+  /** `NONE` or `KMS`, when Kinesis says. */
+  readonly encryptionType: string | undefined;
+}

@@ -1,0 +1,448 @@
+/**
+ * The state store on a DynamoDB table in kinesumer's layout (see `items.ts`), so that Go and
+ * Node consumers can share a table and each other's checkpoints.
+ */
+import {
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
+  DeleteItemCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type KeysAndAttributes,
+  type QueryCommandInput,
+  type TableDescription,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { Subject, type Observable } from 'rxjs';
+import type * as t from 'io-ts';
+import type { DynamoDBStateStoreOptions } from '../config.js';
+import { MalformedItemError, StateStoreError, describeCause, type KinesumerError } from '../errors.js';
+import { chunk, retryUnprocessed, type BatchRetryOptions } from './batch-retry.js';
+import { CLIENT_LAST_UPDATE_INDEX } from './create-table.js';
+import { describeLocation, toStateStoreError } from './dynamodb-errors.js';
+import {
+  CheckpointItem,
+  ClientItem,
+  SequenceNumber,
+  ShardCacheItem,
+  checkpointKey,
+  clientKey,
+  decodeItem,
+  shardCacheKey,
+} from './items.js';
+import type { CachedShard, Checkpoint, StateStore } from './state-store.js';
+
+/** Options of {@link DynamoDBStateStore}. */
+export interface DynamoDBStateStoreConfig extends DynamoDBStateStoreOptions {
+  /** How items left unprocessed by batch calls are retried. Defaults: 8 calls, 50 ms doubling to 2 s. */
+  batchRetry?: BatchRetryOptions;
+  /**
+   * Items per Query page (`Limit`). Default: none, DynamoDB's 1 MB pages. Small values only make
+   * sense in tests of pagination.
+   */
+  queryPageSize?: number;
+}
+
+/** DynamoDB allows 25 write requests per BatchWriteItem and 100 keys per BatchGetItem. */
+const WRITE_BATCH = 25;
+const READ_BATCH = 100;
+
+/**
+ * How far the LSI range condition of {@link DynamoDBStateStore.pruneClients} reaches past the
+ * cutoff. `last_update` is compared as a string there, and Go writes it with a variable number of
+ * fraction digits (`...:00Z` sorts after `...:00.5Z`) and, in a local time zone, with an offset of
+ * up to ±14 hours. Candidates are confirmed with parsed dates, so the margin costs only reads.
+ */
+const PRUNE_QUERY_MARGIN_MS = 14 * 3_600_000 + 1_000;
+
+type Item = Record<string, AttributeValue>;
+
+/**
+ * A {@link StateStore} on a DynamoDB table with kinesumer's schema: a table created for the Go
+ * library works unchanged, and checkpoints written by one are read by the other. Create the table
+ * with {@link createStateTable} or the AWS CLI.
+ *
+ * Every method returns a Promise and fails with a {@link StateStoreError} (`retriable` for
+ * throttling, 5xx and network trouble) or a {@link TableNotFoundError}. Items that do not have
+ * the expected shape are skipped and reported on {@link DynamoDBStateStore.errors$} as
+ * {@link MalformedItemError}s.
+ *
+ * ## Example
+ * ```ts
+ * import { DynamoDBStateStore } from 'rx-kinesumer';
+ * const store = new DynamoDBStateStore({ table: 'kinesumer-state-store', region: 'ap-northeast-2' });
+ * store.errors$.subscribe((err) => console.warn(err.message));
+ * await store.ready();
+ * await store.pingClient('my-app', 'client-1', new Date());
+ * ```
+ */
+export class DynamoDBStateStore implements StateStore {
+  /** Malformed items that were skipped. */
+  readonly errors$: Observable<KinesumerError>;
+  /** The table name. */
+  readonly table: string;
+  /** The DynamoDB client, given or built from region, endpoint and credentials. */
+  readonly client: DynamoDBClient;
+
+  private readonly errors = new Subject<KinesumerError>();
+  private readonly config: DynamoDBStateStoreConfig;
+  private location: Promise<string> | undefined;
+
+  /**
+   * @param config The table and how to reach it. With `client`, region, endpoint and
+   *   credentials are only used to describe where the table was looked for.
+   */
+  constructor(config: DynamoDBStateStoreConfig) {
+    this.config = config;
+    this.table = config.table;
+    this.client =
+      config.client ??
+      new DynamoDBClient({
+        ...(config.region === undefined ? {} : { region: config.region }),
+        ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),
+        ...(config.credentials === undefined ? {} : { credentials: config.credentials }),
+      });
+    this.errors$ = this.errors.asObservable();
+  }
+
+  /**
+   * Checks that the table exists, is usable and has kinesumer's keys and index.
+   * @throws TableNotFoundError naming the table, region and endpoint.
+   * @throws StateStoreError saying what is wrong with the schema (not retriable), or that the
+   *   table is still being created (retriable).
+   */
+  async ready(): Promise<void> {
+    const out = await this.call('ready', () => this.client.send(new DescribeTableCommand({ TableName: this.table })));
+    const table = out.Table;
+    const where = `table "${this.table}" (${await this.describeLocation()})`;
+    if (table?.TableStatus === 'CREATING') {
+      throw new StateStoreError('ready', `${where} is still CREATING`, { retriable: true });
+    }
+    if (table?.TableStatus !== undefined && table.TableStatus !== 'ACTIVE' && table.TableStatus !== 'UPDATING') {
+      throw new StateStoreError('ready', `${where} is ${table.TableStatus}, not ACTIVE`);
+    }
+    const problems = schemaProblems(table ?? {});
+    if (problems.length > 0) {
+      throw new StateStoreError(
+        'ready',
+        `${where} does not have kinesumer's state-store schema: ${problems.join('; ')}. Expected keys pk (HASH, S) ` +
+          `and sk (RANGE, S) and the local secondary index "${CLIENT_LAST_UPDATE_INDEX}" (pk HASH, last_update ` +
+          'RANGE, S); see stateTableDefinition().',
+      );
+    }
+  }
+
+  /** Upserts the client item with `last_update` = `now`. */
+  async pingClient(app: string, clientId: string, now: Date): Promise<void> {
+    const lastUpdate = validDate('pingClient', now).toISOString();
+    await this.call('pingClient', () =>
+      this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: marshall({ pk: clientKey(app), sk: clientId }),
+          UpdateExpression: 'SET #last_update = :last_update',
+          ExpressionAttributeNames: { '#last_update': 'last_update' },
+          ExpressionAttributeValues: marshall({ ':last_update': lastUpdate }),
+        }),
+      ),
+    );
+  }
+
+  /** Deletes the client item. */
+  async deregisterClient(app: string, clientId: string): Promise<void> {
+    await this.call('deregisterClient', () =>
+      this.client.send(new DeleteItemCommand({ TableName: this.table, Key: marshall({ pk: clientKey(app), sk: clientId }) })),
+    );
+  }
+
+  /**
+   * Ids of the clients whose `last_update` is later than `since`, sorted ascending. Reads every
+   * client item of the app (a filter would not save read capacity) and compares parsed dates.
+   */
+  async listAliveClients(app: string, since: Date): Promise<string[]> {
+    const sinceMs = validDate('listAliveClients', since).getTime();
+    const items = await this.queryAll('listAliveClients', {
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: marshall({ ':pk': clientKey(app) }),
+      ConsistentRead: true,
+    });
+    return this.decodeAll(ClientItem, items)
+      .filter((client) => client.last_update.getTime() > sinceMs)
+      .map((client) => client.sk)
+      .sort(compareStrings);
+  }
+
+  /**
+   * Deletes the clients whose `last_update` is earlier than `before` (found through kinesumer's
+   * LSI) and returns their ids, sorted. A client that pings between the query and the delete
+   * is deleted anyway, as in kinesumer; its next ping, an upsert, registers it again.
+   */
+  async pruneClients(app: string, before: Date): Promise<string[]> {
+    const beforeMs = validDate('pruneClients', before).getTime();
+    const bound = new Date(Math.min(beforeMs + PRUNE_QUERY_MARGIN_MS, 8.64e15)).toISOString();
+    const items = await this.queryAll('pruneClients', {
+      IndexName: CLIENT_LAST_UPDATE_INDEX,
+      KeyConditionExpression: 'pk = :pk AND #last_update < :bound',
+      ExpressionAttributeNames: { '#last_update': 'last_update' },
+      ExpressionAttributeValues: marshall({ ':pk': clientKey(app), ':bound': bound }),
+      ConsistentRead: true,
+    });
+    const ids = this.decodeAll(ClientItem, items)
+      .filter((client) => client.last_update.getTime() < beforeMs)
+      .map((client) => client.sk)
+      .sort(compareStrings);
+    const deletes = ids.map((id): WriteRequest => ({ DeleteRequest: { Key: marshall({ pk: clientKey(app), sk: id }) } }));
+    await this.writeAll('pruneClients', deletes);
+    return ids;
+  }
+
+  /**
+   * The cached shard list of `stream` (a consistent read), or `undefined` when there is none or
+   * the item is malformed (then reported on `errors$`; the leader's next update replaces it).
+   */
+  async getShards(app: string, stream: string): Promise<CachedShard[] | undefined> {
+    const out = await this.call('getShards', () =>
+      this.client.send(
+        new GetItemCommand({
+          TableName: this.table,
+          Key: marshall({ pk: shardCacheKey(app), sk: stream }),
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    if (out.Item === undefined) return undefined;
+    const [cache] = this.decodeAll(ShardCacheItem, [out.Item]);
+    if (cache === undefined) return undefined;
+    if (cache.shards !== undefined) {
+      return cache.shards.map((s) => ({
+        id: s.ID,
+        closed: s.Closed,
+        ...(s.ParentShardId === undefined ? {} : { parentShardId: s.ParentShardId }),
+        ...(s.AdjacentParentShardId === undefined ? {} : { adjacentParentShardId: s.AdjacentParentShardId }),
+      }));
+    }
+    // Old kinesumer versions cached only the ids of the open shards.
+    return (cache.shard_ids ?? []).map((id) => ({ id, closed: false }));
+  }
+
+  /** Sets the `shards` attribute of the stream's shard-cache item (other attributes are kept). */
+  async updateShards(app: string, stream: string, shards: readonly CachedShard[]): Promise<void> {
+    const list = shards.map((s) => ({
+      ID: s.id,
+      Closed: s.closed,
+      ParentShardId: s.parentShardId,
+      AdjacentParentShardId: s.adjacentParentShardId,
+    }));
+    await this.call('updateShards', () =>
+      this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: marshall({ pk: shardCacheKey(app), sk: stream }),
+          UpdateExpression: 'SET #shards = :shards',
+          ExpressionAttributeNames: { '#shards': 'shards' },
+          ExpressionAttributeValues: marshall({ ':shards': list }, { removeUndefinedValues: true }),
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Checkpoints of `shardIds` in that order (BatchGetItem, 100 keys a call, consistent), or
+   * of every shard of the stream in shard-id order (Query). Shards without a checkpoint are
+   * left out.
+   */
+  async getCheckpoints(app: string, stream: string, shardIds?: readonly string[]): Promise<Checkpoint[]> {
+    const pk = checkpointKey(app, stream);
+    const wanted = shardIds === undefined ? undefined : [...new Set(shardIds)];
+    let items: Item[];
+    if (wanted === undefined) {
+      items = await this.queryAll('getCheckpoints', {
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: marshall({ ':pk': pk }),
+        ConsistentRead: true,
+      });
+    } else {
+      items = await this.getAll('getCheckpoints', wanted.map((sk) => marshall({ pk, sk })));
+    }
+    const checkpoints = this.decodeAll(CheckpointItem, items).map(
+      (item): Checkpoint => ({ shardId: item.sk, sequenceNumber: item.sequence_number, lastUpdate: item.last_update }),
+    );
+    if (wanted === undefined) return checkpoints.sort((a, b) => compareStrings(a.shardId, b.shardId));
+    const order = new Map(wanted.map((id, i) => [id, i] as const));
+    return checkpoints.sort((a, b) => (order.get(a.shardId) ?? 0) - (order.get(b.shardId) ?? 0));
+  }
+
+  /**
+   * Writes the checkpoints with BatchWriteItem, 25 a call. When one shard appears more than
+   * once, the last one wins (a batch may not name an item twice).
+   * @throws StateStoreError (not retriable) for a sequence number that is not a decimal string.
+   */
+  async updateCheckpoints(app: string, stream: string, checkpoints: readonly Checkpoint[]): Promise<void> {
+    const pk = checkpointKey(app, stream);
+    const latest = new Map<string, Checkpoint>();
+    for (const cp of checkpoints) {
+      if (!SequenceNumber.is(cp.sequenceNumber)) {
+        throw new StateStoreError(
+          'updateCheckpoints',
+          `sequence number of shard ${cp.shardId} of stream "${stream}" is not a decimal string`,
+        );
+      }
+      validDate('updateCheckpoints', cp.lastUpdate);
+      latest.delete(cp.shardId);
+      latest.set(cp.shardId, cp);
+    }
+    const puts = [...latest.values()].map(
+      (cp): WriteRequest => ({
+        PutRequest: {
+          Item: marshall(
+            CheckpointItem.encode({ pk, sk: cp.shardId, sequence_number: cp.sequenceNumber, last_update: cp.lastUpdate }),
+          ),
+        },
+      }),
+    );
+    await this.writeAll('updateCheckpoints', puts);
+  }
+
+  /** Runs one SDK call and maps what it throws. */
+  private async call<T>(operation: string, send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (err) {
+      throw toStateStoreError(operation, err, { table: this.table, location: await this.describeLocation() });
+    }
+  }
+
+  private describeLocation(): Promise<string> {
+    this.location ??= describeLocation(this.client, { region: this.config.region, endpoint: this.config.endpoint });
+    return this.location;
+  }
+
+  /** Every item of a Query, page by page. */
+  private async queryAll(operation: string, input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
+    const items: Item[] = [];
+    let startKey: Item | undefined;
+    do {
+      const out = await this.call(operation, () =>
+        this.client.send(
+          new QueryCommand({
+            ...input,
+            TableName: this.table,
+            ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+            ...(this.config.queryPageSize === undefined ? {} : { Limit: this.config.queryPageSize }),
+          }),
+        ),
+      );
+      items.push(...(out.Items ?? []));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return items;
+  }
+
+  /** BatchWriteItem, 25 requests a call, unprocessed ones retried. */
+  private async writeAll(operation: string, requests: readonly WriteRequest[]): Promise<void> {
+    for (const batch of chunk(requests, WRITE_BATCH)) {
+      await retryUnprocessed(
+        operation,
+        batch,
+        async (pending) => {
+          const out = await this.call(operation, () =>
+            this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.table]: [...pending] } })),
+          );
+          return out.UnprocessedItems?.[this.table] ?? [];
+        },
+        this.config.batchRetry,
+      );
+    }
+  }
+
+  /** BatchGetItem (consistent), 100 keys a call, unprocessed keys retried. */
+  private async getAll(operation: string, keys: readonly Item[]): Promise<Item[]> {
+    const items: Item[] = [];
+    for (const batch of chunk(keys, READ_BATCH)) {
+      await retryUnprocessed(
+        operation,
+        batch,
+        async (pending) => {
+          const request: KeysAndAttributes = { Keys: [...pending], ConsistentRead: true };
+          const out = await this.call(operation, () =>
+            this.client.send(new BatchGetItemCommand({ RequestItems: { [this.table]: request } })),
+          );
+          items.push(...(out.Responses?.[this.table] ?? []));
+          return out.UnprocessedKeys?.[this.table]?.Keys ?? [];
+        },
+        this.config.batchRetry,
+      );
+    }
+    return items;
+  }
+
+  /** Decodes items with `codec`; the malformed ones are reported on `errors$` and left out. */
+  private decodeAll<A, O>(codec: t.Type<A, O, unknown>, items: readonly Item[]): A[] {
+    const decoded: A[] = [];
+    for (const item of items) {
+      let plain: Record<string, unknown>;
+      try {
+        // wrapNumbers: a large N attribute must not throw; it fails decoding instead.
+        plain = unmarshall(item, { wrapNumbers: true });
+      } catch (err) {
+        const key = { pk: item['pk']?.S ?? '<missing>', sk: item['sk']?.S ?? '<missing>' };
+        this.errors.next(new MalformedItemError(key, `cannot be unmarshalled: ${describeCause(err)}`));
+        continue;
+      }
+      const result = decodeItem(codec, plain);
+      if (result.ok) decoded.push(result.value);
+      else this.errors.next(result.error);
+    }
+    return decoded;
+  }
+}
+
+/** Code-unit order, the same in every store (DynamoDB's byte order differs only for astral characters). */
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function validDate(operation: string, date: Date): Date {
+  if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
+    throw new StateStoreError(operation, 'an invalid Date was given');
+  }
+  return date;
+}
+
+/** What is wrong with a table's keys and index, as short phrases; empty when all is right. */
+function schemaProblems(table: TableDescription): string[] {
+  const problems: string[] = [];
+  const types = new Map((table.AttributeDefinitions ?? []).map((a) => [a.AttributeName, a.AttributeType] as const));
+  const showKeys = (keys: TableDescription['KeySchema']) =>
+    (keys ?? []).map((k) => `${k.AttributeName} ${k.KeyType}`).join(', ') || 'none';
+  const hasKeys = (keys: TableDescription['KeySchema'], hash: string, range: string) =>
+    keys?.length === 2 &&
+    keys.some((k) => k.AttributeName === hash && k.KeyType === 'HASH') &&
+    keys.some((k) => k.AttributeName === range && k.KeyType === 'RANGE');
+
+  if (!hasKeys(table.KeySchema, 'pk', 'sk')) {
+    problems.push(`the key schema is (${showKeys(table.KeySchema)}), not (pk HASH, sk RANGE)`);
+  }
+  for (const name of ['pk', 'sk']) {
+    const type = types.get(name);
+    if (type !== undefined && type !== 'S') problems.push(`attribute ${name} has type ${type}, not S`);
+  }
+  const index = table.LocalSecondaryIndexes?.find((i) => i.IndexName === CLIENT_LAST_UPDATE_INDEX);
+  if (index === undefined) {
+    problems.push(`the local secondary index "${CLIENT_LAST_UPDATE_INDEX}" is missing`);
+  } else {
+    if (!hasKeys(index.KeySchema, 'pk', 'last_update')) {
+      problems.push(
+        `the index "${CLIENT_LAST_UPDATE_INDEX}" has keys (${showKeys(index.KeySchema)}), not (pk HASH, last_update RANGE)`,
+      );
+    }
+    const type = types.get('last_update');
+    if (type !== undefined && type !== 'S') problems.push(`attribute last_update has type ${type}, not S`);
+  }
+  return problems;
+}
