@@ -74,8 +74,8 @@ export interface GroupSyncOptions {
  */
 export function groupSync(options: GroupSyncOptions): Observable<GroupView> {
   const { app, clientId, store, kinesis, scheduler, syncInterval, clientTimeout, report } = options;
-  // Each call to the store or Kinesis may take at most one interval, so a hung call cannot stall the loop.
-  const callTimeout = syncInterval;
+  // A hung call must not stall the loop forever; past clientTimeout the group counts us dead anyway.
+  const callTimeout = clientTimeout;
 
   const call = <T>(operation: string, fn: () => ObservableInput<T>): Observable<T> =>
     defer(fn).pipe(
