@@ -164,8 +164,20 @@ export function isRetriable(err: unknown): boolean {
   return err instanceof KinesumerError ? err.retriable : false;
 }
 
-/** A short, payload-free description of any thrown value, for error messages. */
+/**
+ * Removes anything that looks like an AWS credential (access key ids, signatures, session tokens)
+ * from a message, so no error or log line ever carries one.
+ */
+export function redactSecrets(message: string): string {
+  return message
+    .replace(/\b(?:AKIA|ASIA|AIDA|AROA|ANPA|AGPA|AIPA)[A-Z0-9]{12,}\b/g, '[redacted]')
+    .replace(/(Credential=)[^,\s]+/gi, '$1[redacted]')
+    .replace(/(Signature=)[0-9a-f]+/gi, '$1[redacted]')
+    .replace(/((?:X-Amz-Security-Token|SecurityToken|aws_session_token|aws_secret_access_key)\s*[=:]\s*)\S+/gi, '$1[redacted]');
+}
+
+/** A short description of any thrown value for error messages, with credentials redacted. */
 export function describeCause(err: unknown): string {
-  if (err instanceof Error) return `${err.name}: ${err.message}`;
-  return String(err);
+  const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return redactSecrets(text);
 }

@@ -87,6 +87,8 @@ export class Kinesumer {
   private teardown: Promise<void> | undefined;
   private running = false;
   private closing: Promise<void> | undefined;
+  /** Set the moment close() is called: shards stay marked-able until the pipelines drained. */
+  private stopping = false;
   /** Subscribed `checkpoint()` operators whose source has not completed yet. */
   private openPipelines = 0;
   private readonly pipelinesDrained = new Subject<void>();
@@ -125,7 +127,7 @@ export class Kinesumer {
    * @returns The records of every owned shard, in order within each shard.
    */
   consume(streams: readonly string[]): Observable<KinesumerRecord> {
-    if (this.closing) throw new ClosedError('consume()');
+    if (this.stopping) throw new ClosedError('consume()');
     if (this.records$) throw new UsageError('consume() was already called on this consumer; use refresh() to change streams');
     this.streams.next(checkStreams(streams));
     this.records$ = defer(() => this.run$()).pipe(takeUntil(this.stop), share());
@@ -134,7 +136,7 @@ export class Kinesumer {
 
   /** Changes the set of consumed streams; shards of streams no longer listed are released. */
   refresh(streams: readonly string[]): void {
-    if (this.closing) throw new ClosedError('refresh()');
+    if (this.stopping) throw new ClosedError('refresh()');
     this.streams.next(checkStreams(streams));
     this.refreshes.next();
   }
@@ -179,6 +181,7 @@ export class Kinesumer {
   }
 
   private async closeOnce(drainTimeout: number): Promise<void> {
+    this.stopping = true;
     if (this.running) {
       this.stop.next(); // completes records$: readers stop, the user's pipelines drain
       await lastValueFrom(this.drained$(drainTimeout), { defaultValue: undefined });
@@ -242,6 +245,8 @@ export class Kinesumer {
       mergeByKey(
         (key) => this.readShard(key),
         (key) => {
+          // On close(), marks of records still in the user's pipeline must count: close$() commits them.
+          if (this.stopping) return;
           const [stream, shardId] = splitKey(key);
           this.checkpointer.release$(stream, shardId).subscribe();
         },
@@ -263,7 +268,7 @@ export class Kinesumer {
     const stopped$ = () =>
       concat(
         // When closing, close() commits after the pipelines drained; otherwise commit now.
-        this.closing ? EMPTY : this.checkpointer.commit$(),
+        this.stopping ? EMPTY : this.checkpointer.commit$(),
         defer(() => from(this.store.deregisterClient(app, clientId))).pipe(
           timeout({ each: commit.timeout, scheduler }),
           catchError((err: unknown) => {

@@ -43,7 +43,8 @@ export function retryWithBackoff<T>(policy: RetryPolicy, hooks: RetryHooks = {})
     resetOnSuccess: true,
     delay: (err: unknown, attempt: number) => {
       if (!shouldRetry(err)) return throwError(() => err);
-      if (hooks.immediate?.(err)) return timer(0, policy.scheduler);
+      // Only the first of a run of such errors is retried at once, so a repeat cannot busy-loop.
+      if (attempt === 1 && hooks.immediate?.(err)) return timer(0, policy.scheduler);
       hooks.onRetry?.(err, attempt);
       return timer(backoffDelay(attempt, policy), policy.scheduler);
     },

@@ -1,5 +1,5 @@
 import type { _Record } from '@aws-sdk/client-kinesis';
-import { defer, of, type Observable } from 'rxjs';
+import { NEVER, concat, defer, of, type Observable } from 'rxjs';
 import type { RunHelpers } from 'rxjs/testing';
 type ColdObservable<T> = Observable<T> & { subscriptions: ReturnType<RunHelpers['cold']>['subscriptions'] };
 import type { KinesisApi, RecordsPage, ShardDescription, StartPosition } from '../../src/kinesis/kinesis-api.js';
@@ -25,7 +25,8 @@ export class FakeKinesis implements KinesisApi {
   private readonly pages = new Map<string, RecordsPage[]>();
 
   constructor(
-    private readonly helpers: RunHelpers,
+    /** Marble helpers; without them (real-time tests) iterators are plain Observables. */
+    private readonly helpers: RunHelpers | undefined,
     private readonly now: () => number,
     public shards: Record<string, ShardDescription[]>,
   ) {}
@@ -34,7 +35,9 @@ export class FakeKinesis implements KinesisApi {
     const key = `${stream}/${shardId}`;
     let cold = this.iterators.get(key);
     if (!cold) {
-      cold = this.helpers.cold<string>('a', { a: `${key}#it` });
+      cold = this.helpers
+        ? this.helpers.cold<string>('a', { a: `${key}#it` })
+        : Object.assign(concat(of(`${key}#it`), NEVER), { subscriptions: [] });
       this.iterators.set(key, cold);
     }
     return cold;

@@ -3,7 +3,7 @@
  * (DynamoDB on dynalite, memory). Each test uses its own app name, so the tests of one file can
  * run concurrently against one table.
  */
-import type { TestFn } from 'ava';
+import type { ExecutionContext, TestFn } from 'ava';
 import { from, lastValueFrom, type ObservableInput } from 'rxjs';
 import { StateStoreError } from '../../src/errors.js';
 import type { Checkpoint, StateStore } from '../../src/state-store/state-store.js';
@@ -39,16 +39,20 @@ export function shardId(n: number): string {
  * @param name A prefix for the test titles, such as `dynamodb`.
  * @param open Gives the store to test (called inside each test, after `test.before` hooks).
  */
-export function stateStoreContract(test: TestFn, name: string, open: () => StateStore | Promise<StateStore>): void {
+export function stateStoreContract<C>(
+  test: TestFn<C>,
+  name: string,
+  open: (t: ExecutionContext<C>) => StateStore | Promise<StateStore>,
+): void {
   test(`${name}: ready() succeeds on a usable store`, async (t) => {
-    const store = await open();
+    const store = await open(t);
     await t.notThrowsAsync(async () => {
       if (store.ready) await run(store.ready());
     });
   });
 
   test(`${name}: pinged clients are alive, listed sorted, strictly after 'since'`, async (t) => {
-    const store = await open();
+    const store = await open(t);
     const app = uniqueApp();
     // given three clients pinged at 1000, 2000 and 3000 ms, in no particular order
     await run(store.pingClient(app, 'c', at(3000)));
@@ -62,7 +66,7 @@ export function stateStoreContract(test: TestFn, name: string, open: () => State
   });
 
   test(`${name}: a ping refreshes the heartbeat (upsert)`, async (t) => {
-    const store = await open();
+    const store = await open(t);
     const app = uniqueApp();
     await run(store.pingClient(app, 'a', at(1000)));
     t.deepEqual(await run(store.listAliveClients(app, at(5000))), []);
@@ -71,7 +75,7 @@ export function stateStoreContract(test: TestFn, name: string, open: () => State
   });
 
   test(`${name}: deregisterClient removes the client; an unknown client is no error`, async (t) => {
-    const store = await open();
+    const store = await open(t);
     const app = uniqueApp();
     await run(store.pingClient(app, 'a', at(1000)));
     await run(store.pingClient(app, 'b', at(1000)));
@@ -81,7 +85,7 @@ export function stateStoreContract(test: TestFn, name: string, open: () => State
   });
 
   test(`${name}: apps do not see each other's clients, shards or checkpoints`, async (t) => {
-    const store = await open();
+    const store = await open(t);
     const app1 = uniqueApp();
     const app2 = uniqueApp();
     await run(store.pingClient(app1, 'a', at(1000)));
@@ -95,7 +99,7 @@ export function stateStoreContract(test: TestFn, name: string, open: () => State
   });
 
   test(`${name}: pruneClients deletes the clients strictly before 'before' and returns them sorted`, async (t) => {
-    const store = await open();
+    const store = await open(t);
     const app = uniqueApp();
     // given
     for (const [id, ms] of [['old-2', 500], ['old-1', 999], ['edge', 1000], ['new', 2000]] as const) {
@@ -110,7 +114,7 @@ export function stateStoreContract(test: TestFn, name: string, open: () => State
   });
 
   test(`${name}: pruneClients handles more than one batch of clients (60)`, async (t) => {
-    const store = await open();
+    const store = await open(t);
     const app = uniqueApp();
     const ids = Array.from({ length: 60 }, (_, i) => `client-${String(i).padStart(3, '0')}`);
     for (const [i, id] of ids.entries()) await run(store.pingClient(app, id, at(i)));
@@ -120,7 +124,7 @@ export function stateStoreContract(test: TestFn, name: string, open: () => State
   });
 
   test(`${name}: many clients (120) are all listed`, async (t) => {
-    const store = await open();
+    const store = await open(t);
     const app = uniqueApp();
     const ids = Array.from({ length: 120 }, (_, i) => `client-${String(i).padStart(3, '0')}`);
     await Promise.all(ids.map((id, i) => run(store.pingClient(app, id, at(1000 + i)))));
@@ -129,12 +133,12 @@ export function stateStoreContract(test: TestFn, name: string, open: () => State
   });
 
   test(`${name}: getShards is undefined before the first update`, async (t) => {
-    const store = await open();
+    const store = await open(t);
     t.is(await run(store.getShards(uniqueApp(), 'stream')), undefined);
   });
 
   test(`${name}: updateShards then getShards round-trips the list, parents included, in order`, async (t) => {
-    const store = await open();
+    const store = await open(t);
     const app = uniqueApp();
     const shards = [
       { id: shardId(2), closed: false, parentShardId: shardId(0) },
@@ -154,7 +158,7 @@ export function stateStoreContract(test: TestFn, name: string, open: () => State
   });
 
   test(`${name}: callers cannot change stored shards through the objects they passed or got`, async (t) => {
-    const store = await open();
+    const store = await open(t);
     const app = uniqueApp();
     const given = [{ id: shardId(0), closed: false }];
     await run(store.updateShards(app, 's', given));
@@ -166,7 +170,7 @@ export function stateStoreContract(test: TestFn, name: string, open: () => State
   });
 
   test(`${name}: checkpoints are empty before the first update`, async (t) => {
-    const store = await open();
+    const store = await open(t);
     const app = uniqueApp();
     t.deepEqual(await run(store.getCheckpoints(app, 's')), []);
     t.deepEqual(await run(store.getCheckpoints(app, 's', [shardId(0)])), []);
@@ -174,7 +178,7 @@ export function stateStoreContract(test: TestFn, name: string, open: () => State
   });
 
   test(`${name}: updateCheckpoints then getCheckpoints, all of a stream sorted or the asked ones in that order`, async (t) => {
-    const store = await open();
+    const store = await open(t);
     const app = uniqueApp();
     const cps = [checkpoint(2, 2, at(2)), checkpoint(0, 0, at(0)), checkpoint(1, 1, at(1))];
     await run(store.updateCheckpoints(app, 's', cps));
@@ -189,21 +193,21 @@ export function stateStoreContract(test: TestFn, name: string, open: () => State
   });
 
   test(`${name}: a shard given twice in one update keeps the last checkpoint`, async (t) => {
-    const store = await open();
+    const store = await open(t);
     const app = uniqueApp();
     await run(store.updateCheckpoints(app, 's', [checkpoint(0, 1), checkpoint(1, 1), checkpoint(0, 2, at(7))]));
     t.deepEqual(await run(store.getCheckpoints(app, 's', [shardId(0), shardId(0)])), [checkpoint(0, 2, at(7))]);
   });
 
   test(`${name}: an empty update writes nothing and succeeds`, async (t) => {
-    const store = await open();
+    const store = await open(t);
     const app = uniqueApp();
     await run(store.updateCheckpoints(app, 's', []));
     t.deepEqual(await run(store.getCheckpoints(app, 's')), []);
   });
 
   test(`${name}: a sequence number that is not a decimal string is refused, and nothing is written`, async (t) => {
-    const store = await open();
+    const store = await open(t);
     const app = uniqueApp();
     const bad = { shardId: shardId(1), sequenceNumber: '12ab', lastUpdate: at(0) };
     const err = await t.throwsAsync(run(store.updateCheckpoints(app, 's', [checkpoint(0, 1), bad])), {
@@ -215,7 +219,7 @@ export function stateStoreContract(test: TestFn, name: string, open: () => State
   });
 
   test(`${name}: 60 checkpoints are written and read back (more than one write batch)`, async (t) => {
-    const store = await open();
+    const store = await open(t);
     const app = uniqueApp();
     const cps = Array.from({ length: 60 }, (_, i) => checkpoint(i, i, at(i)));
     await run(store.updateCheckpoints(app, 's', cps));
@@ -223,7 +227,7 @@ export function stateStoreContract(test: TestFn, name: string, open: () => State
   });
 
   test(`${name}: 130 shard ids are read back in the asked order (more than one read batch)`, async (t) => {
-    const store = await open();
+    const store = await open(t);
     const app = uniqueApp();
     const cps = Array.from({ length: 120 }, (_, i) => checkpoint(i, i, at(i)));
     await run(store.updateCheckpoints(app, 's', cps));
@@ -233,7 +237,7 @@ export function stateStoreContract(test: TestFn, name: string, open: () => State
   });
 
   test(`${name}: callers cannot change stored checkpoints through the objects they passed or got`, async (t) => {
-    const store = await open();
+    const store = await open(t);
     const app = uniqueApp();
     const cp = checkpoint(0, 1, at(100));
     await run(store.updateCheckpoints(app, 's', [cp]));

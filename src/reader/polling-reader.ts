@@ -48,8 +48,6 @@ export interface PollingReaderOptions<R> {
 
 interface Step {
   page: RecordsPage;
-  /** scheduler.now() when the call that produced `page` started. */
-  startedAt: number;
 }
 
 /**
@@ -69,11 +67,18 @@ export function pollingReader<R>(options: PollingReaderOptions<R>): Observable<R
   return defer(() => {
     // Where to resume after an error: moves past every page as it is delivered.
     let position = options.start;
+    // When the last GetRecords call started: every call, also the first after a retry, starts
+    // at least MIN_CALL_INTERVAL after the one before, so the shard's limit holds across errors.
+    let lastCallAt = Number.NEGATIVE_INFINITY;
 
     const fetch = (iterator: string): Observable<Step> =>
-      (ready$ ? ready$.pipe(filter(Boolean), take(1)) : of(true)).pipe(
+      defer(() => {
+        const wait = lastCallAt + MIN_CALL_INTERVAL - scheduler.now();
+        return wait > 0 ? timer(wait, scheduler) : of(0);
+      }).pipe(
+        mergeMap(() => (ready$ ? ready$.pipe(filter(Boolean), take(1)) : of(true))),
         mergeMap(() => {
-          const startedAt = scheduler.now();
+          lastCallAt = scheduler.now();
           return kinesis.getRecords(stream, shardId, iterator, scanLimit).pipe(
             timeout({
               each: scanTimeout,
@@ -85,20 +90,26 @@ export function pollingReader<R>(options: PollingReaderOptions<R>): Observable<R
               },
               scheduler,
             }),
-            map((page): Step => ({ page, startedAt })),
+            map((page): Step => ({ page })),
           );
         }),
       );
 
-    const next = ({ page, startedAt }: Step): Observable<Step> => {
+    const next = ({ page }: Step): Observable<Step> => {
       const iterator = page.nextShardIterator;
       if (iterator === undefined) return EMPTY; // the end of a closed shard
       const hasMore = page.records.length >= scanLimit || (page.millisBehindLatest ?? 0) > 0;
-      const wait = hasMore ? Math.max(0, MIN_CALL_INTERVAL - (scheduler.now() - startedAt)) : idleInterval;
-      return timer(wait, scheduler).pipe(mergeMap(() => fetch(iterator)));
+      // With more to read, fetch() itself waits out the per-shard limit; otherwise idle first.
+      return hasMore ? fetch(iterator) : timer(idleInterval, scheduler).pipe(mergeMap(() => fetch(iterator)));
     };
 
-    return defer(() => kinesis.getShardIterator(stream, shardId, position)).pipe(
+    return defer(() => {
+      const from = position;
+      // A LATEST iterator taken again after an error would skip what arrived meanwhile: from the
+      // first request on, "latest" means "at the time we first asked".
+      if (from.type === 'LATEST') position = { type: 'AT_TIMESTAMP', timestamp: new Date(scheduler.now()) };
+      return kinesis.getShardIterator(stream, shardId, from);
+    }).pipe(
       mergeMap(fetch),
       expand(next, 1),
       tap(({ page }) => {

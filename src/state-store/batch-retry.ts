@@ -4,6 +4,7 @@
  * does not retry those; {@link retryUnprocessed} does, with backoff, up to a limit.
  */
 import { StateStoreError } from '../errors.js';
+import { backoffDelay } from '../retry.js';
 
 /** How the items a batch call leaves unprocessed are retried. */
 export interface BatchRetryOptions {
@@ -31,7 +32,7 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
 
 /**
  * Calls `send` with `request`, then again with whatever it returns as unprocessed, waiting with
- * exponential backoff and "equal jitter" between calls, until nothing is left or
+ * the library's backoff (`backoffDelay`: doubling, "equal jitter") between calls, until nothing is left or
  * `maxAttempts` calls were made. Errors thrown by `send` propagate unchanged.
  *
  * ## Example
@@ -57,7 +58,7 @@ export async function retryUnprocessed<R>(
   const { maxAttempts, initialDelayMs, maxDelayMs } = { ...DEFAULT_BATCH_RETRY, ...options };
   let pending = request;
   for (let attempt = 1; pending.length > 0; attempt++) {
-    if (attempt > 1) await sleep(jittered(Math.min(maxDelayMs, initialDelayMs * 2 ** (attempt - 2))));
+    if (attempt > 1) await sleep(backoffDelay(attempt - 1, { initialDelay: initialDelayMs, maxDelay: maxDelayMs }));
     pending = await send(pending);
     if (pending.length > 0 && attempt >= Math.max(1, maxAttempts)) {
       throw new StateStoreError(
@@ -67,10 +68,6 @@ export async function retryUnprocessed<R>(
       );
     }
   }
-}
-
-function jittered(ms: number): number {
-  return Math.round(ms / 2 + (ms / 2) * Math.random());
 }
 
 function sleep(ms: number): Promise<void> {

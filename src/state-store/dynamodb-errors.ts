@@ -5,7 +5,7 @@
  * access denied).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KinesumerError, StateStoreError, TableNotFoundError, describeCause } from '../errors.js';
+import { KinesumerError, StateStoreError, TableNotFoundError, describeCause, redactSecrets } from '../errors.js';
 
 /** Error names DynamoDB or the SDK use for conditions that pass with time. */
 const RETRIABLE_NAMES = new Set([
@@ -68,18 +68,7 @@ export function isResourceNotFound(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as SdkErrorShape).name === 'ResourceNotFoundException';
 }
 
-/**
- * Removes anything that looks like a credential from a message: access key ids, signatures,
- * session tokens and `Credential=` scopes. AWS messages should not contain them; this makes
- * sure.
- */
-export function redactSecrets(message: string): string {
-  return message
-    .replace(/\b(?:AKIA|ASIA|AIDA|AROA|ANPA|AGPA|AIPA)[A-Z0-9]{12,}\b/g, '[redacted]')
-    .replace(/(Credential=)[^,\s]+/gi, '$1[redacted]')
-    .replace(/(Signature=)[0-9a-f]+/gi, '$1[redacted]')
-    .replace(/((?:X-Amz-Security-Token|SecurityToken|aws_session_token|aws_secret_access_key)\s*[=:]\s*)\S+/gi, '$1[redacted]');
-}
+export { redactSecrets };
 
 /** What {@link toStateStoreError} needs to name a missing table. */
 export interface TableContext {
@@ -108,7 +97,7 @@ export function toStateStoreError(operation: string, err: unknown, context: Tabl
   if (isResourceNotFound(err)) return new TableNotFoundError(context.table, context.location, { cause: err });
   const status = (err as SdkErrorShape | null)?.$metadata?.httpStatusCode;
   const suffix = typeof status === 'number' ? ` (HTTP ${status})` : '';
-  return new StateStoreError(operation, `${redactSecrets(describeCause(err))}${suffix} on table "${context.table}"`, {
+  return new StateStoreError(operation, `${describeCause(err)}${suffix} on table "${context.table}"`, {
     cause: err,
     retriable: isRetriableAwsError(err),
   });

@@ -166,14 +166,23 @@ export function describeErrors(rootName: string, errors: t.Errors): string {
     error.context.forEach((entry, i) => {
       if (i === 0) return;
       // Intersections and unions add an entry per member, keyed by index; those are not paths.
-      const parent = error.context[i - 1]?.type as { _tag?: string } | undefined;
-      if (parent?._tag === 'IntersectionType' || parent?._tag === 'UnionType') return;
+      const tag = innerTag(error.context[i - 1]?.type);
+      if (tag === 'IntersectionType' || tag === 'UnionType') return;
       path.push(entry.key);
     });
     const expected = error.context[error.context.length - 1]?.type.name ?? 'a value';
     return `Expecting ${expected} at ${path.join('.')} but instead got: ${showValue(error.value)}`;
   });
   return [...new Set(lines)].join('; ');
+}
+
+/** The `_tag` of a codec, looking through `t.exact` and refinements (they add no context entry). */
+function innerTag(codec: unknown): string | undefined {
+  let current = codec as { _tag?: string; type?: unknown } | undefined;
+  while (current?._tag === 'ExactType' || current?._tag === 'RefinementType' || current?._tag === 'ReadonlyType') {
+    current = current.type as { _tag?: string; type?: unknown } | undefined;
+  }
+  return current?._tag;
 }
 
 /** A short rendering of a bad value; long values are cut so that a message stays one line. */

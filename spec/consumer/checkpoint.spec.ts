@@ -1,0 +1,181 @@
+/**
+ * The checkpoint operator and commits: what reaches `checkpoint()` is committed, in one batch per
+ * stream; what has not reached it is not; filters do not stall it; misuse is a clear error.
+ */
+import test from 'ava';
+import { asyncScheduler, concatMap, delay, filter, lastValueFrom, of, take, tap, toArray, type Observable } from 'rxjs';
+import { checkpoint } from '../../src/checkpoint.js';
+import { ClosedError, UsageError } from '../../src/errors.js';
+import { createKinesumer, type Kinesumer } from '../../src/kinesumer.js';
+import type { KinesumerRecord } from '../../src/record.js';
+import { MemoryStateStore } from '../../src/state-store/memory-state-store.js';
+import type { StateStore } from '../../src/state-store/state-store.js';
+import { FakeKinesis, makeRecords, openShards } from '../helpers/fake-kinesis.js';
+import { testScheduler } from '../helpers/marbles.js';
+import type { SchedulerLike } from 'rxjs';
+
+const S = (i: number) => `shardId-${String(i).padStart(12, '0')}`;
+
+function consumer(scheduler: SchedulerLike, store: StateStore, kinesis: FakeKinesis, extra: object = {}): Kinesumer {
+  return createKinesumer({
+    app: 'app',
+    clientId: 'only',
+    kinesis,
+    stateStore: store,
+    initialPosition: 'TRIM_HORIZON',
+    scheduler,
+    ...extra,
+  });
+}
+
+const committed = (store: MemoryStateStore, stream = 's') =>
+  Object.fromEntries((store.snapshot().checkpoints['app']?.[stream] ?? []).map((c) => [c.shardId, c.sequenceNumber]));
+
+/** Counts updateCheckpoints calls per stream. */
+function counting(store: MemoryStateStore): { store: StateStore; writes: string[] } {
+  const writes: string[] = [];
+  const wrapped = Object.create(store) as StateStore;
+  wrapped.updateCheckpoints = (app, stream, cps) => {
+    writes.push(`${stream}:${cps.length}`);
+    return store.updateCheckpoints(app, stream, cps);
+  };
+  return { store: wrapped, writes };
+}
+
+test('records that reach checkpoint() are committed at the next auto-commit, one batch per stream', (t) => {
+  const scheduler = testScheduler(t);
+  const store = new MemoryStateStore();
+  const { store: counted, writes } = counting(store);
+  let before: Record<string, string> = {};
+  scheduler.run((helpers) => {
+    const kinesis = new FakeKinesis(helpers, () => scheduler.now(), { s: openShards(2), t: openShards(2) });
+    const recordsS0 = makeRecords(0, 0, 3);
+    const recordsS1 = makeRecords(1, 0, 2);
+    kinesis.queue('s', S(0), recordsS0);
+    kinesis.queue('s', S(1), recordsS1);
+    kinesis.queue('t', S(0), makeRecords(0, 0, 1));
+    const c = consumer(scheduler, counted, kinesis);
+    c.consume(['s', 't']).pipe(checkpoint(c)).subscribe();
+    // given the records arrived at frame 0, before the first commit (5000) nothing is written
+    scheduler.schedule(() => (before = committed(store)), 4999);
+    scheduler.schedule(() => void c.close(), 6000);
+  });
+  t.deepEqual(before, {});
+  // then the commit at 5000 wrote each shard's last record, one write per stream
+  t.deepEqual(committed(store), { [S(0)]: makeRecords(0, 2, 1)[0]!.SequenceNumber, [S(1)]: makeRecords(1, 1, 1)[0]!.SequenceNumber });
+  t.deepEqual(committed(store, 't'), { [S(0)]: makeRecords(0, 0, 1)[0]!.SequenceNumber });
+  t.deepEqual(writes.slice(0, 2).sort(), ['s:2', 't:1']);
+});
+
+test('a record still in the pipeline when a commit runs is not committed', (t) => {
+  const scheduler = testScheduler(t);
+  const store = new MemoryStateStore();
+  let atFirstCommit: Record<string, string> = {};
+  scheduler.run((helpers) => {
+    const kinesis = new FakeKinesis(helpers, () => scheduler.now(), { s: openShards(1) });
+    kinesis.queue('s', S(0), makeRecords(0, 0, 3));
+    const c = consumer(scheduler, store, kinesis);
+    // each record takes 2 s to process: at the commit at 5000 only the first two are done
+    c.consume(['s'])
+      .pipe(concatMap((r) => of(r).pipe(delay(2000, scheduler))), checkpoint(c))
+      .subscribe();
+    scheduler.schedule(() => (atFirstCommit = committed(store)), 5001);
+    scheduler.schedule(() => void c.close(), 20_000);
+  });
+  t.deepEqual(atFirstCommit, { [S(0)]: makeRecords(0, 1, 1)[0]!.SequenceNumber });
+});
+
+test('records filtered out before checkpoint() do not stall it: later records carry the mark forward', (t) => {
+  const scheduler = testScheduler(t);
+  const store = new MemoryStateStore();
+  scheduler.run((helpers) => {
+    const kinesis = new FakeKinesis(helpers, () => scheduler.now(), { s: openShards(1) });
+    const records = makeRecords(0, 0, 6);
+    kinesis.queue('s', S(0), records);
+    const c = consumer(scheduler, store, kinesis);
+    c.consume(['s'])
+      .pipe(
+        filter((r) => r.sequenceNumber !== records[5]!.SequenceNumber && r.sequenceNumber !== records[2]!.SequenceNumber),
+        checkpoint(c),
+      )
+      .subscribe();
+    scheduler.schedule(() => void c.close(), 6000);
+  });
+  t.deepEqual(committed(store), { [S(0)]: makeRecords(0, 4, 1)[0]!.SequenceNumber });
+});
+
+test('marks never move backwards when a pipeline re-orders records', (t) => {
+  const scheduler = testScheduler(t);
+  const store = new MemoryStateStore();
+  scheduler.run((helpers) => {
+    const kinesis = new FakeKinesis(helpers, () => scheduler.now(), { s: openShards(1) });
+    kinesis.queue('s', S(0), makeRecords(0, 0, 3));
+    const c = consumer(scheduler, store, kinesis);
+    c.consume(['s'])
+      .pipe(
+        take(3),
+        toArray(),
+        concatMap((rs) => rs.reverse()),
+        checkpoint(c),
+      )
+      .subscribe();
+    scheduler.schedule(() => void c.commit(), 100);
+  });
+  t.deepEqual(committed(store), { [S(0)]: makeRecords(0, 2, 1)[0]!.SequenceNumber });
+});
+
+test('checkpoint() fails the pipeline with a UsageError for a value that is not one of its records', async (t) => {
+  const store = new MemoryStateStore();
+  const c = createKinesumer({ app: 'app', kinesis: { region: 'us-east-1' }, stateStore: store });
+  const other = createKinesumer({ app: 'app', kinesis: { region: 'us-east-1' }, stateStore: store });
+  const fake = { stream: 's', shardId: S(0), sequenceNumber: '1', partitionKey: 'k', data: new Uint8Array(), approximateArrivalTimestamp: undefined, encryptionType: undefined };
+  const err = await t.throwsAsync(lastValueFrom((of(fake) as Observable<KinesumerRecord>).pipe(checkpoint(c))));
+  t.true(err instanceof UsageError);
+  t.regex(err!.message, /not a record delivered by this consumer/);
+  t.throws(() => other.markRecord(fake), { instanceOf: UsageError });
+});
+
+test('markRecord after close() is a ClosedError, and close() is idempotent', async (t) => {
+  const store = new MemoryStateStore();
+  const kinesis = new FakeKinesis(undefined, () => Date.now(), { s: openShards(1) });
+  kinesis.queue('s', S(0), makeRecords(0, 0, 2));
+  const c = consumer(asyncScheduler, store, kinesis, { group: { syncInterval: 50, clientTimeout: 200 } });
+  const got = await lastValueFrom(c.consume(['s']).pipe(take(2), toArray()));
+  const first = c.close();
+  t.is(c.close(), first);
+  await first;
+  const err = t.throws(() => c.markRecord(got[0]!));
+  t.true(err instanceof ClosedError);
+  t.regex(err!.message, /markRecord\(\) called after close\(\)/);
+  await t.throwsAsync(c.commit(), { instanceOf: ClosedError });
+});
+
+test('close() waits for delivered records to reach checkpoint() and commits them', async (t) => {
+  const store = new MemoryStateStore();
+  const kinesis = new FakeKinesis(undefined, () => Date.now(), { s: openShards(1) });
+  const records = makeRecords(0, 0, 5);
+  kinesis.queue('s', S(0), records);
+  const c = consumer(asyncScheduler, store, kinesis, {
+    group: { syncInterval: 50, clientTimeout: 200 },
+    commit: { auto: false },
+  });
+  const processed: string[] = [];
+  const done = lastValueFrom(
+    c.consume(['s']).pipe(
+      concatMap((r) => of(r).pipe(delay(20))),
+      tap((r) => processed.push(r.sequenceNumber)),
+      checkpoint(c),
+      toArray(),
+    ),
+  );
+  // when close() is called right after the first record was processed
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => processed.length > 0 && (clearInterval(timer), resolve()), 5);
+  });
+  await c.close({ drainTimeout: 2000 });
+  // then the records already delivered were processed and their last one committed
+  t.is((await done).length, 5);
+  t.deepEqual(committed(store), { [S(0)]: records[4]!.SequenceNumber });
+  // and the client left the group at once
+  t.deepEqual(Object.keys(store.snapshot().clients['app'] ?? {}), []);
+});
