@@ -1,4 +1,4 @@
-import { Observable, type OperatorFunction, type Subscription } from 'rxjs';
+import { Observable, Subscription, type OperatorFunction } from 'rxjs';
 
 /**
  * A per-key switch: each value of the source is a set of keys; a key that appears starts
@@ -27,12 +27,17 @@ export function mergeByKey<K, R>(
           const wanted = new Set(keys);
           for (const key of [...live.keys()]) if (!wanted.has(key)) remove(key);
           for (const key of wanted) {
-            if (live.has(key)) continue;
-            const inner = project(key).subscribe({
-              next: (value) => subscriber.next(value),
-              error: (err: unknown) => subscriber.error(err),
-            });
+            if (live.has(key) || subscriber.closed) continue;
+            // Registered before subscribing: an inner Observable may emit synchronously, and a
+            // subscriber that unsubscribes during that emission must still tear this one down.
+            const inner = new Subscription();
             live.set(key, inner);
+            inner.add(
+              project(key).subscribe({
+                next: (value) => subscriber.next(value),
+                error: (err: unknown) => subscriber.error(err),
+              }),
+            );
           }
         },
         error: (err: unknown) => subscriber.error(err),
