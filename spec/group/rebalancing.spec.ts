@@ -187,3 +187,40 @@ test('shards that stay with a client keep their reader across rebalances', (t) =
     t.is(live.length, 1, `shard ${i} readers at 12000`);
   }
 });
+
+test('refresh() starts the readers of an added stream and stops those of a removed one at once', (t) => {
+  const scheduler = testScheduler(t);
+  scheduler.run((helpers) => {
+    const kinesis = new FakeKinesis(helpers, () => scheduler.now(), { s: openShards(1), u: openShards(1) });
+    const a = member(scheduler, 'a', new MemoryStateStore(), kinesis);
+    a.consume(['s']).subscribe();
+    // when the streams change to ['u'] at 2000 ms
+    scheduler.schedule(() => a.refresh(['u']), 2000);
+    scheduler.schedule(() => void a.close(), 10_000);
+    // then s's reader stops and u's starts in that frame, not at the next sync (5000)
+    helpers.expectSubscriptions(kinesis.iterator('s', S(0)).subscriptions).toBe('^ 1999ms !');
+    helpers.expectSubscriptions(kinesis.iterator('u', S(0)).subscriptions).toBe('2000ms ^ 7999ms !');
+  });
+});
+
+test('a client that cannot reach the store for clientTimeout stops reading, and the others take over', (t) => {
+  const scheduler = testScheduler(t);
+  const memory = new MemoryStateStore();
+  const errors: string[] = [];
+  scheduler.run((helpers) => {
+    const kinesis = new FakeKinesis(helpers, () => scheduler.now(), { s: openShards(2) });
+    const cut = killable(memory);
+    const a = member(scheduler, 'a', cut.store, kinesis);
+    const b = member(scheduler, 'b', memory, kinesis);
+    a.errors$.subscribe((e) => errors.push(e.code));
+    a.consume(['s']).subscribe();
+    scheduler.schedule(() => b.consume(['s']).subscribe(), 1000);
+    // when a's store calls hang from 7000 ms on (a network partition, not a crash)
+    scheduler.schedule(() => cut.kill(), 7000);
+    scheduler.schedule(() => [a, b].forEach((m) => void m.close()), 30_000);
+    // then a, whose last heartbeat was written at 5000, gives shard 0 up at 15000, while its ping of
+    // 10000 still hangs; b counts a dead at its sync at 16000 and reads shard 0 from then on
+    helpers.expectSubscriptions(kinesis.iterator('s', S(0)).subscriptions).toBe(['^ 14999ms !', '16000ms ^ 13999ms !']);
+  });
+  t.true(errors.includes('STATE_STORE_FAILED'));
+});

@@ -11,6 +11,8 @@ import {
   merge,
   mergeMap,
   of,
+  Subject,
+  switchMap,
   tap,
   timeout,
   timer,
@@ -68,11 +70,17 @@ export interface GroupSyncOptions {
  * prune dead clients, and computes this client's shards. It emits one {@link GroupView} per
  * completed round. A failed round is reported and emits nothing, so the previous assignment
  * stands, except that a client whose heartbeat has not been written for `clientTimeout` gives up
- * its shards: the rest of the group already counts it as dead.
+ * its shards (an empty view), whether or not the store answers: the rest of the group already
+ * counts it as dead.
  *
  * Leader-only work is idempotent, so two clients that both briefly think they lead do no harm.
  */
 export function groupSync(options: GroupSyncOptions): Observable<GroupView> {
+  return defer(() => syncLoop(options));
+}
+
+/** One subscription's loop: its own heartbeat clock. */
+function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
   const { app, clientId, store, kinesis, scheduler, syncInterval, clientTimeout, report } = options;
   // A hung call must not stall the loop forever; past clientTimeout the group counts us dead anyway.
   const callTimeout = clientTimeout;
@@ -90,10 +98,22 @@ export function groupSync(options: GroupSyncOptions): Observable<GroupView> {
 
   // The last time this client's heartbeat was written, by the scheduler's clock.
   let lastBeat = Number.NEGATIVE_INFINITY;
+  const beats = new Subject<number>();
+  const gaveUp = (at: number): GroupView => ({ clients: [], index: -1, leader: false, assignment: {}, shards: {}, at });
+
+  // clientTimeout after the last written heartbeat the others count this client dead: give every
+  // shard up at that moment, even if a round is still waiting on a store that does not answer.
+  const watchdog$ = beats.pipe(
+    switchMap((beat) => timer(Math.max(0, beat + clientTimeout - scheduler.now()), scheduler)),
+    map(() => gaveUp(scheduler.now())),
+  );
 
   const ping = (now: number) =>
     call('pingClient', () => store.pingClient(app, clientId, new Date(now))).pipe(
-      tap(() => (lastBeat = now)),
+      tap(() => {
+        lastBeat = now;
+        beats.next(now);
+      }),
       catchError((err: unknown) => {
         report(asError(err, 'pingClient'));
         return of(undefined);
@@ -184,13 +204,15 @@ export function groupSync(options: GroupSyncOptions): Observable<GroupView> {
           );
         }),
         catchError((err: unknown) => {
-          report(asError(err, 'group sync'));
-          return EMPTY;
+          report(asError(err, 'listAliveClients'));
+          // Without a heartbeat for clientTimeout the others count us dead and take our shards:
+          // stop reading them even while the store cannot be reached.
+          return at - lastBeat >= clientTimeout ? of(gaveUp(at)) : EMPTY;
         }),
       );
     });
 
-  return merge(timer(0, syncInterval, scheduler), options.triggers ?? EMPTY).pipe(exhaustMap(round));
+  return merge(merge(timer(0, syncInterval, scheduler), options.triggers ?? EMPTY).pipe(exhaustMap(round)), watchdog$);
 }
 
 function toCachedShard(shard: ShardDescription): CachedShard {
