@@ -9,9 +9,7 @@ import {
   defer,
   distinctUntilChanged,
   exhaustMap,
-  filter,
   finalize,
-  firstValueFrom,
   from,
   ignoreElements,
   lastValueFrom,
@@ -207,7 +205,7 @@ export class Kinesumer {
 
   /** The group for one subscription of records$: start, run, and tear down. */
   private run$(): Observable<KinesumerRecord> {
-    const { app, clientId, group, polling, commit, retry } = this.config;
+    const { app, clientId, group, commit, retry } = this.config;
     const scheduler = this.scheduler;
     this.running = true;
     let release: () => void = () => undefined;

@@ -79,6 +79,18 @@ function collectOutput(child: ChildProcess): () => string {
   return () => out;
 }
 
+/** Waits for a spawned emulator to listen; on failure kills it and reports its last output. */
+async function started(child: ChildProcess, port: number, name: string): Promise<Emulator> {
+  const output = collectOutput(child);
+  try {
+    await waitForPort(port, child, name);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}\n${output()}`);
+  }
+  return { endpoint: `http://127.0.0.1:${port}`, port, process: child, stop: stopper(child) };
+}
+
 /** Starts dynalite (in memory) on a free port. */
 export async function startDynalite(): Promise<Emulator> {
   const port = await freePort();
@@ -86,14 +98,7 @@ export async function startDynalite(): Promise<Emulator> {
   const child = spawn(process.execPath, [cli, '--port', String(port), '--createTableMs', '50', '--deleteTableMs', '50'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const output = collectOutput(child);
-  try {
-    await waitForPort(port, child, 'dynalite');
-  } catch (err) {
-    child.kill('SIGKILL');
-    throw new Error(`${(err as Error).message}\n${output()}`);
-  }
-  return { endpoint: `http://127.0.0.1:${port}`, port, process: child, stop: stopper(child) };
+  return started(child, port, 'dynalite');
 }
 
 /** Options for kinesis-local, passed as its environment variables. */
@@ -125,12 +130,5 @@ export async function startKinesisLocal(options: KinesisLocalOptions = {}): Prom
       SHARD_LIMIT: String(options.shardLimit ?? 200),
     },
   });
-  const output = collectOutput(child);
-  try {
-    await waitForPort(port, child, 'kinesis-local');
-  } catch (err) {
-    child.kill('SIGKILL');
-    throw new Error(`${(err as Error).message}\n${output()}`);
-  }
-  return { endpoint: `http://127.0.0.1:${port}`, port, process: child, stop: stopper(child) };
+  return started(child, port, 'kinesis-local');
 }

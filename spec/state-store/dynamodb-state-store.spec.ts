@@ -15,7 +15,7 @@ import { MalformedItemError, StateStoreError, TableNotFoundError, type Kinesumer
 import { createStateTable, stateTableDefinition } from '../../src/state-store/create-table.js';
 import { DynamoDBStateStore, type DynamoDBStateStoreConfig } from '../../src/state-store/dynamodb-state-store.js';
 import { localAws, startDynalite, type Emulator } from '../helpers/emulators.js';
-import { at, checkpoint, run, shardId, stateStoreContract, uniqueApp } from './contract.js';
+import { at, checkpoint, shardId, stateStoreContract, uniqueApp } from './contract.js';
 
 const test = anyTest as TestFn<{ dynalite: Emulator; client: DynamoDBClient }>;
 const TABLE = 'kinesumer-state-store';
