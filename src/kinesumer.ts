@@ -1,5 +1,6 @@
 import type { _Record } from '@aws-sdk/client-kinesis';
 import {
+  AsyncSubject,
   BehaviorSubject,
   EMPTY,
   Observable,
@@ -81,8 +82,8 @@ export class Kinesumer {
   private readonly scheduler: SchedulerLike;
   private readonly checkpointer: Checkpointer;
   private records$: Observable<KinesumerRecord> | undefined;
-  /** Set while the group runs: finishes when its teardown (commit, deregister) is done. */
-  private teardown: Promise<void> | undefined;
+  /** Completes when the last group run's teardown (commit, deregister) is done. */
+  private teardown$: Observable<never> | undefined;
   private running = false;
   private closing: Promise<void> | undefined;
   /** Set the moment close() is called: shards stay marked-able until the pipelines drained. */
@@ -162,7 +163,9 @@ export class Kinesumer {
    * deregisters this client so the others take its shards at their next sync. Idempotent.
    */
   close(options: CloseOptions = {}): Promise<void> {
-    this.closing ??= this.closeOnce(options.drainTimeout ?? this.config.commit.timeout);
+    this.closing ??= lastValueFrom(this.close$(options.drainTimeout ?? this.config.commit.timeout), {
+      defaultValue: undefined,
+    });
     return this.closing;
   }
 
@@ -178,17 +181,27 @@ export class Kinesumer {
     };
   }
 
-  private async closeOnce(drainTimeout: number): Promise<void> {
-    this.stopping = true;
-    if (this.running) {
-      this.stop.next(); // completes records$: readers stop, the user's pipelines drain
-      await lastValueFrom(this.drained$(drainTimeout), { defaultValue: undefined });
-    }
-    await this.teardown;
-    await lastValueFrom(this.checkpointer.close$(), { defaultValue: undefined });
-    this.assignment.next({});
-    this.errors.complete();
-    this.assignment.complete();
+  // An Observable chain, not async/await, so that on a TestScheduler the whole close runs in
+  // virtual time (promises would only resume after the test's flush).
+  private close$(drainTimeout: number): Observable<never> {
+    return defer(() => {
+      this.stopping = true;
+      const wasRunning = this.running;
+      if (wasRunning) this.stop.next(); // completes records$: readers stop, the user's pipelines drain
+      return concat(
+        wasRunning ? this.drained$(drainTimeout).pipe(ignoreElements()) : EMPTY,
+        this.teardown$ ?? EMPTY,
+        this.checkpointer.close$(),
+        // Deregister only after the final commit, so whoever takes the shards over starts after it.
+        wasRunning ? this.leave$() : EMPTY,
+        defer(() => {
+          this.assignment.next({});
+          this.errors.complete();
+          this.assignment.complete();
+          return EMPTY;
+        }),
+      );
+    });
   }
 
   private drained$(drainTimeout: number): Observable<unknown> {
@@ -208,8 +221,9 @@ export class Kinesumer {
     const { app, clientId, group, commit, retry } = this.config;
     const scheduler = this.scheduler;
     this.running = true;
-    let release: () => void = () => undefined;
-    this.teardown = new Promise<void>((resolve) => (release = resolve));
+    const done = new AsyncSubject<never>();
+    this.teardown$ = done;
+    const release = () => done.complete();
 
     const ready$ = defer(() => (this.store.ready ? from(this.store.ready()) : of(undefined))).pipe(
       retryWithBackoff({ ...retry, scheduler }, { onRetry: (err) => this.report(asKinesumerError(err, 'ready')) }),
@@ -263,27 +277,29 @@ export class Kinesumer {
       ignoreElements(),
     );
 
-    const stopped$ = () =>
-      concat(
-        // When closing, close() commits after the pipelines drained; otherwise commit now.
-        this.stopping ? EMPTY : this.checkpointer.commit$(),
-        defer(() => from(this.store.deregisterClient(app, clientId))).pipe(
-          timeout({ each: commit.timeout, scheduler }),
-          catchError((err: unknown) => {
-            this.report(asKinesumerError(err, 'deregisterClient'));
-            return EMPTY;
-          }),
-        ),
-      );
-
     return concat(ready$.pipe(ignoreElements()), merge(records$, autoCommit$, storeErrors$)).pipe(
       finalize(() => {
         this.running = false;
         this.assignment.next({});
-        // Reader subscriptions are gone by now; flush and deregister, then let close() finish.
-        stopped$().subscribe({ complete: release, error: () => release() });
+        // Reader subscriptions are gone by now. close() commits and deregisters itself, after the
+        // pipelines drained; when the last subscriber simply left, do both now.
+        if (this.stopping) release();
+        else concat(this.checkpointer.commit$(), this.leave$()).subscribe({ complete: release });
       }),
     ) as Observable<KinesumerRecord>;
+  }
+
+  /** Deregisters this client: the others take its shards at their next sync. Never errors. */
+  private leave$(): Observable<never> {
+    const { app, clientId, commit } = this.config;
+    return defer(() => from(this.store.deregisterClient(app, clientId))).pipe(
+      timeout({ each: commit.timeout, scheduler: this.scheduler }),
+      ignoreElements(),
+      catchError((err: unknown) => {
+        this.report(asKinesumerError(err, 'deregisterClient'));
+        return EMPTY;
+      }),
+    );
   }
 
   /** One owned shard: look up its checkpoint, then poll it. */
@@ -292,7 +308,7 @@ export class Kinesumer {
     const { app, polling, retry, initialPosition } = this.config;
     const scheduler = this.scheduler;
     return defer(() => from(this.store.getCheckpoints(app, stream, [shardId]))).pipe(
-      timeout({ each: this.config.group.syncInterval, scheduler }),
+      timeout({ each: this.config.group.clientTimeout, scheduler }),
       retryWithBackoff(
         { ...retry, scheduler },
         {
