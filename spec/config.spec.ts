@@ -28,6 +28,11 @@ const fakeStore = (): StateStore => ({
   updateShards: () => of(undefined),
   getCheckpoints: () => of([]),
   updateCheckpoints: () => of(undefined),
+  listShardStates: () => of([]),
+  acquireShard: () => of(undefined),
+  releaseShard: () => of(undefined),
+  commitShard: () => of(false),
+  deleteShardStates: () => of(undefined),
 });
 
 /** Resolves `input`, which must fail with one ConfigError; returns it. */

@@ -1,41 +1,66 @@
 import {
   EMPTY,
   Observable,
+  Subject,
   catchError,
   concat,
   defer,
   finalize,
   from,
-  ignoreElements,
   merge,
+  mergeMap,
   share,
   timeout,
   type SchedulerLike,
 } from 'rxjs';
-import { CheckpointError, ClosedError, KinesumerError, UsageError, describeCause } from './errors.js';
+import {
+  CheckpointError,
+  ClosedError,
+  KinesumerError,
+  ShardLostError,
+  StateStoreError,
+  UsageError,
+  describeCause,
+} from './errors.js';
 import type { KinesumerRecord } from './record.js';
-import type { Checkpoint, StateStore } from './state-store/state-store.js';
+import type { StateStore } from './state-store/state-store.js';
 
 /** The hidden link from a delivered record to the shard it came from. */
 export const SHARD = Symbol('rx-kinesumer.shard');
 
-/** The per-shard checkpoint state of one owned shard, shared by every record read from it. */
+/** The checkpoint state of one shard this client holds, shared by every record read from it. */
 export class ShardHandle {
-  /** False once the shard left this client: later marks are ignored (the new owner re-reads). */
+  /** False once the shard left this client or was lost: later marks are ignored. */
   active = true;
   /** The highest sequence number that reached `checkpoint()`. */
   marked: string | undefined;
-  /** The sequence number last written to the store. */
-  committed: string | undefined;
+  /** The checkpoint as the store holds it: the `previous` of the next fenced write. */
+  stored: string | undefined;
+  /** The last record delivered from this shard. */
+  lastEmitted: string | undefined;
+  /** The reader reached the end of the (closed) shard. */
+  ended = false;
+  /** The shard was recorded as finished in the store. */
+  finished = false;
+  /** Emits once when a fenced write shows another client holds the shard. */
+  readonly lost = new Subject<void>();
 
   constructor(
     readonly owner: Checkpointer,
     readonly stream: string,
     readonly shardId: string,
-    committed: string | undefined,
+    /** The stored checkpoint, even one left by an older stream of the same name. */
+    stored: string | undefined,
+    /** The checkpoint reading resumes after, if it is valid for this shard. */
+    resumeAfter: string | undefined,
   ) {
-    this.committed = committed;
-    this.marked = committed;
+    this.stored = stored;
+    this.marked = resumeAfter;
+  }
+
+  /** Every record delivered from the ended shard is marked: the shard can be recorded finished. */
+  get complete(): boolean {
+    return this.ended && (this.lastEmitted === undefined || this.marked === this.lastEmitted);
   }
 }
 
@@ -51,6 +76,7 @@ export function isAfter(a: string, b: string | undefined): boolean {
 /** What the checkpointer needs. */
 export interface CheckpointerOptions {
   app: string;
+  clientId: string;
   store: StateStore;
   scheduler: SchedulerLike;
   /** Time allowed for one store write, ms. */
@@ -59,22 +85,37 @@ export interface CheckpointerOptions {
 }
 
 /**
- * Keeps the marks of the shards this client owns and writes them to the state store: one batch
- * write per stream per commit, never one write per record. Commits never overlap, so a slow
- * write can never land after a newer one.
+ * Keeps the marks of the shards this client holds and writes them to the state store with
+ * fenced writes: a checkpoint is written only while this client holds the shard and only over the
+ * checkpoint it last saw, so it never moves backwards and a stale owner cannot overwrite a newer
+ * one. Commits never overlap, so a slow write can never land after a newer one.
  */
 export class Checkpointer {
   private readonly handles = new Map<string, ShardHandle>();
   private running: Observable<never> | undefined;
   private closed = false;
+  private readonly commitRequests = new Subject<void>();
+  private readonly finishedShards = new Subject<ShardHandle>();
+
+  /** Asks for a commit now: the last record of an ended shard was marked. */
+  readonly commitRequests$ = this.commitRequests.asObservable();
+  /** Shards recorded as finished: their children may be read now. */
+  readonly finished$ = this.finishedShards.asObservable();
 
   constructor(private readonly options: CheckpointerOptions) {}
 
-  /** Starts tracking a shard this client now reads from `committed`. */
-  open(stream: string, shardId: string, committed: string | undefined): ShardHandle {
-    const handle = new ShardHandle(this, stream, shardId, committed);
-    this.handles.set(`${stream}/${shardId}`, handle);
+  /** Starts tracking a shard this client now holds. */
+  open(stream: string, shardId: string, stored: string | undefined, resumeAfter: string | undefined): ShardHandle {
+    const handle = new ShardHandle(this, stream, shardId, stored, resumeAfter);
+    this.handles.get(keyOf(handle))?.lost.complete();
+    this.handles.set(keyOf(handle), handle);
     return handle;
+  }
+
+  /** The reader delivered every record of the shard: record it as finished once they are marked. */
+  ended(handle: ShardHandle): void {
+    handle.ended = true;
+    if (handle.active && handle.complete) this.commitRequests.next();
   }
 
   /**
@@ -90,39 +131,34 @@ export class Checkpointer {
       );
     }
     if (this.closed) throw new ClosedError('markRecord()');
-    if (handle.active && isAfter(record.sequenceNumber, handle.marked)) handle.marked = record.sequenceNumber;
+    if (handle.active && isAfter(record.sequenceNumber, handle.marked)) {
+      handle.marked = record.sequenceNumber;
+      if (handle.ended && handle.complete) this.commitRequests.next();
+    }
   }
 
   /** Writes every mark not yet written. Emits nothing; completes when done. Never errors. */
   commit$(): Observable<never> {
-    return defer(() => (this.running ? concat(this.running, this.commit$()) : this.start$(this.dirty())));
+    return this.serialized(() => dirtyOf(this.handles.values()));
   }
 
-  /** Stops tracking a shard after writing its marks (the shard left this client). */
+  /** The shard left this client: write its marks, free it in the store, stop tracking it. */
   release$(stream: string, shardId: string): Observable<never> {
     return defer(() => {
-      const key = `${stream}/${shardId}`;
-      const handle = this.handles.get(key);
+      const handle = this.handles.get(`${stream}/${shardId}`);
       if (handle === undefined) return EMPTY;
-      handle.active = false;
-      const write = this.running ? concat(this.running, defer(() => this.start$(dirtyOf([handle])))) : this.start$(dirtyOf([handle]));
-      return write.pipe(
-        finalize(() => {
-          if (this.handles.get(key) === handle) this.handles.delete(key);
-        }),
-      );
+      return concat(this.serialized(() => dirtyOf([handle])), this.free$(handle));
     });
   }
 
-  /** Commits every mark, then refuses new marks. */
+  /** Commits every mark, frees every shard, then refuses new marks. */
   close$(): Observable<never> {
     return concat(
       this.commit$(),
       defer(() => {
         this.closed = true;
-        for (const handle of this.handles.values()) handle.active = false;
-        this.handles.clear();
-        return EMPTY;
+        const held = [...this.handles.values()];
+        return merge(...held.map((handle) => this.free$(handle)));
       }),
     );
   }
@@ -132,78 +168,107 @@ export class Checkpointer {
     return this.closed;
   }
 
-  private dirty(): ShardHandle[] {
-    return dirtyOf(this.handles.values());
-  }
-
-  private start$(handles: ShardHandle[]): Observable<never> {
-    if (handles.length === 0) return EMPTY;
-    const run = this.write$(handles).pipe(
-      finalize(() => {
-        if (this.running === run) this.running = undefined;
-      }),
-      share(),
-    );
-    this.running = run;
-    return run;
-  }
-
-  private write$(handles: ShardHandle[]): Observable<never> {
-    const { app, store, scheduler, report } = this.options;
-    const byStream = new Map<string, { handle: ShardHandle; sequenceNumber: string }[]>();
-    for (const handle of handles) {
-      const list = byStream.get(handle.stream) ?? [];
-      list.push({ handle, sequenceNumber: handle.marked! });
-      byStream.set(handle.stream, list);
-    }
-    const now = new Date(scheduler.now());
-    const writes = [...byStream].map(([stream, entries]) => {
-      const checkpoints: Checkpoint[] = entries.map(({ handle, sequenceNumber }) => ({
-        shardId: handle.shardId,
-        sequenceNumber,
-        lastUpdate: now,
-      }));
-      return defer(() => from(store.updateCheckpoints(app, stream, checkpoints))).pipe(
-        timeout({
-          each: this.options.timeout,
-          with: () => {
-            throw new Error(`no answer within ${this.options.timeout} ms`);
-          },
-          scheduler,
-        }),
-        ignoreElements(),
-        // Only on success: the written snapshot becomes the committed position.
-        (source) =>
-          concat(
-            source,
-            defer(() => {
-              for (const { handle, sequenceNumber } of entries) {
-                if (isAfter(sequenceNumber, handle.committed)) handle.committed = sequenceNumber;
-              }
-              return EMPTY;
-            }),
-          ),
+  private free$(handle: ShardHandle): Observable<never> {
+    const { app, clientId, store, scheduler, report } = this.options;
+    return defer(() => {
+      handle.active = false;
+      if (this.handles.get(keyOf(handle)) === handle) this.handles.delete(keyOf(handle));
+      handle.lost.complete();
+      return from(store.releaseShard(app, handle.stream, handle.shardId, clientId)).pipe(
+        timeout({ each: this.options.timeout, scheduler }),
+        mergeMap(() => EMPTY),
         catchError((err: unknown) => {
-          report(
-            new CheckpointError(
-              stream,
-              entries.map((e) => e.handle.shardId),
-              describeCause(err),
-              { cause: err },
-            ),
-          );
+          report(asStoreError(err, 'releaseShard'));
           return EMPTY;
         }),
       );
     });
-    return merge(...writes);
   }
+
+  /** Runs a write of `pick()`'s handles after any write in flight. */
+  private serialized(pick: () => ShardHandle[]): Observable<never> {
+    return defer(() => {
+      if (this.running) return concat(this.running, this.serialized(pick));
+      const handles = pick();
+      if (handles.length === 0) return EMPTY;
+      const run = this.write$(handles).pipe(
+        finalize(() => {
+          if (this.running === run) this.running = undefined;
+        }),
+        share(),
+      );
+      this.running = run;
+      return run;
+    });
+  }
+
+  private write$(handles: ShardHandle[]): Observable<never> {
+    const { app, clientId, store, scheduler, report } = this.options;
+    const now = new Date(scheduler.now());
+    return merge(
+      ...handles.map((handle) => {
+        // Snapshot now: marks made while the write is in flight go into the next commit.
+        const sequenceNumber = handle.marked;
+        const finishing = handle.complete && !handle.finished;
+        const previous = handle.stored;
+        return defer(() =>
+          from(
+            store.commitShard(app, handle.stream, handle.shardId, {
+              clientId,
+              sequenceNumber,
+              previous,
+              finished: finishing,
+              now,
+            }),
+          ),
+        ).pipe(
+          timeout({
+            each: this.options.timeout,
+            with: () => {
+              throw new Error(`no answer within ${this.options.timeout} ms`);
+            },
+            scheduler,
+          }),
+          mergeMap((applied) => {
+            if (applied) {
+              if (sequenceNumber !== undefined) handle.stored = sequenceNumber;
+              if (finishing) {
+                handle.finished = true;
+                this.finishedShards.next(handle);
+              }
+            } else {
+              handle.active = false;
+              if (this.handles.get(keyOf(handle)) === handle) this.handles.delete(keyOf(handle));
+              report(new ShardLostError(handle.stream, handle.shardId));
+              handle.lost.next();
+              handle.lost.complete();
+            }
+            return EMPTY;
+          }),
+          catchError((err: unknown) => {
+            report(new CheckpointError(handle.stream, [handle.shardId], describeCause(err), { cause: err }));
+            return EMPTY;
+          }),
+        );
+      }),
+    );
+  }
+}
+
+function keyOf(handle: ShardHandle): string {
+  return `${handle.stream}/${handle.shardId}`;
 }
 
 function dirtyOf(handles: Iterable<ShardHandle>): ShardHandle[] {
   const out: ShardHandle[] = [];
   for (const handle of handles) {
-    if (handle.marked !== undefined && handle.marked !== handle.committed) out.push(handle);
+    const moved = handle.marked !== undefined && handle.marked !== handle.stored;
+    if (moved || (handle.complete && !handle.finished)) out.push(handle);
   }
   return out;
+}
+
+function asStoreError(err: unknown, operation: string): KinesumerError {
+  if (err instanceof KinesumerError) return err;
+  return new StateStoreError(operation, describeCause(err), { cause: err, retriable: true });
 }

@@ -145,6 +145,22 @@ export class CheckpointError extends KinesumerError {
   }
 }
 
+/**
+ * This client no longer holds a shard: a fenced checkpoint write found another owner (or a newer
+ * checkpoint). Non-fatal: the shard's reader stops, records still in the pipeline are not
+ * checkpointed (the new owner delivers them again), and the client tries to take the shard again
+ * if its assignment still says so.
+ */
+export class ShardLostError extends KinesumerError {
+  readonly stream: string;
+  readonly shardId: string;
+  constructor(stream: string, shardId: string) {
+    super('SHARD_LOST', `Shard ${shardId} of stream "${stream}" is held by another client; stopped reading it`);
+    this.stream = stream;
+    this.shardId = shardId;
+  }
+}
+
 /** The consumer was used in a way its state does not allow (closed, consuming twice, foreign record). */
 export class UsageError extends KinesumerError {
   constructor(message: string, code = 'USAGE') {

@@ -20,8 +20,10 @@ import {
   of,
   race,
   share,
+  retry as retryWhen,
   take,
   takeUntil,
+  throwError,
   tap,
   timeout,
   timer,
@@ -30,15 +32,16 @@ import {
 import { Checkpointer, SHARD, type LinkedRecord, type ShardHandle } from './checkpointer.js';
 import { resolveConfig, type InitialPosition, type KinesumerConfig, type ResolvedConfig } from './config.js';
 import { ClosedError, KinesumerError, StateStoreError, UsageError, describeCause } from './errors.js';
-import { groupSync, type Assignment } from './group/group-sync.js';
+import { groupSync, type Assignment, type GroupView } from './group/group-sync.js';
+import { inheritsReading, isStale } from './group/shard-lineage.js';
 import type { KinesisApi, StartPosition } from './kinesis/kinesis-api.js';
 import { resolveKinesisApi } from './kinesis/resolve-kinesis-api.js';
 import { mergeByKey } from './internal/merge-by-key.js';
-import { pollingReader } from './reader/polling-reader.js';
+import { MIN_CALL_INTERVAL, pollingReader } from './reader/polling-reader.js';
 import type { KinesumerRecord } from './record.js';
 import { retryWithBackoff } from './retry.js';
 import { resolveStateStore } from './state-store/resolve-state-store.js';
-import type { StateStore } from './state-store/state-store.js';
+import type { ShardState, StateStore } from './state-store/state-store.js';
 
 export type { Assignment } from './group/group-sync.js';
 
@@ -81,6 +84,8 @@ export class Kinesumer {
   private readonly store: StateStore;
   private readonly scheduler: SchedulerLike;
   private readonly checkpointer: Checkpointer;
+  /** The last completed sync round: alive clients and each stream's shards, for taking shards. */
+  private latestView: GroupView | undefined;
   private records$: Observable<KinesumerRecord> | undefined;
   /** Completes when the last group run's teardown (commit, deregister) is done. */
   private teardown$: Observable<never> | undefined;
@@ -102,6 +107,7 @@ export class Kinesumer {
     this.assignment$ = this.assignment.pipe(distinctUntilChanged(sameAssignment));
     this.checkpointer = new Checkpointer({
       app: this.config.app,
+      clientId: this.config.clientId,
       store: this.store,
       scheduler: this.scheduler,
       timeout: this.config.commit.timeout,
@@ -244,10 +250,12 @@ export class Kinesumer {
       clientTimeout: group.clientTimeout,
       streams: () => this.streams.value,
       report: (err) => this.report(err),
-      triggers: this.refreshes,
+      triggers: merge(this.refreshes, this.checkpointer.finished$),
+      initialLatest: this.config.initialPosition === 'LATEST',
     });
 
     const keys$ = views$.pipe(
+      tap((view) => (this.latestView = view)),
       map((view) => onlyStreams(view.assignment, this.streams.value)),
       tap((assignment) => this.assignment.next(assignment)),
       map(assignmentKeys),
@@ -272,12 +280,18 @@ export class Kinesumer {
         )
       : EMPTY;
 
+    // The last record of an ended shard was marked: record it finished now, not at the next tick.
+    const finishing$ = this.checkpointer.commitRequests$.pipe(
+      mergeMap(() => this.checkpointer.commit$()),
+      ignoreElements(),
+    );
+
     const storeErrors$ = (this.store.errors$ ?? EMPTY).pipe(
       tap((err) => this.report(err)),
       ignoreElements(),
     );
 
-    return concat(ready$.pipe(ignoreElements()), merge(records$, autoCommit$, storeErrors$)).pipe(
+    return concat(ready$.pipe(ignoreElements()), merge(records$, autoCommit$, finishing$, storeErrors$)).pipe(
       finalize(() => {
         this.running = false;
         this.assignment.next({});
@@ -302,42 +316,80 @@ export class Kinesumer {
     );
   }
 
-  /** One owned shard: look up its checkpoint, then poll it. */
+  /**
+   * One shard assigned to this client: take it in the store (retrying while another live client
+   * still holds it), read it from its checkpoint, and stop at once if a fenced write shows it was
+   * lost; then try to take it again, for as long as it stays assigned.
+   */
   private readShard(key: string): Observable<KinesumerRecord> {
     const [stream, shardId] = splitKey(key);
-    const { app, polling, retry, initialPosition } = this.config;
+    const { app, clientId, polling, retry, initialPosition, group } = this.config;
     const scheduler = this.scheduler;
-    return defer(() => from(this.store.getCheckpoints(app, stream, [shardId]))).pipe(
-      timeout({ each: this.config.group.clientTimeout, scheduler }),
-      retryWithBackoff(
-        { ...retry, scheduler },
-        {
-          shouldRetry: () => true,
-          onRetry: (err) => this.report(asKinesumerError(err, 'getCheckpoints')),
-        },
-      ),
-      mergeMap((checkpoints) => {
-        const committed = checkpoints.find((c) => c.shardId === shardId)?.sequenceNumber;
-        const handle = this.checkpointer.open(stream, shardId, committed);
-        const start: StartPosition =
-          committed !== undefined ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: committed } : startOf(initialPosition);
-        return pollingReader<KinesumerRecord>({
-          stream,
-          shardId,
-          start,
-          kinesis: this.kinesis,
-          scheduler,
-          scanLimit: polling.scanLimit,
-          scanTimeout: polling.scanTimeout,
-          idleInterval: polling.idleInterval,
-          retry,
-          report: (err) => this.report(err),
-          toRecords: (records) => linkRecords(records, handle),
-        });
-      }),
+    const acquireRetry = Math.max(MIN_CALL_INTERVAL, Math.round(group.syncInterval / 5));
+
+    const take$ = defer(() => {
+      const view = this.latestView;
+      const shard = view?.streams[stream]?.shards.find((s) => s.id === shardId);
+      return from(
+        this.store.acquireShard(app, stream, shardId, {
+          clientId,
+          alive: view?.clients ?? [clientId],
+          shardStart: shard?.startingSequenceNumber,
+          now: new Date(scheduler.now()),
+        }),
+      );
+    }).pipe(
+      timeout({ each: group.clientTimeout, scheduler }),
+      retryWithBackoff({ ...retry, scheduler }, { shouldRetry: () => true, onRetry: (err) => this.report(asKinesumerError(err, 'acquireShard')) }),
+      // Another live client holds it (a handoff in progress) or it is finished: ask again shortly.
+      mergeMap((state: ShardState | undefined) => (state ? of(state) : throwError(() => NOT_TAKEN))),
+      retryWhen({ delay: (err: unknown) => (err === NOT_TAKEN ? timer(acquireRetry, scheduler) : throwError(() => err)) }),
     );
+
+    const readOnce = (): Observable<KinesumerRecord> =>
+      take$.pipe(
+        mergeMap((state) => {
+          const snapshot = this.latestView?.streams[stream];
+          const shard = snapshot?.shards.find((s) => s.id === shardId);
+          const valid = state.sequenceNumber !== undefined && !isStale(state, shard) ? state.sequenceNumber : undefined;
+          const handle = this.checkpointer.open(stream, shardId, state.sequenceNumber, valid);
+          const start: StartPosition =
+            valid !== undefined
+              ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: valid }
+              : snapshot && inheritsReading(snapshot, shardId)
+                ? { type: 'TRIM_HORIZON' }
+                : startOf(initialPosition);
+          const reader$ = pollingReader<KinesumerRecord>({
+            stream,
+            shardId,
+            start,
+            kinesis: this.kinesis,
+            scheduler,
+            scanLimit: polling.scanLimit,
+            scanTimeout: polling.scanTimeout,
+            idleInterval: polling.idleInterval,
+            retry,
+            report: (err) => this.report(err),
+            toRecords: (records) => linkRecords(records, handle),
+          }).pipe(
+            tap({ complete: () => this.checkpointer.ended(handle) }),
+            takeUntil(handle.lost),
+          );
+          const again$ = handle.lost.pipe(
+            take(1),
+            mergeMap(() => timer(acquireRetry, scheduler)),
+            mergeMap(readOnce),
+          );
+          return merge(reader$, again$);
+        }),
+      );
+
+    return readOnce();
   }
 }
+
+/** Not an error: the shard could not be taken yet. */
+const NOT_TAKEN = Symbol('not taken');
 
 /**
  * Creates a consumer-group member. Validates `config` synchronously and makes no network call
@@ -364,6 +416,7 @@ export function createKinesumer(config: KinesumerConfig): Kinesumer {
 function linkRecords(records: _Record[], handle: ShardHandle): KinesumerRecord[] {
   const { stream, shardId } = handle;
   const out = new Array<LinkedRecord>(records.length);
+  if (records.length > 0) handle.lastEmitted = records[records.length - 1]!.SequenceNumber;
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
     out[i] = {

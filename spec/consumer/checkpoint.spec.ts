@@ -31,21 +31,21 @@ function consumer(scheduler: SchedulerLike, store: StateStore, kinesis: FakeKine
 const committed = (store: MemoryStateStore, stream = 's') =>
   Object.fromEntries((store.snapshot().checkpoints['app']?.[stream] ?? []).map((c) => [c.shardId, c.sequenceNumber]));
 
-/** Counts updateCheckpoints calls per stream. */
-function counting(store: MemoryStateStore): { store: StateStore; writes: string[] } {
+/** Logs checkpoint writes as `stream/shard@frame`. */
+function counting(store: MemoryStateStore, now: () => number): { store: StateStore; writes: string[] } {
   const writes: string[] = [];
   const wrapped = Object.create(store) as StateStore;
-  wrapped.updateCheckpoints = (app, stream, cps) => {
-    writes.push(`${stream}:${cps.length}`);
-    return store.updateCheckpoints(app, stream, cps);
+  wrapped.commitShard = (app, stream, shardId, commit) => {
+    writes.push(`${stream}/${shardId.slice(-1)}@${now()}`);
+    return store.commitShard(app, stream, shardId, commit);
   };
   return { store: wrapped, writes };
 }
 
-test('records that reach checkpoint() are committed at the next auto-commit, one batch per stream', (t) => {
+test('records that reach checkpoint() are committed at the next auto-commit, one fenced write per shard that moved', (t) => {
   const scheduler = testScheduler(t);
   const store = new MemoryStateStore();
-  const { store: counted, writes } = counting(store);
+  const { store: counted, writes } = counting(store, () => scheduler.now());
   let before: Record<string, string> = {};
   scheduler.run((helpers) => {
     const kinesis = new FakeKinesis(helpers, () => scheduler.now(), { s: openShards(2), t: openShards(2) });
@@ -64,7 +64,8 @@ test('records that reach checkpoint() are committed at the next auto-commit, one
   // then the commit at 5000 wrote each shard's last record, one write per stream
   t.deepEqual(committed(store), { [S(0)]: makeRecords(0, 2, 1)[0]!.SequenceNumber, [S(1)]: makeRecords(1, 1, 1)[0]!.SequenceNumber });
   t.deepEqual(committed(store, 't'), { [S(0)]: makeRecords(0, 0, 1)[0]!.SequenceNumber });
-  t.deepEqual(writes.slice(0, 2).sort(), ['s:2', 't:1']);
+  t.deepEqual(writes.filter((w) => w.endsWith('@5000')).sort(), ['s/0@5000', 's/1@5000', 't/0@5000']);
+  t.false(writes.some((w) => w.endsWith('@0')), 'nothing is written per record');
 });
 
 test('a record still in the pipeline when a commit runs is not committed', (t) => {

@@ -5,7 +5,7 @@
  * started (^) and stopped (!). Default timings: syncInterval 5000 ms, clientTimeout 10000 ms.
  */
 import test from 'ava';
-import { NEVER, type Observable, type Subscription } from 'rxjs';
+import { NEVER, type Subscription } from 'rxjs';
 import type { TestScheduler } from 'rxjs/testing';
 import { createKinesumer, type Kinesumer } from '../../src/kinesumer.js';
 import { MemoryStateStore } from '../../src/state-store/memory-state-store.js';
@@ -27,29 +27,19 @@ function member(scheduler: TestScheduler, id: string, store: StateStore, kinesis
 }
 
 /** A store whose calls hang once `dead` is set, as a crashed process's would never arrive. */
-function killable(store: StateStore): { store: StateStore; kill: () => void } {
+function killable(store: MemoryStateStore): { store: StateStore; kill: () => void } {
   let dead = false;
-  const wrap =
-    <A extends unknown[], R>(fn: (...args: A) => R) =>
-    (...args: A): R | Observable<never> =>
-      dead ? NEVER : fn(...args);
-  const s = store as MemoryStateStore;
-  return {
-    kill: () => (dead = true),
-    store: {
-      pingClient: wrap(s.pingClient.bind(s)),
-      deregisterClient: wrap(s.deregisterClient.bind(s)),
-      listAliveClients: wrap(s.listAliveClients.bind(s)),
-      pruneClients: wrap(s.pruneClients.bind(s)),
-      getShards: wrap(s.getShards.bind(s)),
-      updateShards: wrap(s.updateShards.bind(s)),
-      getCheckpoints: wrap(s.getCheckpoints.bind(s)),
-      updateCheckpoints: wrap(s.updateCheckpoints.bind(s)),
+  const wrapped = new Proxy(store, {
+    get(target, name, receiver) {
+      const value: unknown = Reflect.get(target, name, receiver);
+      if (typeof value !== 'function' || name === 'errors$') return value;
+      return (...args: unknown[]) => (dead ? NEVER : (value as (...a: unknown[]) => unknown).apply(target, args));
     },
-  };
+  });
+  return { kill: () => (dead = true), store: wrapped };
 }
 
-test('a client joins: it starts its half at once, the old owner stops that half at its next sync', (t) => {
+test('a client joins: the old owner releases half at its next sync, and the newcomer starts it in that frame', (t) => {
   const scheduler = testScheduler(t);
   scheduler.run((helpers) => {
     const kinesis = new FakeKinesis(helpers, () => scheduler.now(), { s: openShards(4) });
@@ -62,11 +52,12 @@ test('a client joins: it starts its half at once, the old owner stops that half 
     scheduler.schedule(() => void a.close(), 30_000);
     scheduler.schedule(() => void b.close(), 30_000);
 
-    // then b reads shards 2 and 3 from 7000; a gives them up at its sync at 10000 and keeps 0 and 1
+    // then a releases shards 2 and 3 at its sync at 10000 and keeps 0 and 1; b, which has been
+    // asking for 2 and 3 since 7000, takes them in the same frame: never two readers of one shard
     helpers.expectSubscriptions(kinesis.iterator('s', S(0)).subscriptions).toBe('^ 29999ms !');
     helpers.expectSubscriptions(kinesis.iterator('s', S(1)).subscriptions).toBe('^ 29999ms !');
-    helpers.expectSubscriptions(kinesis.iterator('s', S(2)).subscriptions).toBe(['^ 9999ms !', '7000ms ^ 22999ms !']);
-    helpers.expectSubscriptions(kinesis.iterator('s', S(3)).subscriptions).toBe(['^ 9999ms !', '7000ms ^ 22999ms !']);
+    helpers.expectSubscriptions(kinesis.iterator('s', S(2)).subscriptions).toBe(['^ 9999ms !', '10000ms ^ 19999ms !']);
+    helpers.expectSubscriptions(kinesis.iterator('s', S(3)).subscriptions).toBe(['^ 9999ms !', '10000ms ^ 19999ms !']);
   });
 });
 
@@ -89,12 +80,12 @@ test('a client leaves gracefully: the survivor takes its shards at its next sync
     helpers.expectSubscriptions(kinesis.iterator('s', S(0)).subscriptions).toBe('^ 39999ms !');
     helpers.expectSubscriptions(kinesis.iterator('s', S(2)).subscriptions).toBe([
       '^ 4999ms !',
-      '1000ms ^ 11999ms !',
+      '5000ms ^ 7999ms !',
       '15000ms ^ 24999ms !',
     ]);
     helpers.expectSubscriptions(kinesis.iterator('s', S(3)).subscriptions).toBe([
       '^ 4999ms !',
-      '1000ms ^ 11999ms !',
+      '5000ms ^ 7999ms !',
       '15000ms ^ 24999ms !',
     ]);
   });
@@ -128,7 +119,7 @@ test('a crashed leader is dead after clientTimeout: the survivor becomes leader,
     // then a's last heartbeat (5000) is older than clientTimeout at b's sync at 16000: b takes 0 and 1
     helpers.expectSubscriptions(kinesis.iterator('s', S(0)).subscriptions).toBe(['^ 6999ms !', '16000ms ^ 13999ms !']);
     helpers.expectSubscriptions(kinesis.iterator('s', S(1)).subscriptions).toBe(['^ 6999ms !', '16000ms ^ 13999ms !']);
-    helpers.expectSubscriptions(kinesis.iterator('s', S(2)).subscriptions).toBe(['^ 4999ms !', '1000ms ^ 28999ms !']);
+    helpers.expectSubscriptions(kinesis.iterator('s', S(2)).subscriptions).toBe(['^ 4999ms !', '5000ms ^ 24999ms !']);
   });
   // and the new leader pruned a's client item
   t.deepEqual(Object.keys(memory.snapshot().clients['app'] ?? {}), []);
@@ -148,13 +139,14 @@ test('the shard list grows: the leader caches the new shard and the split moves 
     scheduler.schedule(() => void a.close(), 30_000);
     scheduler.schedule(() => void b.close(), 30_000);
 
-    // then leader a caches it at 15000 and takes 0..2; b, syncing at 16000, takes 3 and 4
+    // then leader a caches it at 15000 and asks for 0..2; b, syncing at 16000, releases 2 (a takes
+    // it in that frame) and takes 3 and 4
     helpers.expectSubscriptions(kinesis.iterator('s', S(2)).subscriptions).toBe([
       '^ 4999ms !',
-      '1000ms ^ 14999ms !',
-      '15000ms ^ 14999ms !',
+      '5000ms ^ 10999ms !',
+      '16000ms ^ 13999ms !',
     ]);
-    helpers.expectSubscriptions(kinesis.iterator('s', S(3)).subscriptions).toBe(['^ 4999ms !', '1000ms ^ 28999ms !']);
+    helpers.expectSubscriptions(kinesis.iterator('s', S(3)).subscriptions).toBe(['^ 4999ms !', '5000ms ^ 24999ms !']);
     helpers.expectSubscriptions(kinesis.iterator('s', S(4)).subscriptions).toBe('16000ms ^ 13999ms !');
   });
 });

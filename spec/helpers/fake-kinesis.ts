@@ -85,6 +85,7 @@ export function openShards(count: number): ShardDescription[] {
     parentShardId: undefined,
     adjacentParentShardId: undefined,
     closed: false,
+    startingSequenceNumber: undefined,
   }));
 }
 

@@ -89,13 +89,20 @@ test('listShards follows NextToken: StreamName only on the first call, NextToken
   const shards = await lastValueFrom(api.listShards(STREAM));
 
   t.deepEqual(shards, [
-    { shardId: 'shardId-000000000000', parentShardId: undefined, adjacentParentShardId: undefined, closed: true },
-    { shardId: 'shardId-000000000001', parentShardId: 'shardId-000000000000', adjacentParentShardId: undefined, closed: false },
+    { shardId: 'shardId-000000000000', parentShardId: undefined, adjacentParentShardId: undefined, closed: true, startingSequenceNumber: '1' },
+    {
+      shardId: 'shardId-000000000001',
+      parentShardId: 'shardId-000000000000',
+      adjacentParentShardId: undefined,
+      closed: false,
+      startingSequenceNumber: '100',
+    },
     {
       shardId: 'shardId-000000000002',
       parentShardId: 'shardId-000000000000',
       adjacentParentShardId: 'shardId-000000000003',
       closed: false,
+      startingSequenceNumber: '101',
     },
   ]);
   const inputs = mock.commandCalls(ListShardsCommand).map((call) => call.args[0].input);
@@ -118,7 +125,9 @@ test('listShards of a stream with one page makes one call; a page without Shards
     .resolvesOnce({ NextToken: 'token-1' })
     .resolvesOnce({ Shards: [openShard('shardId-000000000000')] });
   const shards = await lastValueFrom(api.listShards(STREAM));
-  t.deepEqual(shards, [{ shardId: 'shardId-000000000000', parentShardId: undefined, adjacentParentShardId: undefined, closed: false }]);
+  t.deepEqual(shards, [
+    { shardId: 'shardId-000000000000', parentShardId: undefined, adjacentParentShardId: undefined, closed: false, startingSequenceNumber: '1' },
+  ]);
   t.is(mock.commandCalls(ListShardsCommand).length, 2);
 });
 

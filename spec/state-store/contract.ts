@@ -6,7 +6,7 @@
 import type { ExecutionContext, TestFn } from 'ava';
 import { from, lastValueFrom, type ObservableInput } from 'rxjs';
 import { StateStoreError } from '../../src/errors.js';
-import type { Checkpoint, StateStore } from '../../src/state-store/state-store.js';
+import type { Checkpoint, ShardCommit, ShardState, StateStore } from '../../src/state-store/state-store.js';
 
 /** Runs one state-store call to completion, whatever ObservableInput it returns. */
 export function run<T>(input: ObservableInput<T>): Promise<T> {
@@ -24,9 +24,56 @@ const T0 = Date.parse('2024-03-01T12:00:00.000Z');
 /** A date `ms` milliseconds after a fixed origin. */
 export const at = (ms: number): Date => new Date(T0 + ms);
 
+/** A sequence number built from `n`; a larger `n` is a later record. */
+export function seq(n: number): string {
+  return `4959033827149025660855969253836157109592157598913658${String(n).padStart(4, '0')}`;
+}
+
 /** A checkpoint of `shard` with a sequence number built from `n`. */
 export function checkpoint(shard: number, n: number, lastUpdate = at(0)): Checkpoint {
-  return { shardId: shardId(shard), sequenceNumber: `4959033827149025660855969253836157109592157598913658${String(n).padStart(4, '0')}`, lastUpdate };
+  return { shardId: shardId(shard), sequenceNumber: seq(n), lastUpdate };
+}
+
+/** A starting sequence number for shard `n` (of one incarnation of a stream). */
+export function shardStart(n: number, incarnation = 0): string {
+  return `${49590000 + incarnation}${String(n).padStart(12, '0')}`;
+}
+
+/** `store.acquireShard` for `clientId`, run to completion. */
+export function acquire(
+  store: StateStore,
+  app: string,
+  shard: number,
+  clientId: string,
+  options: { alive?: readonly string[]; now?: Date; start?: string | undefined } = {},
+): Promise<ShardState | undefined> {
+  return run(
+    store.acquireShard(app, 's', shardId(shard), {
+      clientId,
+      alive: options.alive ?? [clientId],
+      shardStart: 'start' in options ? options.start : shardStart(shard),
+      now: options.now ?? at(0),
+    }),
+  );
+}
+
+/** `store.commitShard` for `clientId`, run to completion. */
+export function commit(
+  store: StateStore,
+  app: string,
+  shard: number,
+  clientId: string,
+  commit: Partial<Omit<ShardCommit, 'clientId'>> & Pick<ShardCommit, 'previous'>,
+): Promise<boolean> {
+  return run(
+    store.commitShard(app, 's', shardId(shard), {
+      clientId,
+      sequenceNumber: 'sequenceNumber' in commit ? commit.sequenceNumber : seq(1),
+      previous: commit.previous,
+      finished: commit.finished ?? false,
+      now: commit.now ?? at(0),
+    }),
+  );
 }
 
 export function shardId(n: number): string {
@@ -137,7 +184,7 @@ export function stateStoreContract<C>(
     t.is(await run(store.getShards(uniqueApp(), 'stream')), undefined);
   });
 
-  test(`${name}: updateShards then getShards round-trips the list, parents included, in order`, async (t) => {
+  test(`${name}: updateShards then getShards round-trips the list, parents and starting sequence numbers included, in order`, async (t) => {
     const store = await open(t);
     const app = uniqueApp();
     const shards = [
@@ -145,6 +192,14 @@ export function stateStoreContract<C>(
       { id: shardId(0), closed: true },
       { id: shardId(1), closed: true },
       { id: shardId(3), closed: false, parentShardId: shardId(1), adjacentParentShardId: shardId(2) },
+      { id: shardId(4), closed: false, startingSequenceNumber: shardStart(4) },
+      {
+        id: shardId(5),
+        closed: true,
+        parentShardId: shardId(3),
+        adjacentParentShardId: shardId(4),
+        startingSequenceNumber: shardStart(5),
+      },
     ];
     await run(store.updateShards(app, 'stream-a', shards));
     t.deepEqual(await run(store.getShards(app, 'stream-a')), shards);
@@ -246,5 +301,294 @@ export function stateStoreContract<C>(
     const [got] = await run(store.getCheckpoints(app, 's'));
     got!.lastUpdate.setTime(0);
     t.deepEqual(await run(store.getCheckpoints(app, 's')), [checkpoint(0, 1, at(100))]);
+  });
+
+  // -------------------------------------------------------------------------------------------
+  // shard states: ownership, fenced commits
+
+  test(`${name}: acquireShard takes a shard nobody has state for`, async (t) => {
+    const store = await open(t);
+    const app = uniqueApp();
+    const expected: ShardState = { shardId: shardId(0), owner: 'a', finished: false, shardStart: shardStart(0), lastUpdate: at(5) };
+    t.deepEqual(await acquire(store, app, 0, 'a', { now: at(5) }), expected);
+    t.deepEqual(await run(store.listShardStates(app, 's')), [expected]);
+    t.deepEqual(await run(store.listShardStates(app, 'other')), [], 'per stream');
+    t.deepEqual(await run(store.getCheckpoints(app, 's')), [], 'an owner alone is no checkpoint');
+    t.deepEqual(await run(store.getCheckpoints(app, 's', [shardId(0)])), []);
+  });
+
+  test(`${name}: acquireShard by the owner again succeeds and refreshes last update and shard start`, async (t) => {
+    const store = await open(t);
+    const app = uniqueApp();
+    await acquire(store, app, 0, 'a', { now: at(5) });
+    // 'a' is not in the alive list it passes, and still gets its own shard
+    const again = await acquire(store, app, 0, 'a', { alive: ['b'], now: at(9), start: shardStart(0, 1) });
+    t.deepEqual(again, { shardId: shardId(0), owner: 'a', finished: false, shardStart: shardStart(0, 1), lastUpdate: at(9) });
+    // without a shard start, the stored one is kept
+    const kept = await acquire(store, app, 0, 'a', { now: at(10), start: undefined });
+    t.is(kept?.shardStart, shardStart(0, 1));
+    t.deepEqual(await run(store.listShardStates(app, 's')), [kept]);
+  });
+
+  test(`${name}: acquireShard takes a shard from an owner that is not alive, keeping the checkpoint`, async (t) => {
+    const store = await open(t);
+    const app = uniqueApp();
+    await acquire(store, app, 0, 'dead', { now: at(1) });
+    t.true(await commit(store, app, 0, 'dead', { sequenceNumber: seq(7), previous: undefined, now: at(2) }));
+    const taken = await acquire(store, app, 0, 'b', { alive: ['a', 'b'], now: at(3) });
+    t.deepEqual(taken, {
+      shardId: shardId(0),
+      sequenceNumber: seq(7),
+      owner: 'b',
+      finished: false,
+      shardStart: shardStart(0),
+      lastUpdate: at(3),
+    });
+    t.deepEqual(await run(store.getCheckpoints(app, 's')), [{ shardId: shardId(0), sequenceNumber: seq(7), lastUpdate: at(3) }]);
+  });
+
+  test(`${name}: acquireShard does not take a shard a live client holds`, async (t) => {
+    const store = await open(t);
+    const app = uniqueApp();
+    const held = await acquire(store, app, 0, 'a', { now: at(1) });
+    t.is(await acquire(store, app, 0, 'b', { alive: ['a', 'b'], now: at(2) }), undefined);
+    t.deepEqual(await run(store.listShardStates(app, 's')), [held], 'nothing changed');
+  });
+
+  test(`${name}: acquireShard does not take a finished shard, whoever asks`, async (t) => {
+    const store = await open(t);
+    const app = uniqueApp();
+    await acquire(store, app, 0, 'a');
+    t.true(await commit(store, app, 0, 'a', { sequenceNumber: seq(3), previous: undefined, finished: true, now: at(4) }));
+    t.is(await acquire(store, app, 0, 'a', { now: at(5) }), undefined, 'not even its owner');
+    t.is(await acquire(store, app, 0, 'b', { alive: ['b'], now: at(5) }), undefined, 'nor anyone when the owner is dead');
+    await run(store.releaseShard(app, 's', shardId(0), 'a'));
+    t.is(await acquire(store, app, 0, 'b', { now: at(6) }), undefined, 'nor anyone once released');
+    t.deepEqual(await run(store.listShardStates(app, 's')), [
+      { shardId: shardId(0), sequenceNumber: seq(3), finished: true, shardStart: shardStart(0), lastUpdate: at(4) },
+    ]);
+  });
+
+  test(`${name}: acquireShard keeps a checkpoint written with updateCheckpoints (kinesumer's item)`, async (t) => {
+    const store = await open(t);
+    const app = uniqueApp();
+    await run(store.updateCheckpoints(app, 's', [checkpoint(0, 5, at(1))]));
+    t.deepEqual(await run(store.listShardStates(app, 's')), [
+      { shardId: shardId(0), sequenceNumber: seq(5), finished: false, lastUpdate: at(1) },
+    ]);
+    t.deepEqual(await acquire(store, app, 0, 'a', { now: at(2) }), {
+      shardId: shardId(0),
+      sequenceNumber: seq(5),
+      owner: 'a',
+      finished: false,
+      shardStart: shardStart(0),
+      lastUpdate: at(2),
+    });
+  });
+
+  for (const [given, setUp] of [
+    ['no state', async () => {}],
+    ['a released shard with a checkpoint', async (store: StateStore, app: string, shard: number) => {
+      await acquire(store, app, shard, 'x');
+      await commit(store, app, shard, 'x', { sequenceNumber: seq(1), previous: undefined });
+      await run(store.releaseShard(app, 's', shardId(shard), 'x'));
+    }],
+    ['a dead owner', async (store: StateStore, app: string, shard: number) => {
+      await acquire(store, app, shard, 'dead');
+    }],
+  ] as const) {
+    test(`${name}: of two clients racing to acquire a shard (${given}), exactly one gets it`, async (t) => {
+      const store = await open(t);
+      const app = uniqueApp();
+      for (let shard = 0; shard < 10; shard++) {
+        await setUp(store, app, shard);
+        const alive = ['a', 'b'];
+        const [a, b] = await Promise.all([
+          acquire(store, app, shard, 'a', { alive, now: at(10) }),
+          acquire(store, app, shard, 'b', { alive, now: at(10) }),
+        ]);
+        const winners = [a, b].filter((r) => r !== undefined);
+        t.is(winners.length, 1, `shard ${shard}: ${JSON.stringify([a, b])}`);
+        const [state] = (await run(store.listShardStates(app, 's'))).filter((s) => s.shardId === shardId(shard));
+        t.is(state?.owner, winners[0]?.owner);
+      }
+    });
+  }
+
+  test(`${name}: releaseShard frees the shard only for its owner, keeping the rest`, async (t) => {
+    const store = await open(t);
+    const app = uniqueApp();
+    await acquire(store, app, 0, 'a', { now: at(1) });
+    t.true(await commit(store, app, 0, 'a', { sequenceNumber: seq(2), previous: undefined, now: at(2) }));
+    const held = await run(store.listShardStates(app, 's'));
+
+    // when someone else releases it, nothing happens
+    await run(store.releaseShard(app, 's', shardId(0), 'b'));
+    t.deepEqual(await run(store.listShardStates(app, 's')), held);
+
+    // when its owner does
+    await run(store.releaseShard(app, 's', shardId(0), 'a'));
+    t.deepEqual(await run(store.listShardStates(app, 's')), [
+      { shardId: shardId(0), sequenceNumber: seq(2), finished: false, shardStart: shardStart(0), lastUpdate: at(2) },
+    ]);
+    await run(store.releaseShard(app, 's', shardId(0), 'a'));
+    // a released shard is free for anyone
+    t.is((await acquire(store, app, 0, 'b', { alive: ['a', 'b'] }))?.owner, 'b');
+  });
+
+  test(`${name}: releaseShard of a shard without state writes nothing`, async (t) => {
+    const store = await open(t);
+    const app = uniqueApp();
+    await run(store.releaseShard(app, 's', shardId(0), 'a'));
+    t.deepEqual(await run(store.listShardStates(app, 's')), []);
+  });
+
+  test(`${name}: commitShard writes the checkpoint for the owner, each commit fenced by the previous one`, async (t) => {
+    const store = await open(t);
+    const app = uniqueApp();
+    await acquire(store, app, 0, 'a', { now: at(1) });
+    t.true(await commit(store, app, 0, 'a', { sequenceNumber: seq(10), previous: undefined, now: at(2) }));
+    t.true(await commit(store, app, 0, 'a', { sequenceNumber: seq(20), previous: seq(10), now: at(3) }));
+    t.deepEqual(await run(store.getCheckpoints(app, 's')), [{ shardId: shardId(0), sequenceNumber: seq(20), lastUpdate: at(3) }]);
+    t.deepEqual(await run(store.listShardStates(app, 's')), [
+      { shardId: shardId(0), sequenceNumber: seq(20), owner: 'a', finished: false, shardStart: shardStart(0), lastUpdate: at(3) },
+    ]);
+  });
+
+  test(`${name}: commitShard by another client than the owner is refused (false) and changes nothing`, async (t) => {
+    const store = await open(t);
+    const app = uniqueApp();
+    await acquire(store, app, 0, 'a', { now: at(1) });
+    t.true(await commit(store, app, 0, 'a', { sequenceNumber: seq(10), previous: undefined, now: at(2) }));
+    const before = await run(store.listShardStates(app, 's'));
+    t.false(await commit(store, app, 0, 'b', { sequenceNumber: seq(20), previous: seq(10), now: at(3) }));
+    await run(store.releaseShard(app, 's', shardId(0), 'a'));
+    t.false(await commit(store, app, 0, 'a', { sequenceNumber: seq(20), previous: seq(10), now: at(3) }), 'released: nobody owns it');
+    t.deepEqual(
+      (await run(store.listShardStates(app, 's'))).map((s) => s.sequenceNumber),
+      before.map((s) => s.sequenceNumber),
+    );
+    t.false(await commit(store, app, 1, 'a', { previous: undefined }), 'no state at all');
+    t.deepEqual((await run(store.listShardStates(app, 's'))).map((s) => s.shardId), [shardId(0)], 'and none is created');
+  });
+
+  test(`${name}: commitShard with a stale previous is refused: a checkpoint never moves backwards`, async (t) => {
+    const store = await open(t);
+    const app = uniqueApp();
+    await acquire(store, app, 0, 'a', { now: at(1) });
+    t.true(await commit(store, app, 0, 'a', { sequenceNumber: seq(10), previous: undefined, now: at(2) }));
+    t.true(await commit(store, app, 0, 'a', { sequenceNumber: seq(20), previous: seq(10), now: at(3) }));
+    // a late writer that still believes the checkpoint is 10, or that there is none
+    t.false(await commit(store, app, 0, 'a', { sequenceNumber: seq(15), previous: seq(10), now: at(4) }));
+    t.false(await commit(store, app, 0, 'a', { sequenceNumber: seq(15), previous: undefined, now: at(4) }));
+    t.deepEqual(await run(store.getCheckpoints(app, 's')), [{ shardId: shardId(0), sequenceNumber: seq(20), lastUpdate: at(3) }]);
+  });
+
+  test(`${name}: commitShard with a previous when none is stored is refused`, async (t) => {
+    const store = await open(t);
+    const app = uniqueApp();
+    await acquire(store, app, 0, 'a');
+    t.false(await commit(store, app, 0, 'a', { sequenceNumber: seq(20), previous: seq(10) }));
+    t.deepEqual(await run(store.getCheckpoints(app, 's')), []);
+    t.true(await commit(store, app, 0, 'a', { sequenceNumber: seq(20), previous: undefined }));
+  });
+
+  test(`${name}: commitShard records a finished shard, with or without a last sequence number`, async (t) => {
+    const store = await open(t);
+    const app = uniqueApp();
+    await acquire(store, app, 0, 'a', { now: at(1) });
+    await acquire(store, app, 1, 'a', { now: at(1) });
+    await acquire(store, app, 2, 'a', { now: at(1) });
+    t.true(await commit(store, app, 0, 'a', { sequenceNumber: seq(10), previous: undefined, finished: true, now: at(2) }));
+    // a shard that ended with no record read: finished, with no checkpoint or the one it had
+    t.true(await commit(store, app, 1, 'a', { sequenceNumber: undefined, previous: undefined, finished: true, now: at(3) }));
+    t.true(await commit(store, app, 2, 'a', { sequenceNumber: seq(5), previous: undefined, now: at(2) }));
+    t.true(await commit(store, app, 2, 'a', { sequenceNumber: undefined, previous: seq(5), finished: true, now: at(4) }));
+    t.deepEqual(await run(store.listShardStates(app, 's')), [
+      { shardId: shardId(0), sequenceNumber: seq(10), owner: 'a', finished: true, shardStart: shardStart(0), lastUpdate: at(2) },
+      { shardId: shardId(1), owner: 'a', finished: true, shardStart: shardStart(1), lastUpdate: at(3) },
+      { shardId: shardId(2), sequenceNumber: seq(5), owner: 'a', finished: true, shardStart: shardStart(2), lastUpdate: at(4) },
+    ]);
+    t.deepEqual(await run(store.getCheckpoints(app, 's')), [
+      { shardId: shardId(0), sequenceNumber: seq(10), lastUpdate: at(2) },
+      { shardId: shardId(2), sequenceNumber: seq(5), lastUpdate: at(4) },
+    ]);
+  });
+
+  test(`${name}: commitShard refuses a bad sequence number, or none without finished (not retriable)`, async (t) => {
+    const store = await open(t);
+    const app = uniqueApp();
+    await acquire(store, app, 0, 'a');
+    const bad = await t.throwsAsync(run(store.commitShard(app, 's', shardId(0), {
+      clientId: 'a', sequenceNumber: '12ab', previous: undefined, finished: false, now: at(0),
+    })), { instanceOf: StateStoreError });
+    t.false(bad?.retriable);
+    t.regex(bad?.message ?? '', /shardId-000000000000.*not a decimal string/);
+    const none = await t.throwsAsync(run(store.commitShard(app, 's', shardId(0), {
+      clientId: 'a', sequenceNumber: undefined, previous: undefined, finished: false, now: at(0),
+    })), { instanceOf: StateStoreError });
+    t.false(none?.retriable);
+    t.deepEqual(await run(store.getCheckpoints(app, 's')), []);
+  });
+
+  test(`${name}: listShardStates lists many shards (45) in shard-id order`, async (t) => {
+    const store = await open(t);
+    const app = uniqueApp();
+    const expected: ShardState[] = [];
+    // in reverse, so that the order comes from the store
+    for (let i = 44; i >= 0; i--) {
+      await acquire(store, app, i, `client-${i % 3}`, { now: at(i) });
+      if (i % 2 === 0) await commit(store, app, i, `client-${i % 3}`, { sequenceNumber: seq(i), previous: undefined, now: at(100 + i) });
+      expected.unshift({
+        shardId: shardId(i),
+        ...(i % 2 === 0 ? { sequenceNumber: seq(i) } : {}),
+        owner: `client-${i % 3}`,
+        finished: false,
+        shardStart: shardStart(i),
+        lastUpdate: at(i % 2 === 0 ? 100 + i : i),
+      });
+    }
+    t.deepEqual(await run(store.listShardStates(app, 's')), expected);
+    t.is((await run(store.getCheckpoints(app, 's'))).length, 23);
+  });
+
+  test(`${name}: deleteShardStates deletes the given shards' states (60: more than one batch)`, async (t) => {
+    const store = await open(t);
+    const app = uniqueApp();
+    await run(store.updateCheckpoints(app, 's', Array.from({ length: 65 }, (_, i) => checkpoint(i, i))));
+    await acquire(store, app, 70, 'a');
+    const doomed = [...Array.from({ length: 60 }, (_, i) => shardId(i)), shardId(70), shardId(99), shardId(0)];
+    await run(store.deleteShardStates(app, 's', doomed));
+    t.deepEqual(
+      (await run(store.listShardStates(app, 's'))).map((s) => s.shardId),
+      [60, 61, 62, 63, 64].map(shardId),
+    );
+    t.deepEqual(await run(store.getCheckpoints(app, 's')), [60, 61, 62, 63, 64].map((i) => checkpoint(i, i)));
+    await run(store.deleteShardStates(app, 's', []));
+    await run(store.deleteShardStates(app, 'no-such-stream', [shardId(60)]));
+    t.is((await run(store.listShardStates(app, 's'))).length, 5);
+  });
+
+  test(`${name}: updateCheckpoints replaces a shard's whole state, as kinesumer's put does`, async (t) => {
+    const store = await open(t);
+    const app = uniqueApp();
+    await acquire(store, app, 0, 'a');
+    await run(store.updateCheckpoints(app, 's', [checkpoint(0, 9, at(9))]));
+    t.deepEqual(await run(store.listShardStates(app, 's')), [
+      { shardId: shardId(0), sequenceNumber: seq(9), finished: false, lastUpdate: at(9) },
+    ]);
+  });
+
+  test(`${name}: callers cannot change stored shard states through the objects they got`, async (t) => {
+    const store = await open(t);
+    const app = uniqueApp();
+    const got = await acquire(store, app, 0, 'a', { now: at(1) });
+    got!.lastUpdate!.setTime(0);
+    got!.owner = 'changed';
+    const [listed] = await run(store.listShardStates(app, 's'));
+    listed!.lastUpdate!.setTime(0);
+    t.deepEqual(await run(store.listShardStates(app, 's')), [
+      { shardId: shardId(0), owner: 'a', finished: false, shardStart: shardStart(0), lastUpdate: at(1) },
+    ]);
   });
 }

@@ -7,6 +7,8 @@ import test from 'ava';
 import {
   BatchGetItemCommand,
   BatchWriteItemCommand,
+  ConditionalCheckFailedException,
+  GetItemCommand,
   DescribeTableCommand,
   DynamoDBClient,
   DynamoDBServiceException,
@@ -21,7 +23,7 @@ import { StateStoreError, TableNotFoundError, isRetriable } from '../../src/erro
 import { isRetriableAwsError, redactSecrets } from '../../src/state-store/dynamodb-errors.js';
 import { DynamoDBStateStore } from '../../src/state-store/dynamodb-state-store.js';
 import { localAws } from '../helpers/emulators.js';
-import { at, checkpoint, shardId } from './contract.js';
+import { at, checkpoint, seq, shardId } from './contract.js';
 
 const TABLE = 'state';
 
@@ -247,4 +249,60 @@ test('errors are mapped after the first page of a paginated Query too', async (t
   t.true(err?.retriable);
   const second = mock.commandCalls(QueryCommand)[1]?.args[0].input;
   t.deepEqual(second?.ExclusiveStartKey, { pk: { S: 'client#app' }, sk: { S: 'a' } });
+});
+
+const conditionFailed = () =>
+  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: { httpStatusCode: 400 } });
+
+test('a failed condition is an outcome, not an error: acquire undefined, commit false, release quiet', async (t) => {
+  const { mock, store } = setup();
+  mock.on(GetItemCommand).resolves({});
+  mock.on(UpdateItemCommand).rejects(conditionFailed());
+  const request = { clientId: 'a', alive: ['a'], shardStart: undefined, now: at(0) };
+  t.is(await store.acquireShard('app', 's', shardId(0), request), undefined);
+  t.false(await store.commitShard('app', 's', shardId(0), { clientId: 'a', sequenceNumber: seq(1), previous: undefined, finished: false, now: at(0) }));
+  await t.notThrowsAsync(store.releaseShard('app', 's', shardId(0), 'a'));
+});
+
+test('other failures of the conditional writes are StateStoreErrors naming the operation', async (t) => {
+  const { mock, store } = setup();
+  mock.on(GetItemCommand).resolves({});
+  mock.on(UpdateItemCommand).rejects(serviceError('ThrottlingException', 400));
+  const request = { clientId: 'a', alive: ['a'], shardStart: undefined, now: at(0) };
+  const acquired = await t.throwsAsync(store.acquireShard('app', 's', shardId(0), request), { instanceOf: StateStoreError });
+  t.is(acquired?.operation, 'acquireShard');
+  t.true(acquired?.retriable);
+  const committed = await t.throwsAsync(
+    store.commitShard('app', 's', shardId(0), { clientId: 'a', sequenceNumber: seq(1), previous: undefined, finished: false, now: at(0) }),
+    { instanceOf: StateStoreError },
+  );
+  t.is(committed?.operation, 'commitShard');
+  t.true(committed?.retriable);
+  const released = await t.throwsAsync(store.releaseShard('app', 's', shardId(0), 'a'), { instanceOf: StateStoreError });
+  t.is(released?.operation, 'releaseShard');
+  mock.on(UpdateItemCommand).rejects(serviceError('ValidationException', 400));
+  const invalid = await t.throwsAsync(store.acquireShard('app', 's', shardId(0), request), { instanceOf: StateStoreError });
+  t.false(invalid?.retriable);
+});
+
+test('acquireShard conditions its write on exactly what it read', async (t) => {
+  const { mock, store } = setup();
+  const key = { pk: { S: 'check_point#app#s' }, sk: { S: shardId(0) } };
+  mock.on(GetItemCommand).resolves({ Item: { ...key, owner: { S: 'dead' }, sequence_number: { S: seq(1) } } });
+  mock.on(UpdateItemCommand).resolves({ Attributes: { ...key, owner: { S: 'a' }, sequence_number: { S: seq(1) }, last_update: { S: at(0).toISOString() } } });
+  const state = await store.acquireShard('app', 's', shardId(0), { clientId: 'a', alive: ['a'], shardStart: undefined, now: at(0) });
+  t.deepEqual(state, { shardId: shardId(0), sequenceNumber: seq(1), owner: 'a', finished: false, lastUpdate: at(0) });
+  t.true(mock.commandCalls(GetItemCommand)[0]?.args[0].input.ConsistentRead);
+  const update = mock.commandCalls(UpdateItemCommand)[0]?.args[0].input;
+  t.is(update?.UpdateExpression, 'SET #owner = :me, #last_update = :now');
+  t.is(update?.ConditionExpression, '#owner = :seen_owner AND (attribute_not_exists(#finished) OR #finished = :false)');
+  t.deepEqual(update?.ExpressionAttributeValues?.[':seen_owner'], { S: 'dead' });
+  t.is(update?.ReturnValues, 'ALL_NEW');
+
+  // an absent item is created only if it is still absent
+  mock.on(GetItemCommand).resolves({});
+  await store.acquireShard('app', 's', shardId(0), { clientId: 'a', alive: ['a'], shardStart: '7', now: at(0) });
+  const create = mock.commandCalls(UpdateItemCommand)[1]?.args[0].input;
+  t.is(create?.ConditionExpression, 'attribute_not_exists(pk)');
+  t.is(create?.UpdateExpression, 'SET #owner = :me, #last_update = :now, #shard_start = :start');
 });

@@ -15,7 +15,7 @@ import { MalformedItemError, StateStoreError, TableNotFoundError, type Kinesumer
 import { createStateTable, stateTableDefinition } from '../../src/state-store/create-table.js';
 import { DynamoDBStateStore, type DynamoDBStateStoreConfig } from '../../src/state-store/dynamodb-state-store.js';
 import { localAws, startDynalite, type Emulator } from '../helpers/emulators.js';
-import { at, checkpoint, shardId, stateStoreContract, uniqueApp } from './contract.js';
+import { acquire, at, checkpoint, commit, seq, shardId, shardStart, stateStoreContract, uniqueApp } from './contract.js';
 
 const test = anyTest as TestFn<{ dynalite: Emulator; client: DynamoDBClient }>;
 const TABLE = 'kinesumer-state-store';
@@ -197,7 +197,7 @@ test('layout: a ping writes exactly pk, sk and last_update (S, ISO 8601 UTC)', a
   t.is(await getRaw(t.context.client, `client#${app}`, 'client-1'), undefined);
 });
 
-test('layout: updateShards writes kinesumer\'s shards list (ID, Closed) plus parents, no nulls, keeping shard_ids', async (t) => {
+test('layout: updateShards writes kinesumer\'s shards list (ID, Closed) plus parents and start, no nulls, keeping shard_ids', async (t) => {
   const store = storeOf(t);
   const app = uniqueApp();
   await putRaw(t.context.client, {
@@ -208,7 +208,13 @@ test('layout: updateShards writes kinesumer\'s shards list (ID, Closed) plus par
   await store.updateShards(app, 'stream1', [
     { id: shardId(0), closed: true },
     { id: shardId(1), closed: false, parentShardId: shardId(0) },
-    { id: shardId(2), closed: false, parentShardId: shardId(0), adjacentParentShardId: shardId(1) },
+    {
+      id: shardId(2),
+      closed: false,
+      parentShardId: shardId(0),
+      adjacentParentShardId: shardId(1),
+      startingSequenceNumber: '49590338271490256608559692538361571095921575989136588898',
+    },
   ]);
   t.deepEqual(await getRaw(t.context.client, `shard_cache#${app}`, 'stream1'), {
     pk: { S: `shard_cache#${app}` },
@@ -224,6 +230,7 @@ test('layout: updateShards writes kinesumer\'s shards list (ID, Closed) plus par
             Closed: { BOOL: false },
             ParentShardId: { S: shardId(0) },
             AdjacentParentShardId: { S: shardId(1) },
+            StartingSequenceNumber: { S: '49590338271490256608559692538361571095921575989136588898' },
           },
         },
       ],
@@ -243,6 +250,114 @@ test('layout: a checkpoint is written as pk, sk, sequence_number (S) and last_up
     sequence_number: { S: '49590338271490256608559692538361571095921575989136588898' },
     last_update: { S: '2022-01-21T10:00:00.000Z' },
   });
+});
+
+test('layout: the shard state is in the checkpoint item: owner (S), shard_start (S), finished (BOOL)', async (t) => {
+  const store = storeOf(t);
+  const app = uniqueApp();
+  const pk = `check_point#${app}#stream1`;
+  const sk = 'shardId-000000000007';
+  const start = '49590338271490256608559692538361571095921575989136588898';
+  await store.acquireShard(app, 'stream1', sk, { clientId: 'client-1', alive: [], shardStart: start, now: new Date('2022-01-21T10:00:00.000Z') });
+  t.deepEqual(await getRaw(t.context.client, pk, sk), {
+    pk: { S: pk },
+    sk: { S: sk },
+    owner: { S: 'client-1' },
+    shard_start: { S: start },
+    last_update: { S: '2022-01-21T10:00:00.000Z' },
+  });
+  const committed = await store.commitShard(app, 'stream1', sk, {
+    clientId: 'client-1',
+    sequenceNumber: '49590338271490256608559692538361571095921575989136589999',
+    previous: undefined,
+    finished: true,
+    now: new Date('2022-01-21T10:00:05.5Z'),
+  });
+  t.true(committed);
+  t.deepEqual(await getRaw(t.context.client, pk, sk), {
+    pk: { S: pk },
+    sk: { S: sk },
+    owner: { S: 'client-1' },
+    shard_start: { S: start },
+    sequence_number: { S: '49590338271490256608559692538361571095921575989136589999' },
+    last_update: { S: '2022-01-21T10:00:05.500Z' },
+    finished: { BOOL: true },
+  });
+  await store.releaseShard(app, 'stream1', sk, 'client-1');
+  t.is((await getRaw(t.context.client, pk, sk))?.['owner'], undefined);
+  t.deepEqual((await getRaw(t.context.client, pk, sk))?.['finished'], { BOOL: true });
+  await store.deleteShardStates(app, 'stream1', [sk]);
+  t.is(await getRaw(t.context.client, pk, sk), undefined);
+});
+
+test('fixture: kinesumer checkpoints are shard states with no owner; taking one keeps the checkpoint', async (t) => {
+  const store = storeOf(t);
+  const errors = collectErrors(store);
+  const app = uniqueApp('goapp');
+  const pk = `check_point#${app}#s`;
+  await putRaw(t.context.client, {
+    pk: { S: pk },
+    sk: { S: shardId(0) },
+    sequence_number: { S: seq(3) },
+    last_update: { S: '2022-01-21T19:00:00.5+09:00' },
+  });
+  t.deepEqual(await store.listShardStates(app, 's'), [
+    { shardId: shardId(0), sequenceNumber: seq(3), finished: false, lastUpdate: new Date('2022-01-21T10:00:00.500Z') },
+  ]);
+  t.is((await acquire(store, app, 0, 'node-1', { now: at(1) }))?.sequenceNumber, seq(3));
+  t.true(await commit(store, app, 0, 'node-1', { sequenceNumber: seq(4), previous: seq(3), now: at(2) }));
+  // kinesumer reads its two attributes as before
+  const raw = await getRaw(t.context.client, pk, shardId(0));
+  t.deepEqual(raw?.['sequence_number'], { S: seq(4) });
+  t.deepEqual(raw?.['last_update'], { S: at(2).toISOString() });
+  t.deepEqual(errors, []);
+});
+
+test('fixture: getCheckpoints ignores items with an owner and no sequence_number, without reporting them', async (t) => {
+  const store = storeOf(t);
+  const errors = collectErrors(store);
+  const app = uniqueApp();
+  const pk = `check_point#${app}#s`;
+  await putRaw(t.context.client, { pk: { S: pk }, sk: { S: shardId(0) }, sequence_number: { S: seq(1) }, last_update: { S: '2022-01-21T10:00:00Z' } });
+  await putRaw(t.context.client, { pk: { S: pk }, sk: { S: shardId(1) }, owner: { S: 'a' }, last_update: { S: '2022-01-21T10:00:00Z' } });
+  await putRaw(t.context.client, { pk: { S: pk }, sk: { S: shardId(2) }, owner: { S: 'a' }, shard_start: { S: '1' }, finished: { BOOL: true } });
+  const expected = [{ shardId: shardId(0), sequenceNumber: seq(1), lastUpdate: new Date('2022-01-21T10:00:00Z') }];
+  t.deepEqual(await store.getCheckpoints(app, 's'), expected);
+  t.deepEqual(await store.getCheckpoints(app, 's', [shardId(2), shardId(1), shardId(0)]), expected);
+  t.deepEqual(errors, []);
+  t.is((await store.listShardStates(app, 's')).length, 3);
+});
+
+test('layout: acquireShard is one consistent GetItem and one conditional UpdateItem; deleteShardStates batches 25', async (t) => {
+  const { client, calls } = countingClient(t);
+  t.teardown(() => client.destroy());
+  const store = new DynamoDBStateStore({ table: TABLE, client });
+  const app = uniqueApp();
+  await acquire(store, app, 0, 'a');
+  t.deepEqual(calls.splice(0), ['GetItemCommand', 'UpdateItemCommand']);
+  t.is(await acquire(store, app, 0, 'b', { alive: ['a', 'b'] }), undefined);
+  t.deepEqual(calls.splice(0), ['GetItemCommand'], 'a shard held by a live client is not written');
+  await store.deleteShardStates(app, 's', Array.from({ length: 60 }, (_, i) => shardId(i)));
+  t.deepEqual(calls.splice(0), ['BatchWriteItemCommand', 'BatchWriteItemCommand', 'BatchWriteItemCommand']);
+});
+
+test('race: two clients that both read the shard as free both write, and the condition lets one through', async (t) => {
+  const { client, calls } = countingClient(t);
+  t.teardown(() => client.destroy());
+  const store = new DynamoDBStateStore({ table: TABLE, client });
+  const app = uniqueApp();
+  let decidedByCondition = 0;
+  for (let shard = 0; shard < 10; shard++) {
+    calls.splice(0);
+    const alive = ['a', 'b'];
+    const results = await Promise.all([
+      acquire(store, app, shard, 'a', { alive }),
+      acquire(store, app, shard, 'b', { alive }),
+    ]);
+    t.is(results.filter((r) => r !== undefined).length, 1);
+    if (calls.filter((c) => c === 'UpdateItemCommand').length === 2) decidedByCondition += 1;
+  }
+  t.true(decidedByCondition > 0, 'some race reached the conditional write on both sides');
 });
 
 test('layout: checkpoints go out 25 per BatchWriteItem and 100 keys per BatchGetItem, never one call per shard', async (t) => {
@@ -281,6 +396,7 @@ test('malformed: bad checkpoints are skipped and reported with their key and the
   const app = uniqueApp();
   const pk = `check_point#${app}#s`;
   await store.updateCheckpoints(app, 's', [checkpoint(0, 0)]);
+  // no sequence_number: the state of a shard with no checkpoint yet, neither a checkpoint nor malformed
   await putRaw(t.context.client, { pk: { S: pk }, sk: { S: shardId(1) }, last_update: { S: '2022-01-21T10:00:00Z' } });
   await putRaw(t.context.client, { pk: { S: pk }, sk: { S: shardId(2) }, sequence_number: { S: '123' }, last_update: { S: 'garbage' } });
   await putRaw(t.context.client, {
@@ -298,13 +414,52 @@ test('malformed: bad checkpoints are skipped and reported with their key and the
   // then
   t.true(errors.every((e) => e instanceof MalformedItemError));
   const messages = errors.map((e) => e.message);
-  t.is(messages.length, 5);
+  t.is(messages.length, 3, messages.join('\n'));
+  t.deepEqual((errors[0] as MalformedItemError).key, { pk, sk: shardId(2) });
+  t.regex(messages[0]!, /sk="shardId-000000000002".*Expecting RFC3339 date-time at CheckpointItem\.last_update but instead got: "garbage"/);
+  t.regex(messages[1]!, /sk="shardId-000000000003".*CheckpointItem\.sequence_number but instead got: {"value":"49590338271490256608"}/);
+  t.regex(messages[2]!, /sk="shardId-000000000004".*CheckpointItem\.last_update but instead got: "2022-02-30T10:00:00Z"/);
+  t.false(messages.some((m) => m.includes(shardId(1))));
+});
+
+test('malformed: a shard state with an owner that is not a string is reported with its key and skipped', async (t) => {
+  const store = storeOf(t);
+  const errors = collectErrors(store);
+  const app = uniqueApp();
+  const pk = `check_point#${app}#s`;
+  await acquire(store, app, 0, 'a', { now: at(1) });
+  await putRaw(t.context.client, {
+    pk: { S: pk },
+    sk: { S: shardId(1) },
+    sequence_number: { S: seq(1) },
+    last_update: { S: '2022-01-21T10:00:00Z' },
+    owner: { N: '42' },
+  });
+  await putRaw(t.context.client, { pk: { S: pk }, sk: { S: shardId(2) }, owner: { S: 'b' }, finished: { S: 'yes' } });
+
+  // listShardStates skips both
+  t.deepEqual(await store.listShardStates(app, 's'), [
+    { shardId: shardId(0), owner: 'a', finished: false, shardStart: shardStart(0), lastUpdate: at(1) },
+  ]);
+  t.is(errors.length, 2);
   t.deepEqual((errors[0] as MalformedItemError).key, { pk, sk: shardId(1) });
-  t.regex(messages[0]!, /Expecting decimal digit string at CheckpointItem\.sequence_number but instead got: undefined/);
-  t.regex(messages[1]!, /sk="shardId-000000000002".*Expecting RFC3339 date-time at CheckpointItem\.last_update but instead got: "garbage"/);
-  t.regex(messages[2]!, /sk="shardId-000000000003".*CheckpointItem\.sequence_number but instead got: {"value":"49590338271490256608"}/);
-  t.regex(messages[3]!, /sk="shardId-000000000004".*CheckpointItem\.last_update but instead got: "2022-02-30T10:00:00Z"/);
-  t.regex(messages[4]!, /sk="shardId-000000000001"/);
+  t.regex(errors[0]!.message, /Expecting string at ShardStateItem\.owner but instead got: {"value":"42"}/);
+  t.deepEqual((errors[1] as MalformedItemError).key, { pk, sk: shardId(2) });
+  t.regex(errors[1]!.message, /Expecting boolean at ShardStateItem\.finished but instead got: "yes"/);
+
+  // acquireShard does not take a shard it cannot read, and says why
+  errors.splice(0);
+  t.is(await acquire(store, app, 1, 'a', { alive: ['a'] }), undefined);
+  t.is(errors.length, 1);
+  t.deepEqual((errors[0] as MalformedItemError).key, { pk, sk: shardId(1) });
+  t.deepEqual((await getRaw(t.context.client, pk, shardId(1)))?.['owner'], { N: '42' }, 'left as it was');
+
+  // the checkpoint of the first is still read (getCheckpoints looks at the checkpoint only)
+  errors.splice(0);
+  t.deepEqual(await store.getCheckpoints(app, 's'), [
+    { shardId: shardId(1), sequenceNumber: seq(1), lastUpdate: new Date('2022-01-21T10:00:00Z') },
+  ]);
+  t.deepEqual(errors, []);
 });
 
 test('malformed: a shard cache with Closed not a bool is reported and read as no cache', async (t) => {

@@ -1,7 +1,15 @@
 /** The item codecs: kinesumer's time format, sequence numbers, and the wording of decode errors. */
 import test from 'ava';
 import { MalformedItemError } from '../../src/errors.js';
-import { CheckpointItem, ClientItem, ShardCacheItem, decodeItem, parseRfc3339 } from '../../src/state-store/items.js';
+import {
+  CheckpointItem,
+  ClientItem,
+  ShardCacheItem,
+  ShardStateItem,
+  decodeItem,
+  hasCheckpoint,
+  parseRfc3339,
+} from '../../src/state-store/items.js';
 
 const iso = (text: string) => parseRfc3339(text)?.toISOString();
 
@@ -92,4 +100,25 @@ test('long bad values are cut in messages', (t) => {
   const result = decodeItem(ClientItem, { pk: 'p', sk: 's', last_update: 'x'.repeat(500) });
   t.false(result.ok);
   if (!result.ok) t.true(result.error.message.length < 250);
+});
+
+test('a shard state item has only its key required; owner, finished and shard_start are typed', (t) => {
+  const key = { pk: 'check_point#app#s', sk: 'shardId-0' };
+  t.deepEqual(decodeItem(ShardStateItem, { ...key, owner: 'a', extra: 1 }), { ok: true, value: { ...key, owner: 'a' } });
+  t.deepEqual(decodeItem(ShardStateItem, { ...key, sequence_number: '1', last_update: '2022-01-21T10:00:00Z', finished: true, shard_start: '9' }), {
+    ok: true,
+    value: { ...key, sequence_number: '1', last_update: new Date('2022-01-21T10:00:00Z'), finished: true, shard_start: '9' },
+  });
+  const bad = decodeItem(ShardStateItem, { ...key, owner: 5, finished: 'no' });
+  t.false(bad.ok);
+  if (!bad.ok) {
+    t.regex(bad.error.message, /Expecting string at ShardStateItem\.owner but instead got: 5; Expecting boolean at ShardStateItem\.finished/);
+  }
+  t.false(hasCheckpoint({ ...key, owner: 'a', last_update: '2022-01-21T10:00:00Z' }));
+  t.true(hasCheckpoint({ ...key, sequence_number: 12 }), 'a bad sequence number is still meant as a checkpoint');
+});
+
+test('a shard entry may carry its starting sequence number', (t) => {
+  const result = decodeItem(ShardCacheItem, { pk: 'p', sk: 's', shards: [{ ID: 'a', Closed: false, StartingSequenceNumber: '123' }] });
+  t.deepEqual(result, { ok: true, value: { pk: 'p', sk: 's', shards: [{ ID: 'a', Closed: false, StartingSequenceNumber: '123' }] } });
 });

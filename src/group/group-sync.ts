@@ -2,7 +2,9 @@ import {
   EMPTY,
   Observable,
   catchError,
+  concat,
   concatMap,
+  ignoreElements,
   defer,
   exhaustMap,
   forkJoin,
@@ -24,6 +26,7 @@ import { KinesisError, KinesumerError, StateStoreError, describeCause } from '..
 import type { KinesisApi, ShardDescription } from '../kinesis/kinesis-api.js';
 import type { CachedShard, StateStore } from '../state-store/state-store.js';
 import { assignShards } from './assignment.js';
+import { readableShards, removableStates, snapshotOf, type StreamSnapshot } from './shard-lineage.js';
 
 /** Shard ids this client owns, per stream. */
 export type Assignment = Record<string, string[]>;
@@ -37,8 +40,8 @@ export interface GroupView {
   leader: boolean;
   /** This client's shards, per stream. */
   assignment: Assignment;
-  /** The shard lists the assignment was computed from, per stream. */
-  shards: Record<string, CachedShard[]>;
+  /** The shard lists and shard states the assignment was computed from, per stream. */
+  streams: Record<string, StreamSnapshot>;
   /** `scheduler.now()` when the round started. */
   at: number;
 }
@@ -56,6 +59,8 @@ export interface GroupSyncOptions {
   streams: () => readonly string[];
   /** Every non-fatal problem goes here. */
   report: (err: KinesumerError) => void;
+  /** The initial position is LATEST: closed shards whose lineage was never read are skipped. */
+  initialLatest: boolean;
   /**
    * Makes a sync round happen now (for `refresh()`); rounds never overlap, so a trigger while a
    * round runs is dropped and the next tick covers it.
@@ -99,7 +104,7 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
   // The last time this client's heartbeat was written, by the scheduler's clock.
   let lastBeat = Number.NEGATIVE_INFINITY;
   const beats = new Subject<number>();
-  const gaveUp = (at: number): GroupView => ({ clients: [], index: -1, leader: false, assignment: {}, shards: {}, at });
+  const gaveUp = (at: number): GroupView => ({ clients: [], index: -1, leader: false, assignment: {}, streams: {}, at });
 
   // clientTimeout after the last written heartbeat the others count this client dead: give every
   // shard up at that moment, even if a round is still waiting on a store that does not answer.
@@ -154,12 +159,32 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
       concatMap((cached) => (cached === undefined ? fromKinesis(stream) : of(cached.slice().sort(byId)))),
     );
 
-  const shardsOf = (stream: string, leader: boolean): Observable<[string, CachedShard[] | undefined]> =>
-    (leader ? leaderShards(stream) : followerShards(stream)).pipe(
-      map((shards): [string, CachedShard[] | undefined] => [stream, shards]),
+  // One stream's shard list and shard states; the leader also deletes states nobody needs.
+  const snapshotOf$ = (stream: string, leader: boolean): Observable<[string, StreamSnapshot | undefined]> =>
+    forkJoin([
+      leader ? leaderShards(stream) : followerShards(stream),
+      call('listShardStates', () => store.listShardStates(app, stream)),
+    ]).pipe(
+      concatMap(([shards, states]) => {
+        if (shards === undefined) return of<[string, StreamSnapshot | undefined]>([stream, undefined]);
+        const snapshot = snapshotOf(shards, states);
+        const removable = leader ? removableStates(snapshot) : [];
+        const cleanup =
+          removable.length === 0
+            ? EMPTY
+            : call('deleteShardStates', () => store.deleteShardStates(app, stream, removable)).pipe(
+                ignoreElements(),
+                catchError((err: unknown) => {
+                  report(asError(err, 'deleteShardStates'));
+                  return EMPTY;
+                }),
+              );
+        const { stale: _stale, ...view } = snapshot;
+        return concat(cleanup, of<[string, StreamSnapshot | undefined]>([stream, view]));
+      }),
       catchError((err: unknown) => {
         report(asError(err, 'shard list'));
-        return of<[string, CachedShard[] | undefined]>([stream, undefined]);
+        return of<[string, StreamSnapshot | undefined]>([stream, undefined]);
       }),
     );
 
@@ -183,23 +208,19 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
           const index = stale ? -1 : clients.indexOf(clientId);
           const leader = index === 0;
           return merge(
-            from(streams).pipe(mergeMap((stream) => shardsOf(stream, leader))),
+            from(streams).pipe(mergeMap((stream) => snapshotOf$(stream, leader))),
             leader ? prune(at).pipe(mergeMap(() => EMPTY)) : EMPTY,
           ).pipe(
             toArray(),
-            map((entries) => {
+            map((entries): GroupView => {
               const assignment: Assignment = {};
-              const shards: Record<string, CachedShard[]> = {};
-              for (const [stream, list] of entries) {
-                if (list === undefined) continue; // keep nothing we could not list; reported above
-                shards[stream] = list;
-                assignment[stream] = assignShards(
-                  list.map((s) => s.id),
-                  clients.length,
-                  index,
-                );
+              const snapshots: Record<string, StreamSnapshot> = {};
+              for (const [stream, snapshot] of entries) {
+                if (snapshot === undefined) continue; // keep nothing we could not list; reported above
+                snapshots[stream] = snapshot;
+                assignment[stream] = assignShards(readableShards(snapshot, options.initialLatest), clients.length, index);
               }
-              return { clients, index, leader, assignment, shards, at };
+              return { clients, index, leader, assignment, streams: snapshots, at };
             }),
           );
         }),
@@ -217,6 +238,7 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
 
 function toCachedShard(shard: ShardDescription): CachedShard {
   const cached: CachedShard = { id: shard.shardId, closed: shard.closed };
+  if (shard.startingSequenceNumber) cached.startingSequenceNumber = shard.startingSequenceNumber;
   if (shard.parentShardId) cached.parentShardId = shard.parentShardId;
   if (shard.adjacentParentShardId) cached.adjacentParentShardId = shard.adjacentParentShardId;
   return cached;
@@ -235,7 +257,8 @@ function sameShards(a: readonly CachedShard[], b: readonly CachedShard[] | undef
       s.id === o.id &&
       s.closed === o.closed &&
       s.parentShardId === o.parentShardId &&
-      s.adjacentParentShardId === o.adjacentParentShardId
+      s.adjacentParentShardId === o.adjacentParentShardId &&
+      s.startingSequenceNumber === o.startingSequenceNumber
     );
   });
 }

@@ -8,6 +8,8 @@ export interface ShardDescription {
   adjacentParentShardId: string | undefined;
   /** Whether the shard has an ending sequence number, i.e. was closed by a split or merge. */
   closed: boolean;
+  /** The shard's first sequence number. */
+  startingSequenceNumber: string | undefined;
 }
 
 /** Where to start reading a shard. */

@@ -63,6 +63,7 @@ function describeShard(shard: Shard): ShardDescription {
     parentShardId: shard.ParentShardId ?? undefined,
     adjacentParentShardId: shard.AdjacentParentShardId ?? undefined,
     closed: shard.SequenceNumberRange?.EndingSequenceNumber != null,
+    startingSequenceNumber: shard.SequenceNumberRange?.StartingSequenceNumber ?? undefined,
   };
 }
 

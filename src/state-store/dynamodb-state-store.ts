@@ -30,12 +30,14 @@ import {
   ClientItem,
   SequenceNumber,
   ShardCacheItem,
+  ShardStateItem,
   checkpointKey,
   clientKey,
   decodeItem,
+  hasCheckpoint,
   shardCacheKey,
 } from './items.js';
-import type { CachedShard, Checkpoint, StateStore } from './state-store.js';
+import type { CachedShard, Checkpoint, ShardCommit, ShardState, StateStore } from './state-store.js';
 
 /** Options of {@link DynamoDBStateStore}. */
 export interface DynamoDBStateStoreConfig extends DynamoDBStateStoreOptions {
@@ -224,6 +226,7 @@ export class DynamoDBStateStore implements StateStore {
         closed: s.Closed,
         ...(s.ParentShardId === undefined ? {} : { parentShardId: s.ParentShardId }),
         ...(s.AdjacentParentShardId === undefined ? {} : { adjacentParentShardId: s.AdjacentParentShardId }),
+        ...(s.StartingSequenceNumber === undefined ? {} : { startingSequenceNumber: s.StartingSequenceNumber }),
       }));
     }
     // Old kinesumer versions cached only the ids of the open shards.
@@ -237,6 +240,7 @@ export class DynamoDBStateStore implements StateStore {
       Closed: s.closed,
       ParentShardId: s.parentShardId,
       AdjacentParentShardId: s.adjacentParentShardId,
+      StartingSequenceNumber: s.startingSequenceNumber,
     }));
     await this.call('updateShards', () =>
       this.client.send(
@@ -254,7 +258,8 @@ export class DynamoDBStateStore implements StateStore {
   /**
    * Checkpoints of `shardIds` in that order (BatchGetItem, 100 keys a call, consistent), or
    * of every shard of the stream in shard-id order (Query). Shards without a checkpoint are
-   * left out.
+   * left out: items with no `sequence_number` (shard states of acquired shards that have none
+   * yet) are neither returned nor reported as malformed.
    */
   async getCheckpoints(app: string, stream: string, shardIds?: readonly string[]): Promise<Checkpoint[]> {
     const pk = checkpointKey(app, stream);
@@ -269,7 +274,7 @@ export class DynamoDBStateStore implements StateStore {
     } else {
       items = await this.getAll('getCheckpoints', wanted.map((sk) => marshall({ pk, sk })));
     }
-    const checkpoints = this.decodeAll(CheckpointItem, items).map(
+    const checkpoints = this.decodeAll(CheckpointItem, items.filter(hasCheckpoint)).map(
       (item): Checkpoint => ({ shardId: item.sk, sequenceNumber: item.sequence_number, lastUpdate: item.last_update }),
     );
     if (wanted === undefined) return checkpoints.sort((a, b) => compareStrings(a.shardId, b.shardId));
@@ -279,19 +284,15 @@ export class DynamoDBStateStore implements StateStore {
 
   /**
    * Writes the checkpoints with BatchWriteItem, 25 a call. When one shard appears more than
-   * once, the last one wins (a batch may not name an item twice).
+   * once, the last one wins (a batch may not name an item twice). Each item is replaced whole,
+   * as kinesumer does: the shard's `owner`, `finished` and `shard_start` are removed.
    * @throws StateStoreError (not retriable) for a sequence number that is not a decimal string.
    */
   async updateCheckpoints(app: string, stream: string, checkpoints: readonly Checkpoint[]): Promise<void> {
     const pk = checkpointKey(app, stream);
     const latest = new Map<string, Checkpoint>();
     for (const cp of checkpoints) {
-      if (!SequenceNumber.is(cp.sequenceNumber)) {
-        throw new StateStoreError(
-          'updateCheckpoints',
-          `sequence number of shard ${cp.shardId} of stream "${stream}" is not a decimal string`,
-        );
-      }
+      validateSequenceNumber('updateCheckpoints', stream, cp.shardId, cp.sequenceNumber);
       validDate('updateCheckpoints', cp.lastUpdate);
       latest.delete(cp.shardId);
       latest.set(cp.shardId, cp);
@@ -308,11 +309,187 @@ export class DynamoDBStateStore implements StateStore {
     await this.writeAll('updateCheckpoints', puts);
   }
 
+  /**
+   * The state of every shard of `stream` that has an item (Query, consistent, every page), in
+   * shard-id order. Malformed items are reported on `errors$` and left out.
+   */
+  async listShardStates(app: string, stream: string): Promise<ShardState[]> {
+    const items = await this.queryAll('listShardStates', {
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: marshall({ ':pk': checkpointKey(app, stream) }),
+      ConsistentRead: true,
+    });
+    return this.decodeAll(ShardStateItem, items)
+      .map(toShardState)
+      .sort((a, b) => compareStrings(a.shardId, b.shardId));
+  }
+
+  /**
+   * Takes the shard for `request.clientId`: reads its item (consistent), decides whether it is
+   * free (no owner, this client, or an owner not in `request.alive`; and not finished), then
+   * writes `owner`, `last_update` and `shard_start` (when given) on condition that `owner` and
+   * `finished` are still what was read. Other attributes, the checkpoint among them, are kept.
+   *
+   * @returns The state after taking the shard, or `undefined` when it is held by a live client,
+   *   finished, taken by another client in between (the condition failed), or malformed (then
+   *   reported on `errors$`).
+   */
+  async acquireShard(
+    app: string,
+    stream: string,
+    shardId: string,
+    request: { clientId: string; alive: readonly string[]; shardStart: string | undefined; now: Date },
+  ): Promise<ShardState | undefined> {
+    const now = validDate('acquireShard', request.now).toISOString();
+    const key = marshall({ pk: checkpointKey(app, stream), sk: shardId });
+    const out = await this.call('acquireShard', () =>
+      this.client.send(new GetItemCommand({ TableName: this.table, Key: key, ConsistentRead: true })),
+    );
+    let condition: string;
+    const names: Record<string, string> = { '#owner': 'owner', '#last_update': 'last_update' };
+    const values: Record<string, unknown> = { ':me': request.clientId, ':now': now };
+    if (out.Item === undefined) {
+      condition = 'attribute_not_exists(pk)';
+    } else {
+      const [seen] = this.decodeAll(ShardStateItem, [out.Item]);
+      if (seen === undefined) return undefined;
+      if (seen.finished === true) return undefined;
+      if (seen.owner !== undefined && seen.owner !== request.clientId && request.alive.includes(seen.owner)) return undefined;
+      names['#finished'] = 'finished';
+      values[':false'] = false;
+      const finishedCondition = '(attribute_not_exists(#finished) OR #finished = :false)';
+      if (seen.owner === undefined) {
+        condition = `attribute_not_exists(#owner) AND ${finishedCondition}`;
+      } else {
+        values[':seen_owner'] = seen.owner;
+        condition = `#owner = :seen_owner AND ${finishedCondition}`;
+      }
+    }
+    let update = 'SET #owner = :me, #last_update = :now';
+    if (request.shardStart !== undefined) {
+      names['#shard_start'] = 'shard_start';
+      values[':start'] = request.shardStart;
+      update += ', #shard_start = :start';
+    }
+    const updated = await this.callConditional('acquireShard', () =>
+      this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: key,
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: marshall(values),
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    if (updated === undefined) return undefined;
+    const [state] = this.decodeAll(ShardStateItem, [updated.Attributes ?? {}]);
+    if (state === undefined) {
+      // Taken, but what the item now holds cannot be read (reported): do not keep it.
+      await this.releaseShard(app, stream, shardId, request.clientId);
+      return undefined;
+    }
+    return toShardState(state);
+  }
+
+  /**
+   * Removes `owner` from the shard's item if it is `clientId` (a conditional UpdateItem); when
+   * another client holds the shard, nobody does, or there is no item, nothing happens.
+   */
+  async releaseShard(app: string, stream: string, shardId: string, clientId: string): Promise<void> {
+    await this.callConditional('releaseShard', () =>
+      this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: marshall({ pk: checkpointKey(app, stream), sk: shardId }),
+          UpdateExpression: 'REMOVE #owner',
+          ConditionExpression: '#owner = :me',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: marshall({ ':me': clientId }),
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Writes `sequence_number` and `last_update` (and `finished` = true when `commit.finished`)
+   * on condition that `owner` is `commit.clientId` and the stored `sequence_number` is
+   * `commit.previous` (absent when that is `undefined`). Without a sequence number (a finished
+   * shard with no record read) the stored one is left as it is.
+   *
+   * @returns `true` when written, `false` when the condition failed (the shard was lost, or the
+   *   checkpoint was moved by someone else).
+   * @throws StateStoreError (not retriable) for a sequence number that is not a decimal string,
+   *   or none without `finished`.
+   */
+  async commitShard(app: string, stream: string, shardId: string, commit: ShardCommit): Promise<boolean> {
+    validateCommit(stream, shardId, commit);
+    const now = validDate('commitShard', commit.now).toISOString();
+    const names: Record<string, string> = {
+      '#owner': 'owner',
+      '#sequence_number': 'sequence_number',
+      '#last_update': 'last_update',
+    };
+    const values: Record<string, unknown> = { ':me': commit.clientId, ':now': now };
+    let update = 'SET #last_update = :now';
+    if (commit.sequenceNumber !== undefined) {
+      values[':seq'] = commit.sequenceNumber;
+      update += ', #sequence_number = :seq';
+    }
+    if (commit.finished) {
+      names['#finished'] = 'finished';
+      values[':true'] = true;
+      update += ', #finished = :true';
+    }
+    let condition = '#owner = :me AND ';
+    if (commit.previous === undefined) {
+      condition += 'attribute_not_exists(#sequence_number)';
+    } else {
+      values[':prev'] = commit.previous;
+      condition += '#sequence_number = :prev';
+    }
+    const out = await this.callConditional('commitShard', () =>
+      this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: marshall({ pk: checkpointKey(app, stream), sk: shardId }),
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: marshall(values),
+        }),
+      ),
+    );
+    return out !== undefined;
+  }
+
+  /** Deletes the items of these shards with BatchWriteItem, 25 a call; missing items are no error. */
+  async deleteShardStates(app: string, stream: string, shardIds: readonly string[]): Promise<void> {
+    const pk = checkpointKey(app, stream);
+    const deletes = [...new Set(shardIds)].map((sk): WriteRequest => ({ DeleteRequest: { Key: marshall({ pk, sk }) } }));
+    await this.writeAll('deleteShardStates', deletes);
+  }
+
   /** Runs one SDK call and maps what it throws. */
   private async call<T>(operation: string, send: () => Promise<T>): Promise<T> {
     try {
       return await send();
     } catch (err) {
+      throw toStateStoreError(operation, err, { table: this.table, location: await this.describeLocation() });
+    }
+  }
+
+  /**
+   * Runs one conditional SDK call: `undefined` when its condition failed
+   * (ConditionalCheckFailedException), otherwise as {@link DynamoDBStateStore.call}.
+   */
+  private async callConditional<T>(operation: string, send: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await send();
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return undefined;
       throw toStateStoreError(operation, err, { table: this.table, location: await this.describeLocation() });
     }
   }
@@ -405,6 +582,37 @@ export class DynamoDBStateStore implements StateStore {
 /** Code-unit order, the same in every store (DynamoDB's byte order differs only for astral characters). */
 function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function validateSequenceNumber(operation: string, stream: string, shardId: string, sequenceNumber: string): void {
+  if (!SequenceNumber.is(sequenceNumber)) {
+    throw new StateStoreError(operation, `sequence number of shard ${shardId} of stream "${stream}" is not a decimal string`);
+  }
+}
+
+/** A commit needs a decimal sequence number, or none at all when it only marks the shard finished. */
+function validateCommit(stream: string, shardId: string, commit: ShardCommit): void {
+  if (commit.sequenceNumber !== undefined) {
+    validateSequenceNumber('commitShard', stream, shardId, commit.sequenceNumber);
+  } else if (!commit.finished) {
+    throw new StateStoreError('commitShard', `a commit of shard ${shardId} of stream "${stream}" has neither a sequence number nor finished`);
+  }
+}
+
+function isConditionalCheckFailed(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'ConditionalCheckFailedException';
+}
+
+/** A decoded checkpoint-partition item as a {@link ShardState} (`finished` false when absent). */
+function toShardState(item: ShardStateItem): ShardState {
+  return {
+    shardId: item.sk,
+    ...(item.sequence_number === undefined ? {} : { sequenceNumber: item.sequence_number }),
+    ...(item.owner === undefined ? {} : { owner: item.owner }),
+    finished: item.finished ?? false,
+    ...(item.shard_start === undefined ? {} : { shardStart: item.shard_start }),
+    ...(item.last_update === undefined ? {} : { lastUpdate: item.last_update }),
+  };
 }
 
 function validDate(operation: string, date: Date): Date {

@@ -9,13 +9,19 @@
  * | shard cache | `shard_cache#<app>`            | stream    | `shards` (L of M `{ID, Closed}`)    |
  * | checkpoint  | `check_point#<app>#<stream>`   | shard id  | `sequence_number` (S), `last_update`|
  *
+ * The checkpoint item also holds the rest of the shard's state, in attributes kinesumer does not
+ * know (and ignores): `owner` (S, the client holding the shard), `finished` (BOOL, the closed
+ * shard was read to its end) and `shard_start` (S, the shard's starting sequence number). An
+ * acquired shard that has no checkpoint yet has no `sequence_number`; such an item is a shard
+ * state, not a checkpoint (see {@link ShardStateItem}, {@link hasCheckpoint}).
+ *
  * plus the local secondary index `index-client-key-last-update` (HASH `pk`, RANGE `last_update`).
  * Items written by the Go library are read here and the other way round: Go writes times with
  * `time.Time.MarshalText` (RFC3339Nano: 0 to 9 fraction digits, `Z` or a `±hh:mm` offset when the
  * process runs in a local time zone); this library writes `Date.toISOString()`.
  *
- * Each shard map may also carry `ParentShardId` and `AdjacentParentShardId`; kinesumer ignores
- * map keys it does not know. Old kinesumer versions wrote the shard cache as a `shard_ids` string
+ * Each shard map may also carry `ParentShardId`, `AdjacentParentShardId` and
+ * `StartingSequenceNumber`; kinesumer ignores map keys it does not know. Old kinesumer versions wrote the shard cache as a `shard_ids` string
  * list, which is still read when `shards` is absent.
  *
  * Codecs are `t.exact`, so unknown attributes are dropped on decode.
@@ -106,11 +112,14 @@ const Key = t.type({ pk: t.string, sk: t.string });
 export const ClientItem = t.exact(t.intersection([Key, t.type({ last_update: Rfc3339Date })]), 'ClientItem');
 export type ClientItem = t.TypeOf<typeof ClientItem>;
 
-/** One entry of a shard cache's `shards` list; kinesumer's `Shard{ID, Closed}` plus the parents. */
+/**
+ * One entry of a shard cache's `shards` list; kinesumer's `Shard{ID, Closed}` plus the parents
+ * and the starting sequence number (all three absent in items kinesumer wrote).
+ */
 export const ShardEntry = t.exact(
   t.intersection([
     t.type({ ID: t.string, Closed: t.boolean }),
-    t.partial({ ParentShardId: t.string, AdjacentParentShardId: t.string }),
+    t.partial({ ParentShardId: t.string, AdjacentParentShardId: t.string, StartingSequenceNumber: t.string }),
   ]),
   'Shard',
 );
@@ -129,6 +138,36 @@ export const CheckpointItem = t.exact(
   'CheckpointItem',
 );
 export type CheckpointItem = t.TypeOf<typeof CheckpointItem>;
+
+/**
+ * The same item read as a shard's whole state: every attribute but the key is optional (an
+ * acquired shard without a checkpoint has no `sequence_number`; kinesumer's items have no
+ * `owner`, `finished` or `shard_start`).
+ */
+export const ShardStateItem = t.exact(
+  t.intersection([
+    Key,
+    t.partial({
+      sequence_number: SequenceNumber,
+      last_update: Rfc3339Date,
+      owner: t.string,
+      finished: t.boolean,
+      shard_start: t.string,
+    }),
+  ]),
+  'ShardStateItem',
+);
+export type ShardStateItem = t.TypeOf<typeof ShardStateItem>;
+
+/**
+ * Whether an unmarshalled checkpoint-partition item is meant to hold a checkpoint: it has a
+ * `sequence_number` attribute (whatever its type; a bad one is reported when decoded as a
+ * {@link CheckpointItem}). Items without one are shard states with no checkpoint yet, and are
+ * not checkpoints, not malformed ones.
+ */
+export function hasCheckpoint(item: Record<string, unknown>): boolean {
+  return item['sequence_number'] !== undefined;
+}
 
 /** The result of {@link decodeItem}: the decoded item, or why it was rejected. */
 export type DecodedItem<A> = { ok: true; value: A } | { ok: false; error: MalformedItemError };

@@ -5,7 +5,7 @@
 import { Subject, defer, of, throwError, type Observable } from 'rxjs';
 import { StateStoreError, type KinesumerError } from '../errors.js';
 import { SequenceNumber } from './items.js';
-import type { CachedShard, Checkpoint, StateStore } from './state-store.js';
+import type { CachedShard, Checkpoint, ShardCommit, ShardState, StateStore } from './state-store.js';
 
 /** The names of the store's methods, for {@link MemoryStateStore.failNext}. */
 export type MemoryStateStoreMethod =
@@ -17,7 +17,12 @@ export type MemoryStateStoreMethod =
   | 'getShards'
   | 'updateShards'
   | 'getCheckpoints'
-  | 'updateCheckpoints';
+  | 'updateCheckpoints'
+  | 'listShardStates'
+  | 'acquireShard'
+  | 'releaseShard'
+  | 'commitShard'
+  | 'deleteShardStates';
 
 /** A copy of everything a {@link MemoryStateStore} holds, by app. */
 export interface MemoryStateStoreSnapshot {
@@ -25,8 +30,10 @@ export interface MemoryStateStoreSnapshot {
   clients: Record<string, Record<string, Date>>;
   /** app → stream → cached shard list. */
   shards: Record<string, Record<string, CachedShard[]>>;
-  /** app → stream → checkpoints, in shard-id order. */
+  /** app → stream → checkpoints (the shard states that have a sequence number), in shard-id order. */
   checkpoints: Record<string, Record<string, Checkpoint[]>>;
+  /** app → stream → every shard state (checkpoint, owner, finished, shard start), in shard-id order. */
+  states: Record<string, Record<string, ShardState[]>>;
 }
 
 interface Failure {
@@ -55,7 +62,8 @@ export class MemoryStateStore implements StateStore {
   private readonly errors = new Subject<KinesumerError>();
   private readonly clients = new Map<string, Map<string, Date>>();
   private readonly shards = new Map<string, Map<string, CachedShard[]>>();
-  private readonly checkpoints = new Map<string, Map<string, Map<string, Checkpoint>>>();
+  /** app → stream → shard id → state; what the DynamoDB store keeps in checkpoint items. */
+  private readonly states = new Map<string, Map<string, Map<string, ShardState>>>();
   private readonly failures = new Map<MemoryStateStoreMethod, Failure[]>();
 
   constructor() {
@@ -116,18 +124,23 @@ export class MemoryStateStore implements StateStore {
     });
   }
 
+  /** Checkpoints of the shards whose state has a sequence number; the others are left out. */
   getCheckpoints(app: string, stream: string, shardIds?: readonly string[]): Observable<Checkpoint[]> {
     return this.answer('getCheckpoints', () => {
-      const stored = this.checkpoints.get(app)?.get(stream);
+      const stored = this.states.get(app)?.get(stream);
       if (stored === undefined) return [];
       if (shardIds === undefined) return sortedCheckpoints(stored);
       return [...new Set(shardIds)].flatMap((id) => {
-        const cp = stored.get(id);
-        return cp === undefined ? [] : [copyCheckpoint(cp)];
+        const state = stored.get(id);
+        return state === undefined ? [] : toCheckpoints(state);
       });
     });
   }
 
+  /**
+   * Replaces the state of each shard with just the checkpoint (owner, finished and shard start
+   * are removed), as the DynamoDB store's BatchWriteItem puts do.
+   */
   updateCheckpoints(app: string, stream: string, checkpoints: readonly Checkpoint[]): Observable<void> {
     return this.answer('updateCheckpoints', () => {
       // Validate everything first so that a bad checkpoint writes none, as in one DynamoDB batch call.
@@ -138,10 +151,104 @@ export class MemoryStateStore implements StateStore {
             `sequence number of shard ${cp.shardId} of stream "${stream}" is not a decimal string`,
           );
         }
-        return { ...copyCheckpoint(cp), lastUpdate: copyDate('updateCheckpoints', cp.lastUpdate) };
+        const state: ShardState = {
+          shardId: cp.shardId,
+          sequenceNumber: cp.sequenceNumber,
+          finished: false,
+          lastUpdate: copyDate('updateCheckpoints', cp.lastUpdate),
+        };
+        return state;
       });
-      const stored = entry(entry(this.checkpoints, app, () => new Map()), stream, () => new Map());
-      for (const cp of copies) stored.set(cp.shardId, cp);
+      if (copies.length === 0) return;
+      const stored = this.streamStates(app, stream);
+      for (const state of copies) stored.set(state.shardId, state);
+    });
+  }
+
+  listShardStates(app: string, stream: string): Observable<ShardState[]> {
+    return this.answer('listShardStates', () => sortedStates(this.states.get(app)?.get(stream)));
+  }
+
+  /**
+   * Takes the shard if it is free (no owner, this client, or an owner not in `alive`) and not
+   * finished; its other fields, the checkpoint among them, are kept.
+   */
+  acquireShard(
+    app: string,
+    stream: string,
+    shardId: string,
+    request: { clientId: string; alive: readonly string[]; shardStart: string | undefined; now: Date },
+  ): Observable<ShardState | undefined> {
+    return this.answer('acquireShard', () => {
+      const now = copyDate('acquireShard', request.now);
+      const seen = this.states.get(app)?.get(stream)?.get(shardId);
+      if (seen !== undefined) {
+        if (seen.finished) return undefined;
+        if (seen.owner !== undefined && seen.owner !== request.clientId && request.alive.includes(seen.owner)) return undefined;
+      }
+      const state: ShardState = {
+        ...(seen ?? { shardId, finished: false }),
+        owner: request.clientId,
+        lastUpdate: now,
+        ...(request.shardStart === undefined ? {} : { shardStart: request.shardStart }),
+      };
+      this.streamStates(app, stream).set(shardId, state);
+      return copyState(state);
+    });
+  }
+
+  /** Frees the shard if `clientId` holds it. */
+  releaseShard(app: string, stream: string, shardId: string, clientId: string): Observable<void> {
+    return this.answer('releaseShard', () => {
+      const stored = this.states.get(app)?.get(stream);
+      const state = stored?.get(shardId);
+      if (stored === undefined || state === undefined || state.owner !== clientId) return;
+      const { owner: _released, ...rest } = state;
+      stored.set(shardId, rest);
+    });
+  }
+
+  /**
+   * Writes the checkpoint if `commit.clientId` holds the shard and the stored one is
+   * `commit.previous`; without a sequence number (only with `finished`) the stored one is kept.
+   */
+  commitShard(app: string, stream: string, shardId: string, commit: ShardCommit): Observable<boolean> {
+    return this.answer('commitShard', () => {
+      if (commit.sequenceNumber !== undefined && !SequenceNumber.is(commit.sequenceNumber)) {
+        throw new StateStoreError(
+          'commitShard',
+          `sequence number of shard ${shardId} of stream "${stream}" is not a decimal string`,
+        );
+      }
+      if (commit.sequenceNumber === undefined && !commit.finished) {
+        throw new StateStoreError(
+          'commitShard',
+          `a commit of shard ${shardId} of stream "${stream}" has neither a sequence number nor finished`,
+        );
+      }
+      const now = copyDate('commitShard', commit.now);
+      const stored = this.states.get(app)?.get(stream);
+      const state = stored?.get(shardId);
+      if (stored === undefined || state === undefined) return false;
+      if (state.owner !== commit.clientId || state.sequenceNumber !== commit.previous) return false;
+      stored.set(shardId, {
+        ...state,
+        ...(commit.sequenceNumber === undefined ? {} : { sequenceNumber: commit.sequenceNumber }),
+        lastUpdate: now,
+        ...(commit.finished ? { finished: true } : {}),
+      });
+      return true;
+    });
+  }
+
+  deleteShardStates(app: string, stream: string, shardIds: readonly string[]): Observable<void> {
+    return this.answer('deleteShardStates', () => {
+      const streams = this.states.get(app);
+      const stored = streams?.get(stream);
+      if (streams === undefined || stored === undefined) return;
+      for (const id of shardIds) stored.delete(id);
+      if (stored.size === 0) streams.delete(stream);
+      if (streams.size === 0) this.states.delete(app);
     });
   }
 
@@ -164,17 +271,25 @@ export class MemoryStateStore implements StateStore {
 
   /** A copy of the store's contents, for assertions. */
   snapshot(): MemoryStateStoreSnapshot {
-    const snapshot: MemoryStateStoreSnapshot = { clients: {}, shards: {}, checkpoints: {} };
+    const snapshot: MemoryStateStoreSnapshot = { clients: {}, shards: {}, checkpoints: {}, states: {} };
     for (const [app, clients] of this.clients) {
       snapshot.clients[app] = Object.fromEntries([...clients].map(([id, date]) => [id, new Date(date.getTime())]));
     }
     for (const [app, streams] of this.shards) {
       snapshot.shards[app] = Object.fromEntries([...streams].map(([stream, shards]) => [stream, shards.map(copyShard)]));
     }
-    for (const [app, streams] of this.checkpoints) {
-      snapshot.checkpoints[app] = Object.fromEntries([...streams].map(([stream, cps]) => [stream, sortedCheckpoints(cps)]));
+    for (const [app, streams] of this.states) {
+      for (const [stream, states] of streams) {
+        const checkpoints = sortedCheckpoints(states);
+        if (checkpoints.length > 0) (snapshot.checkpoints[app] ??= {})[stream] = checkpoints;
+        (snapshot.states[app] ??= {})[stream] = sortedStates(states);
+      }
     }
     return snapshot;
+  }
+
+  private streamStates(app: string, stream: string): Map<string, ShardState> {
+    return entry(entry(this.states, app, () => new Map()), stream, () => new Map());
   }
 
   /** An Observable that, on each subscription, fails if a failure is queued or else runs `work`. */
@@ -213,15 +328,33 @@ function copyShard(shard: CachedShard): CachedShard {
     closed: shard.closed,
     ...(shard.parentShardId === undefined ? {} : { parentShardId: shard.parentShardId }),
     ...(shard.adjacentParentShardId === undefined ? {} : { adjacentParentShardId: shard.adjacentParentShardId }),
+    ...(shard.startingSequenceNumber === undefined ? {} : { startingSequenceNumber: shard.startingSequenceNumber }),
   };
 }
 
-function copyCheckpoint(cp: Checkpoint): Checkpoint {
-  return { shardId: cp.shardId, sequenceNumber: cp.sequenceNumber, lastUpdate: new Date(cp.lastUpdate.getTime()) };
+function copyState(state: ShardState): ShardState {
+  return {
+    shardId: state.shardId,
+    ...(state.sequenceNumber === undefined ? {} : { sequenceNumber: state.sequenceNumber }),
+    ...(state.owner === undefined ? {} : { owner: state.owner }),
+    finished: state.finished,
+    ...(state.shardStart === undefined ? {} : { shardStart: state.shardStart }),
+    ...(state.lastUpdate === undefined ? {} : { lastUpdate: new Date(state.lastUpdate.getTime()) }),
+  };
 }
 
-function sortedCheckpoints(stored: Map<string, Checkpoint>): Checkpoint[] {
-  return [...stored.values()].map(copyCheckpoint).sort((a, b) => compareStrings(a.shardId, b.shardId));
+/** The state's checkpoint, as a list of zero or one (none when it has no sequence number). */
+function toCheckpoints(state: ShardState): Checkpoint[] {
+  if (state.sequenceNumber === undefined || state.lastUpdate === undefined) return [];
+  return [{ shardId: state.shardId, sequenceNumber: state.sequenceNumber, lastUpdate: new Date(state.lastUpdate.getTime()) }];
+}
+
+function sortedStates(stored: Map<string, ShardState> | undefined): ShardState[] {
+  return [...(stored?.values() ?? [])].map(copyState).sort((a, b) => compareStrings(a.shardId, b.shardId));
+}
+
+function sortedCheckpoints(stored: Map<string, ShardState>): Checkpoint[] {
+  return sortedStates(stored).flatMap(toCheckpoints);
 }
 
 function compareStrings(a: string, b: string): number {

@@ -14,6 +14,45 @@ export interface CachedShard {
   parentShardId?: string;
   /** The second parent, when the shard came from a merge. */
   adjacentParentShardId?: string;
+  /**
+   * The shard's first sequence number, from ListShards. A stream deleted and created again under
+   * the same name has shards with the same ids but new starting sequence numbers, which is how
+   * state left by the old stream is told apart.
+   */
+  startingSequenceNumber?: string;
+}
+
+/**
+ * Everything the group keeps about one shard of a stream, in its checkpoint item: the checkpoint,
+ * the client that holds the shard, and whether the shard was read to its end.
+ */
+export interface ShardState {
+  shardId: string;
+  /** The checkpoint: sequence number of the last processed record, if any was committed. */
+  sequenceNumber?: string;
+  /** The client that holds the shard; absent when it is free (never taken, or released). */
+  owner?: string;
+  /** The shard is closed and every record of it was processed; nobody reads it again. */
+  finished: boolean;
+  /** `startingSequenceNumber` of the shard this state was written for (absent in kinesumer's items). */
+  shardStart?: string;
+  lastUpdate?: Date;
+}
+
+/** A fenced checkpoint write: applied only if `clientId` still holds the shard. */
+export interface ShardCommit {
+  clientId: string;
+  /** The new checkpoint; `undefined` only with `finished` for a shard that ended with no record read. */
+  sequenceNumber: string | undefined;
+  /**
+   * The checkpoint this client last read or wrote for the shard (`undefined`: none). The write
+   * is applied only if the stored one is still exactly this, so a checkpoint never moves backwards
+   * and a stale owner cannot overwrite a newer one.
+   */
+  previous: string | undefined;
+  /** Also record the shard as finished (its last record is processed). */
+  finished: boolean;
+  now: Date;
 }
 
 /** The last processed position in one shard. */
@@ -64,6 +103,35 @@ export interface StateStore {
 
   /** Checkpoints of the given shards of `stream` (all of the stream's when `shardIds` is absent). */
   getCheckpoints(app: string, stream: string, shardIds?: readonly string[]): ObservableInput<Checkpoint[]>;
-  /** Writes the checkpoints of several shards of one stream, in as few requests as possible. */
+  /**
+   * Writes the checkpoints of several shards of one stream, in as few requests as possible,
+   * without ownership checks (kinesumer's write). The consumer itself uses {@link commitShard};
+   * this is for tools that seed or migrate checkpoints.
+   */
   updateCheckpoints(app: string, stream: string, checkpoints: readonly Checkpoint[]): ObservableInput<void>;
+
+  /** The state of every shard of `stream` that has one (checkpoint, owner, finished). */
+  listShardStates(app: string, stream: string): ObservableInput<ShardState[]>;
+  /**
+   * Takes the shard for `clientId` if it is free, already this client's, or held by a client not
+   * in `alive`, and not finished; records `shardStart` on it. Returns the shard's state after
+   * taking it, or `undefined` when another live client holds it or it is finished. Must be atomic
+   * (a conditional write): of two clients racing for one shard, at most one gets it.
+   */
+  acquireShard(
+    app: string,
+    stream: string,
+    shardId: string,
+    request: { clientId: string; alive: readonly string[]; shardStart: string | undefined; now: Date },
+  ): ObservableInput<ShardState | undefined>;
+  /** Frees the shard if `clientId` holds it; does nothing otherwise. */
+  releaseShard(app: string, stream: string, shardId: string, clientId: string): ObservableInput<void>;
+  /**
+   * Writes a checkpoint if `commit.clientId` holds the shard and the stored checkpoint is
+   * `commit.previous`. Returns `false` when that condition failed (the shard was lost): losing
+   * that race is an outcome, not an error.
+   */
+  commitShard(app: string, stream: string, shardId: string, commit: ShardCommit): ObservableInput<boolean>;
+  /** Deletes the state of these shards (finished shards whose children took over; stale state). */
+  deleteShardStates(app: string, stream: string, shardIds: readonly string[]): ObservableInput<void>;
 }

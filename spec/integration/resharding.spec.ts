@@ -1,0 +1,156 @@
+/**
+ * Resharding while a group consumes, against real kinesis-local and dynalite: a split and then a
+ * merge, with a producer writing a counter per partition key. Every record must be delivered, and
+ * for every key the first deliveries must come in counter order (parents are read to their end
+ * before their children start).
+ */
+import anyTest, { type TestFn } from 'ava';
+import { ListShardsCommand, MergeShardsCommand, PutRecordsCommand, SplitShardCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { tap, type Subscription } from 'rxjs';
+import { checkpoint } from '../../src/checkpoint.js';
+import type { KinesumerError } from '../../src/errors.js';
+import { createKinesumer, type Kinesumer } from '../../src/kinesumer.js';
+import { createStateTable } from '../../src/state-store/create-table.js';
+import { createStream, localDynamoClient, localKinesisClient, uniqueName, waitFor } from '../helpers/aws-fixtures.js';
+import { localAws, startDynalite, startKinesisLocal, type Emulator } from '../helpers/emulators.js';
+
+const test = anyTest as TestFn<{ kinesis: Emulator; dynamo: Emulator }>;
+
+test.before(async (t) => {
+  const [kinesis, dynamo] = await Promise.all([startKinesisLocal(), startDynalite()]);
+  await createStateTable(localDynamoClient(dynamo.endpoint), 'state');
+  t.context = { kinesis, dynamo };
+});
+
+test.after.always(async (t) => {
+  await Promise.all([t.context.kinesis?.stop(), t.context.dynamo?.stop()]);
+});
+
+const KEYS = 24;
+
+/** Writes one record per key per batch, so a key's counter order is the order of the batches. */
+class CountingProducer {
+  readonly written: string[] = [];
+  private counter = 0;
+  constructor(
+    private readonly client: KinesisClient,
+    private readonly stream: string,
+  ) {}
+  async batch(): Promise<void> {
+    const n = this.counter++;
+    const records = Array.from({ length: KEYS }, (_, k) => `key-${k}:${n}`);
+    const out = await this.client.send(
+      new PutRecordsCommand({
+        StreamName: this.stream,
+        Records: records.map((r) => ({ Data: new TextEncoder().encode(r), PartitionKey: r.split(':')[0]! })),
+      }),
+    );
+    if (out.FailedRecordCount) throw new Error(`${out.FailedRecordCount} records failed`);
+    this.written.push(...records);
+  }
+}
+
+async function shards(client: KinesisClient, stream: string) {
+  return (await client.send(new ListShardsCommand({ StreamName: stream }))).Shards ?? [];
+}
+
+async function waitForShardCount(client: KinesisClient, stream: string, open: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const list = await shards(client, stream);
+    if (list.filter((s) => !s.SequenceNumberRange?.EndingSequenceNumber).length === open) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`stream ${stream} did not reach ${open} open shards`);
+}
+
+test('splits and a merge, before and while three clients consume: every record delivered, every key in order', async (t) => {
+  const client = localKinesisClient(t.context.kinesis.endpoint);
+  const stream = uniqueName('reshard');
+  await createStream(client, stream, 2);
+  const producer = new CountingProducer(client, stream);
+
+  // given a backlog that spans a split and a merge, written before the group starts
+  for (let i = 0; i < 10; i++) await producer.batch();
+  const [first, second] = await shards(client, stream);
+  const lo = BigInt(first!.HashKeyRange!.StartingHashKey!);
+  const hi = BigInt(first!.HashKeyRange!.EndingHashKey!);
+  await client.send(new SplitShardCommand({ StreamName: stream, ShardToSplit: first!.ShardId, NewStartingHashKey: ((lo + hi) / 2n).toString() }));
+  await waitForShardCount(client, stream, 3);
+  for (let i = 0; i < 10; i++) await producer.batch();
+  const upper = (await shards(client, stream)).find(
+    (s) => s.ParentShardId === first!.ShardId && s.HashKeyRange?.EndingHashKey === first!.HashKeyRange?.EndingHashKey,
+  );
+  await client.send(new MergeShardsCommand({ StreamName: stream, ShardToMerge: upper!.ShardId, AdjacentShardToMerge: second!.ShardId }));
+  await waitForShardCount(client, stream, 2);
+  for (let i = 0; i < 10; i++) await producer.batch();
+
+  const delivered: string[] = [];
+  const errors: KinesumerError[] = [];
+  const members: Kinesumer[] = ['r1', 'r2', 'r3'].map((id) =>
+    createKinesumer({
+      app: 'reshard-app',
+      clientId: id,
+      kinesis: { endpoint: t.context.kinesis.endpoint, ...localAws, http1: true },
+      stateStore: { table: 'state', endpoint: t.context.dynamo.endpoint, ...localAws },
+      initialPosition: 'TRIM_HORIZON',
+      group: { syncInterval: 300, clientTimeout: 1200 },
+      commit: { interval: 300 },
+      // small pages, so a backlog takes several calls and readers of parents and children would
+      // interleave if children did not wait for their parents
+      polling: { idleInterval: 200, scanLimit: 25 },
+    }),
+  );
+  const subs: Subscription[] = members.map((m) => {
+    m.errors$.subscribe((e) => errors.push(e));
+    return m
+      .consume([stream])
+      .pipe(
+        tap((r) => delivered.push(new TextDecoder().decode(r.data))),
+        checkpoint(m),
+      )
+      .subscribe();
+  });
+
+  try {
+    // when, while the group consumes, the merged shard splits again
+    for (let i = 0; i < 10; i++) await producer.batch();
+    const merged = (await shards(client, stream)).find((s) => s.AdjacentParentShardId !== undefined && s.AdjacentParentShardId !== null);
+    const mlo = BigInt(merged!.HashKeyRange!.StartingHashKey!);
+    const mhi = BigInt(merged!.HashKeyRange!.EndingHashKey!);
+    await client.send(new SplitShardCommand({ StreamName: stream, ShardToSplit: merged!.ShardId, NewStartingHashKey: ((mlo + mhi) / 2n).toString() }));
+    for (let i = 0; i < 10; i++) await producer.batch();
+    await waitForShardCount(client, stream, 3);
+    for (let i = 0; i < 10; i++) await producer.batch();
+
+    // then every record is delivered
+    const seen = new Set<string>();
+    await waitFor(
+      () => {
+        for (const d of delivered) seen.add(d);
+        return producer.written.every((w) => seen.has(w));
+      },
+      30_000,
+      'every record to be delivered',
+    );
+    // and for every key, the first deliveries come in counter order
+    const firstSeen = new Map<string, number[]>();
+    const once = new Set<string>();
+    for (const d of delivered) {
+      if (once.has(d)) continue;
+      once.add(d);
+      const [key, n] = d.split(':');
+      firstSeen.set(key!, [...(firstSeen.get(key!) ?? []), Number(n)]);
+    }
+    for (const [key, counters] of firstSeen) {
+      t.deepEqual(counters, [...counters].sort((a, b) => a - b), `order of ${key}`);
+    }
+    t.is(once.size, producer.written.length);
+    t.deepEqual(
+      errors.filter((e) => e.code !== 'SHARD_LOST'),
+      [],
+    );
+  } finally {
+    await Promise.all(members.map((m) => m.close()));
+    subs.forEach((s) => s.unsubscribe());
+  }
+});

@@ -1,0 +1,111 @@
+import type { CachedShard, ShardState } from '../state-store/state-store.js';
+
+/** A stream's shards and their states, as one sync round saw them. */
+export interface StreamSnapshot {
+  /** The shard list, sorted by id, open and closed. */
+  shards: CachedShard[];
+  /** The state of each shard that has one. States left by an older stream of the same name are dropped. */
+  states: Map<string, ShardState>;
+}
+
+/** Decimal strings without leading zeros, compared as big integers. */
+export function compareSequenceNumbers(a: string, b: string): number {
+  if (a.length !== b.length) return a.length < b.length ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Whether `state` was written for an older shard with the same id: a stream deleted and created
+ * again under the same name restarts its shard ids, but its shards start at new sequence numbers.
+ */
+export function isStale(state: ShardState, shard: CachedShard | undefined): boolean {
+  const start = shard?.startingSequenceNumber;
+  if (start === undefined) return false;
+  if (state.shardStart !== undefined) return state.shardStart !== start;
+  return state.sequenceNumber !== undefined && compareSequenceNumbers(state.sequenceNumber, start) < 0;
+}
+
+/** Splits the stored states of a stream into current ones (by shard id) and stale ones. */
+export function snapshotOf(shards: CachedShard[], stored: readonly ShardState[]): StreamSnapshot & { stale: string[] } {
+  const byId = new Map(shards.map((s) => [s.id, s]));
+  const states = new Map<string, ShardState>();
+  const stale: string[] = [];
+  for (const state of stored) {
+    if (isStale(state, byId.get(state.shardId))) stale.push(state.shardId);
+    else states.set(state.shardId, state);
+  }
+  return { shards, states, stale };
+}
+
+function parentsOf(shard: CachedShard): string[] {
+  const out: string[] = [];
+  if (shard.parentShardId) out.push(shard.parentShardId);
+  if (shard.adjacentParentShardId) out.push(shard.adjacentParentShardId);
+  return out;
+}
+
+function childrenOf(shards: readonly CachedShard[], id: string): CachedShard[] {
+  return shards.filter((s) => s.parentShardId === id || s.adjacentParentShardId === id);
+}
+
+function hasStatefulDescendant(snapshot: StreamSnapshot, id: string, seen = new Set<string>()): boolean {
+  for (const child of childrenOf(snapshot.shards, id)) {
+    if (seen.has(child.id)) continue;
+    seen.add(child.id);
+    if (snapshot.states.has(child.id) || hasStatefulDescendant(snapshot, child.id, seen)) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether the group has read this shard's lineage: the shard itself or a parent has state (state
+ * is only ever created by a client taking a shard to read it). A shard without a checkpoint then
+ * starts at TRIM_HORIZON, whatever the initial position: a child from a split or merge that
+ * happened while the group consumed, or a shard whose earlier owner committed nothing. Otherwise
+ * the configured initial position applies (the shard existed when the group first started).
+ */
+export function inheritsReading(snapshot: StreamSnapshot, id: string): boolean {
+  if (snapshot.states.has(id)) return true;
+  const shard = snapshot.shards.find((s) => s.id === id);
+  return shard !== undefined && parentsOf(shard).some((p) => snapshot.states.has(p));
+}
+
+/**
+ * Whether every record of `id` has been processed: its state says so, or a descendant has state
+ * (children are only taken after their parents finished; a finished parent's state is deleted once
+ * all its children have state, and theirs in turn once their children have). With `initialLatest`, a closed shard whose lineage
+ * the group never read is done too: reading it from LATEST would find nothing.
+ */
+export function isDone(snapshot: StreamSnapshot, id: string, initialLatest: boolean): boolean {
+  if (snapshot.states.get(id)?.finished) return true;
+  if (hasStatefulDescendant(snapshot, id)) return true;
+  const shard = snapshot.shards.find((s) => s.id === id);
+  return initialLatest && shard !== undefined && shard.closed && !inheritsReading(snapshot, id);
+}
+
+/**
+ * The shards that may be read now, sorted by id: not done, and every parent done (or gone from the
+ * shard list, expired after the retention period). Reading a child only after its parents keeps
+ * the records of one partition key in order across splits and merges.
+ */
+export function readableShards(snapshot: StreamSnapshot, initialLatest: boolean): string[] {
+  const listed = new Set(snapshot.shards.map((s) => s.id));
+  return snapshot.shards
+    .filter((shard) => !isDone(snapshot, shard.id, initialLatest))
+    .filter((shard) => parentsOf(shard).every((p) => !listed.has(p) || isDone(snapshot, p, initialLatest)))
+    .map((shard) => shard.id);
+}
+
+/**
+ * States the leader may delete: finished shards all of whose children have state (they no longer
+ * need the parent's state to know it is done), and states left by an older stream of this name.
+ */
+export function removableStates(snapshot: StreamSnapshot & { stale: string[] }): string[] {
+  const removable = [...snapshot.stale];
+  for (const [id, state] of snapshot.states) {
+    if (!state.finished) continue;
+    const children = childrenOf(snapshot.shards, id);
+    if (children.length > 0 && children.every((c) => snapshot.states.has(c.id))) removable.push(id);
+  }
+  return removable;
+}
