@@ -147,6 +147,9 @@ export class Checkpointer {
     return defer(() => {
       const handle = this.handles.get(`${stream}/${shardId}`);
       if (handle === undefined) return EMPTY;
+      // Marks from now on are ignored: they could miss the final write, and the next owner
+      // delivers those records again anyway.
+      handle.active = false;
       return concat(this.serialized(() => dirtyOf([handle])), this.free$(handle));
     });
   }

@@ -10,12 +10,13 @@ import type { TestScheduler } from 'rxjs/testing';
 import { createKinesumer, type Kinesumer } from '../../src/kinesumer.js';
 import { MemoryStateStore } from '../../src/state-store/memory-state-store.js';
 import type { StateStore } from '../../src/state-store/state-store.js';
-import { FakeKinesis, openShards } from '../helpers/fake-kinesis.js';
+import { FakeKinesis, makeRecords, openShards } from '../helpers/fake-kinesis.js';
+import { checkpoint } from '../../src/checkpoint.js';
 import { testScheduler } from '../helpers/marbles.js';
 
 const S = (i: number) => `shardId-${String(i).padStart(12, '0')}`;
 
-function member(scheduler: TestScheduler, id: string, store: StateStore, kinesis: FakeKinesis): Kinesumer {
+function member(scheduler: TestScheduler, id: string, store: StateStore, kinesis: FakeKinesis, extra: object = {}): Kinesumer {
   return createKinesumer({
     app: 'app',
     clientId: id,
@@ -23,6 +24,7 @@ function member(scheduler: TestScheduler, id: string, store: StateStore, kinesis
     stateStore: store,
     initialPosition: 'TRIM_HORIZON',
     scheduler,
+    ...extra,
   });
 }
 
@@ -215,4 +217,51 @@ test('a client that cannot reach the store for clientTimeout stops reading, and 
     helpers.expectSubscriptions(kinesis.iterator('s', S(0)).subscriptions).toBe(['^ 14999ms !', '16000ms ^ 13999ms !']);
   });
   t.true(errors.includes('STATE_STORE_FAILED'));
+});
+
+/** Logs the store's shard-ownership calls as `frame method client shard`. */
+function logged(store: MemoryStateStore, now: () => number, log: string[]): StateStore {
+  return new Proxy(store, {
+    get(target, name, receiver) {
+      const value: unknown = Reflect.get(target, name, receiver);
+      if (name === 'releaseShard') {
+        return (app: string, stream: string, shardId: string, clientId: string) => {
+          log.push(`${now()} release ${clientId} ${shardId.slice(-1)}`);
+          return target.releaseShard(app, stream, shardId, clientId);
+        };
+      }
+      if (name === 'commitShard') {
+        return (...args: Parameters<MemoryStateStore['commitShard']>) => {
+          log.push(`${now()} commit ${args[3].clientId} ${args[2].slice(-1)}`);
+          return target.commitShard(...args);
+        };
+      }
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+test('handoff timing: the old owner stops, commits its marks, releases, and the new reader starts, in one frame', (t) => {
+  const scheduler = testScheduler(t);
+  const log: string[] = [];
+  scheduler.run((helpers) => {
+    const kinesis = new FakeKinesis(helpers, () => scheduler.now(), { s: openShards(2) });
+    // shard 1 gets records at 0 and at 9000 (GetRecords every idleInterval of 1000 ms)
+    kinesis.queue('s', S(1), makeRecords(1, 0, 2));
+    for (let i = 0; i < 8; i++) kinesis.queue('s', S(1), []);
+    kinesis.queue('s', S(1), makeRecords(1, 2, 2));
+    const store = logged(new MemoryStateStore(), () => scheduler.now(), log);
+    const a = member(scheduler, 'a', store, kinesis, { commit: { interval: 4000 } });
+    const b = member(scheduler, 'b', store, kinesis);
+    a.consume(['s']).pipe(checkpoint(a)).subscribe();
+    scheduler.schedule(() => b.consume(['s']).subscribe(), 7000);
+    scheduler.schedule(() => [a, b].forEach((m) => void m.close()), 12_000);
+    // a reads shard 1 from 0 and stops at its sync at 10000; b, asking since 7000, starts it in
+    // the same frame, once a has committed the marks of 9000 and released it
+    helpers.expectSubscriptions(kinesis.iterator('s', S(1)).subscriptions).toBe(['^ 9999ms !', '10000ms ^ 1999ms !']);
+  });
+  t.deepEqual(
+    log.filter((l) => l.endsWith(' 1') && Number(l.split(' ')[0]) <= 10_000),
+    ['4000 commit a 1', '10000 commit a 1', '10000 release a 1'],
+  );
 });
