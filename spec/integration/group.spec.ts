@@ -40,7 +40,7 @@ function member(t: { context: { kinesis: Emulator; dynamo: Emulator; table: stri
     kinesis: { endpoint: t.context.kinesis.endpoint, ...localAws, http1: true },
     stateStore: { table: t.context.table, endpoint: t.context.dynamo.endpoint, ...localAws },
     initialPosition: 'TRIM_HORIZON',
-    group: { syncInterval: 300, clientTimeout: 1200 },
+    group: { syncInterval: 300, clientTimeout: 3000 },
     commit: { interval: 300 },
     polling: { idleInterval: 200 },
     ...extra,

@@ -27,7 +27,7 @@ const config = (t: { context: { kinesis: Emulator; dynamo: Emulator } }, table: 
   kinesis: { endpoint: t.context.kinesis.endpoint, ...localAws, http1: true },
   stateStore: { table, endpoint: t.context.dynamo.endpoint, ...localAws },
   initialPosition: 'TRIM_HORIZON' as const,
-  group: { syncInterval: 300, clientTimeout: 1200 },
+  group: { syncInterval: 300, clientTimeout: 3000 },
 });
 
 test('a missing state-store table fails the record stream with a TableNotFoundError naming table and endpoint', async (t) => {

@@ -93,7 +93,7 @@ test('splits and a merge, before and while three clients consume: every record d
       kinesis: { endpoint: t.context.kinesis.endpoint, ...localAws, http1: true },
       stateStore: { table: 'state', endpoint: t.context.dynamo.endpoint, ...localAws },
       initialPosition: 'TRIM_HORIZON',
-      group: { syncInterval: 300, clientTimeout: 1200 },
+      group: { syncInterval: 300, clientTimeout: 3000 },
       commit: { interval: 300 },
       // small pages, so a backlog takes several calls and readers of parents and children would
       // interleave if children did not wait for their parents
