@@ -328,14 +328,16 @@ export class Kinesumer {
     const acquireRetry = Math.max(MIN_CALL_INTERVAL, Math.round(group.syncInterval / 5));
 
     const take$ = defer(() => {
-      const view = this.latestView;
-      const shard = view?.streams[stream]?.shards.find((s) => s.id === shardId);
+      const shard = this.latestView?.streams[stream]?.shards.find((s) => s.id === shardId);
+      const now = scheduler.now();
       return from(
         this.store.acquireShard(app, stream, shardId, {
           clientId,
-          alive: view?.clients ?? [clientId],
+          // The owner's own heartbeat decides, read now: a client that joined after our last
+          // listing is alive, and its shards are not ours to take.
+          aliveSince: new Date(now - group.clientTimeout),
           shardStart: shard?.startingSequenceNumber,
-          now: new Date(scheduler.now()),
+          now: new Date(now),
         }),
       );
     }).pipe(

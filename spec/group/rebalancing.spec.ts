@@ -265,3 +265,26 @@ test('handoff timing: the old owner stops, commits its marks, releases, and the 
     ['4000 commit a 1', '10000 commit a 1', '10000 release a 1'],
   );
 });
+
+test('clients that join together never read one shard at the same time, though their views differ for a while', (t) => {
+  const scheduler = testScheduler(t);
+  let kinesis: FakeKinesis | undefined;
+  scheduler.run((helpers) => {
+    kinesis = new FakeKinesis(helpers, () => scheduler.now(), { s: openShards(4) });
+    const store = new MemoryStateStore();
+    const members = ['a', 'b', 'c', 'd'].map((id) => member(scheduler, id, store, kinesis!));
+    members[0]!.consume(['s']).subscribe();
+    // b, c and d join in one frame: b lists the clients before c and d have pinged
+    scheduler.schedule(() => members.slice(1).forEach((m) => m.consume(['s']).subscribe()), 1000);
+    scheduler.schedule(() => members.forEach((m) => void m.close()), 30_000);
+  });
+  for (let i = 0; i < 4; i++) {
+    const intervals = kinesis!.iterator('s', S(i)).subscriptions.map((s) => [s.subscribedFrame, s.unsubscribedFrame] as const);
+    const sorted = [...intervals].sort((x, y) => x[0] - y[0]);
+    for (let k = 1; k < sorted.length; k++) {
+      t.true(sorted[k]![0] >= sorted[k - 1]![1], `shard ${i}: reader from ${sorted[k]![0]} overlaps one until ${sorted[k - 1]![1]}`);
+    }
+    // and once settled, every shard has a reader
+    t.true(intervals.some(([from, to]) => from <= 20_000 && to >= 30_000), `shard ${i} is read at the end`);
+  }
+});

@@ -39,20 +39,25 @@ export function shardStart(n: number, incarnation = 0): string {
   return `${49590000 + incarnation}${String(n).padStart(12, '0')}`;
 }
 
-/** `store.acquireShard` for `clientId`, run to completion. */
-export function acquire(
+/**
+ * `store.acquireShard` for `clientId`, run to completion. The clients in `alive` heartbeat at
+ * `now` first; every other client's last heartbeat is older than `aliveSince` (`now` - 1 ms).
+ */
+export async function acquire(
   store: StateStore,
   app: string,
   shard: number,
   clientId: string,
   options: { alive?: readonly string[]; now?: Date; start?: string | undefined } = {},
 ): Promise<ShardState | undefined> {
+  const now = options.now ?? at(0);
+  for (const id of options.alive ?? [clientId]) await run(store.pingClient(app, id, now));
   return run(
     store.acquireShard(app, 's', shardId(shard), {
       clientId,
-      alive: options.alive ?? [clientId],
+      aliveSince: new Date(now.getTime() - 1),
       shardStart: 'start' in options ? options.start : shardStart(shard),
-      now: options.now ?? at(0),
+      now,
     }),
   );
 }

@@ -258,7 +258,7 @@ test('a failed condition is an outcome, not an error: acquire undefined, commit 
   const { mock, store } = setup();
   mock.on(GetItemCommand).resolves({});
   mock.on(UpdateItemCommand).rejects(conditionFailed());
-  const request = { clientId: 'a', alive: ['a'], shardStart: undefined, now: at(0) };
+  const request = { clientId: 'a', aliveSince: at(0), shardStart: undefined, now: at(0) };
   t.is(await store.acquireShard('app', 's', shardId(0), request), undefined);
   t.false(await store.commitShard('app', 's', shardId(0), { clientId: 'a', sequenceNumber: seq(1), previous: undefined, finished: false, now: at(0) }));
   await t.notThrowsAsync(store.releaseShard('app', 's', shardId(0), 'a'));
@@ -268,7 +268,7 @@ test('other failures of the conditional writes are StateStoreErrors naming the o
   const { mock, store } = setup();
   mock.on(GetItemCommand).resolves({});
   mock.on(UpdateItemCommand).rejects(serviceError('ThrottlingException', 400));
-  const request = { clientId: 'a', alive: ['a'], shardStart: undefined, now: at(0) };
+  const request = { clientId: 'a', aliveSince: at(0), shardStart: undefined, now: at(0) };
   const acquired = await t.throwsAsync(store.acquireShard('app', 's', shardId(0), request), { instanceOf: StateStoreError });
   t.is(acquired?.operation, 'acquireShard');
   t.true(acquired?.retriable);
@@ -290,7 +290,7 @@ test('acquireShard conditions its write on exactly what it read', async (t) => {
   const key = { pk: { S: 'check_point#app#s' }, sk: { S: shardId(0) } };
   mock.on(GetItemCommand).resolves({ Item: { ...key, owner: { S: 'dead' }, sequence_number: { S: seq(1) } } });
   mock.on(UpdateItemCommand).resolves({ Attributes: { ...key, owner: { S: 'a' }, sequence_number: { S: seq(1) }, last_update: { S: at(0).toISOString() } } });
-  const state = await store.acquireShard('app', 's', shardId(0), { clientId: 'a', alive: ['a'], shardStart: undefined, now: at(0) });
+  const state = await store.acquireShard('app', 's', shardId(0), { clientId: 'a', aliveSince: at(0), shardStart: undefined, now: at(0) });
   t.deepEqual(state, { shardId: shardId(0), sequenceNumber: seq(1), owner: 'a', finished: false, lastUpdate: at(0) });
   t.true(mock.commandCalls(GetItemCommand)[0]?.args[0].input.ConsistentRead);
   const update = mock.commandCalls(UpdateItemCommand)[0]?.args[0].input;
@@ -301,7 +301,7 @@ test('acquireShard conditions its write on exactly what it read', async (t) => {
 
   // an absent item is created only if it is still absent
   mock.on(GetItemCommand).resolves({});
-  await store.acquireShard('app', 's', shardId(0), { clientId: 'a', alive: ['a'], shardStart: '7', now: at(0) });
+  await store.acquireShard('app', 's', shardId(0), { clientId: 'a', aliveSince: at(0), shardStart: '7', now: at(0) });
   const create = mock.commandCalls(UpdateItemCommand)[1]?.args[0].input;
   t.is(create?.ConditionExpression, 'attribute_not_exists(pk)');
   t.is(create?.UpdateExpression, 'SET #owner = :me, #last_update = :now, #shard_start = :start');

@@ -258,7 +258,7 @@ test('layout: the shard state is in the checkpoint item: owner (S), shard_start 
   const pk = `check_point#${app}#stream1`;
   const sk = 'shardId-000000000007';
   const start = '49590338271490256608559692538361571095921575989136588898';
-  await store.acquireShard(app, 'stream1', sk, { clientId: 'client-1', alive: [], shardStart: start, now: new Date('2022-01-21T10:00:00.000Z') });
+  await store.acquireShard(app, 'stream1', sk, { clientId: 'client-1', aliveSince: new Date(0), shardStart: start, now: new Date('2022-01-21T10:00:00.000Z') });
   t.deepEqual(await getRaw(t.context.client, pk, sk), {
     pk: { S: pk },
     sk: { S: sk },
@@ -328,15 +328,17 @@ test('fixture: getCheckpoints ignores items with an owner and no sequence_number
   t.is((await store.listShardStates(app, 's')).length, 3);
 });
 
-test('layout: acquireShard is one consistent GetItem and one conditional UpdateItem; deleteShardStates batches 25', async (t) => {
+test('layout: acquiring a free shard is one GetItem and one conditional UpdateItem; a held one also reads the owner\'s heartbeat; deleteShardStates batches 25', async (t) => {
   const { client, calls } = countingClient(t);
   t.teardown(() => client.destroy());
   const store = new DynamoDBStateStore({ table: TABLE, client });
   const app = uniqueApp();
-  await acquire(store, app, 0, 'a');
+  await acquire(store, app, 0, 'a', { alive: [] });
   t.deepEqual(calls.splice(0), ['GetItemCommand', 'UpdateItemCommand']);
-  t.is(await acquire(store, app, 0, 'b', { alive: ['a', 'b'] }), undefined);
-  t.deepEqual(calls.splice(0), ['GetItemCommand'], 'a shard held by a live client is not written');
+  await store.pingClient(app, 'a', at(1));
+  calls.splice(0);
+  t.is(await acquire(store, app, 0, 'b', { alive: [], now: at(1) }), undefined);
+  t.deepEqual(calls.splice(0), ['GetItemCommand', 'GetItemCommand'], 'a shard held by a live client is not written');
   await store.deleteShardStates(app, 's', Array.from({ length: 60 }, (_, i) => shardId(i)));
   t.deepEqual(calls.splice(0), ['BatchWriteItemCommand', 'BatchWriteItemCommand', 'BatchWriteItemCommand']);
 });
@@ -349,7 +351,7 @@ test('race: two clients that both read the shard as free both write, and the con
   let decidedByCondition = 0;
   for (let shard = 0; shard < 10; shard++) {
     calls.splice(0);
-    const alive = ['a', 'b'];
+    const alive: string[] = []; // the shard is free: no heartbeat needs looking up
     const results = await Promise.all([
       acquire(store, app, shard, 'a', { alive }),
       acquire(store, app, shard, 'b', { alive }),

@@ -28,7 +28,7 @@ test('memory: every method answers synchronously with an Observable', (t) => {
   t.deepEqual(syncValue(store.pruneClients('app', at(5000))), ['a']);
   t.is(syncValue(store.deregisterClient('app', 'a')), undefined);
   t.is(syncValue(store.ready()), undefined);
-  const request = { clientId: 'a', alive: ['a'], shardStart: '1', now: at(1) };
+  const request = { clientId: 'a', aliveSince: at(0), shardStart: '1', now: at(1) };
   t.deepEqual(syncValue(store.acquireShard('app', 's', shardId(1), request)), {
     shardId: shardId(1),
     owner: 'a',
@@ -81,7 +81,7 @@ test('memory: failNext works for the shard-state methods, and failed calls chang
   for (const method of ['listShardStates', 'acquireShard', 'releaseShard', 'commitShard', 'deleteShardStates'] as const) {
     store.failNext(method, boom);
   }
-  const request = { clientId: 'a', alive: ['a'], shardStart: undefined, now: at(0) };
+  const request = { clientId: 'a', aliveSince: at(0), shardStart: undefined, now: at(0) };
   const commit = { clientId: 'a', sequenceNumber: seq(1), previous: undefined, finished: false, now: at(0) };
   t.is(await t.throwsAsync(run(store.acquireShard('app', 's', shardId(0), request))), boom);
   t.deepEqual(store.snapshot().states, {});
@@ -130,8 +130,8 @@ test('memory: snapshot() copies the contents by app', async (t) => {
   syncValue(store.updateCheckpoints('app', 's', [checkpoint(1, 1), checkpoint(0, 0)]));
   syncValue(store.pingClient('other', 'b', at(2000)));
   // a shard taken but not committed yet, in a stream with no checkpoint at all
-  await acquire(store, 'app', 2, 'a', { now: at(3) });
-  syncValue(store.acquireShard('app', 'fresh', shardId(0), { clientId: 'a', alive: [], shardStart: undefined, now: at(4) }));
+  await acquire(store, 'app', 2, 'a', { now: at(3), alive: [] });
+  syncValue(store.acquireShard('app', 'fresh', shardId(0), { clientId: 'a', aliveSince: at(0), shardStart: undefined, now: at(4) }));
 
   const snapshot = store.snapshot();
   t.deepEqual(snapshot, {

@@ -338,9 +338,10 @@ export class DynamoDBStateStore implements StateStore {
     app: string,
     stream: string,
     shardId: string,
-    request: { clientId: string; alive: readonly string[]; shardStart: string | undefined; now: Date },
+    request: { clientId: string; aliveSince: Date; shardStart: string | undefined; now: Date },
   ): Promise<ShardState | undefined> {
     const now = validDate('acquireShard', request.now).toISOString();
+    const aliveSince = validDate('acquireShard', request.aliveSince).getTime();
     const key = marshall({ pk: checkpointKey(app, stream), sk: shardId });
     const out = await this.call('acquireShard', () =>
       this.client.send(new GetItemCommand({ TableName: this.table, Key: key, ConsistentRead: true })),
@@ -354,7 +355,9 @@ export class DynamoDBStateStore implements StateStore {
       const [seen] = this.decodeAll(ShardStateItem, [out.Item]);
       if (seen === undefined) return undefined;
       if (seen.finished === true) return undefined;
-      if (seen.owner !== undefined && seen.owner !== request.clientId && request.alive.includes(seen.owner)) return undefined;
+      if (seen.owner !== undefined && seen.owner !== request.clientId && (await this.heartbeatAfter(app, seen.owner, aliveSince))) {
+        return undefined;
+      }
       names['#finished'] = 'finished';
       values[':false'] = false;
       const finishedCondition = '(attribute_not_exists(#finished) OR #finished = :false)';
@@ -392,6 +395,18 @@ export class DynamoDBStateStore implements StateStore {
       return undefined;
     }
     return toShardState(state);
+  }
+
+  /** Whether `clientId`'s last heartbeat is later than `sinceMs` (its own item, read now). */
+  private async heartbeatAfter(app: string, clientId: string, sinceMs: number): Promise<boolean> {
+    const out = await this.call('acquireShard', () =>
+      this.client.send(
+        new GetItemCommand({ TableName: this.table, Key: marshall({ pk: clientKey(app), sk: clientId }), ConsistentRead: true }),
+      ),
+    );
+    if (out.Item === undefined) return false;
+    const [client] = this.decodeAll(ClientItem, [out.Item]);
+    return client !== undefined && client.last_update.getTime() > sinceMs;
   }
 
   /**

@@ -177,14 +177,16 @@ export class MemoryStateStore implements StateStore {
     app: string,
     stream: string,
     shardId: string,
-    request: { clientId: string; alive: readonly string[]; shardStart: string | undefined; now: Date },
+    request: { clientId: string; aliveSince: Date; shardStart: string | undefined; now: Date },
   ): Observable<ShardState | undefined> {
     return this.answer('acquireShard', () => {
       const now = copyDate('acquireShard', request.now);
+      const aliveSince = copyDate('acquireShard', request.aliveSince).getTime();
       const seen = this.states.get(app)?.get(stream)?.get(shardId);
       if (seen !== undefined) {
         if (seen.finished) return undefined;
-        if (seen.owner !== undefined && seen.owner !== request.clientId && request.alive.includes(seen.owner)) return undefined;
+        const ownerBeat = seen.owner === undefined ? undefined : this.clients.get(app)?.get(seen.owner);
+        if (seen.owner !== request.clientId && ownerBeat !== undefined && ownerBeat.getTime() > aliveSince) return undefined;
       }
       const state: ShardState = {
         ...(seen ?? { shardId, finished: false }),

@@ -113,16 +113,18 @@ export interface StateStore {
   /** The state of every shard of `stream` that has one (checkpoint, owner, finished). */
   listShardStates(app: string, stream: string): ObservableInput<ShardState[]>;
   /**
-   * Takes the shard for `clientId` if it is free, already this client's, or held by a client not
-   * in `alive`, and not finished; records `shardStart` on it. Returns the shard's state after
-   * taking it, or `undefined` when another live client holds it or it is finished. Must be atomic
-   * (a conditional write): of two clients racing for one shard, at most one gets it.
+   * Takes the shard for `clientId` if it is free, already this client's, or held by a client whose
+   * last heartbeat is not later than `aliveSince` (looked up now, not from the caller's possibly
+   * older list: a client that joined a moment ago is alive), and not finished; records
+   * `shardStart` on it. Returns the shard's state after taking it, or `undefined` when another
+   * live client holds it or it is finished. Must be atomic (a conditional write on the owner it
+   * saw): of two clients racing for one shard, at most one gets it.
    */
   acquireShard(
     app: string,
     stream: string,
     shardId: string,
-    request: { clientId: string; alive: readonly string[]; shardStart: string | undefined; now: Date },
+    request: { clientId: string; aliveSince: Date; shardStart: string | undefined; now: Date },
   ): ObservableInput<ShardState | undefined>;
   /** Frees the shard if `clientId` holds it; does nothing otherwise. */
   releaseShard(app: string, stream: string, shardId: string, clientId: string): ObservableInput<void>;
