@@ -5,13 +5,20 @@
  * before their children start).
  */
 import anyTest, { type TestFn } from 'ava';
-import { ListShardsCommand, MergeShardsCommand, PutRecordsCommand, SplitShardCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import {
+  DeleteStreamCommand,
+  ListShardsCommand,
+  MergeShardsCommand,
+  PutRecordsCommand,
+  SplitShardCommand,
+  type KinesisClient,
+} from '@aws-sdk/client-kinesis';
 import { tap, type Subscription } from 'rxjs';
 import { checkpoint } from '../../src/checkpoint.js';
 import type { KinesumerError } from '../../src/errors.js';
 import { createKinesumer, type Kinesumer } from '../../src/kinesumer.js';
 import { createStateTable } from '../../src/state-store/create-table.js';
-import { createStream, localDynamoClient, localKinesisClient, uniqueName, waitFor } from '../helpers/aws-fixtures.js';
+import { createStream, localDynamoClient, localKinesisClient, putRecords, uniqueName, waitFor } from '../helpers/aws-fixtures.js';
 import { localAws, startDynalite, startKinesisLocal, type Emulator } from '../helpers/emulators.js';
 
 const test = anyTest as TestFn<{ kinesis: Emulator; dynamo: Emulator }>;
@@ -153,4 +160,51 @@ test('splits and a merge, before and while three clients consume: every record d
     await Promise.all(members.map((m) => m.close()));
     subs.forEach((s) => s.unsubscribe());
   }
+});
+
+test('a stream deleted and created again under the same name does not resume from the old checkpoints', async (t) => {
+  const client = localKinesisClient(t.context.kinesis.endpoint);
+  const stream = uniqueName('reborn');
+  const config = {
+    app: 'reborn-app',
+    kinesis: { endpoint: t.context.kinesis.endpoint, ...localAws, http1: true },
+    stateStore: { table: 'state', endpoint: t.context.dynamo.endpoint, ...localAws },
+    initialPosition: 'TRIM_HORIZON' as const,
+    group: { syncInterval: 300, clientTimeout: 3000 },
+    commit: { interval: 300 },
+    polling: { idleInterval: 200 },
+  };
+  const consumeAll = async (expected: string[]) => {
+    const consumer = createKinesumer(config);
+    const got: string[] = [];
+    const sub = consumer
+      .consume([stream])
+      .pipe(
+        tap((r) => got.push(new TextDecoder().decode(r.data))),
+        checkpoint(consumer),
+      )
+      .subscribe();
+    await waitFor(() => expected.every((e) => got.includes(e)), 20_000, 'the records');
+    await consumer.close();
+    sub.unsubscribe();
+    return got;
+  };
+  // given a group that consumed and checkpointed 60 records of the first stream
+  await createStream(client, stream, 1);
+  await putRecords(client, stream, 'old', 60);
+  await consumeAll(Array.from({ length: 60 }, (_, i) => `old-${i}`));
+  // when the stream is deleted, created again, and gets 5 records
+  await client.send(new DeleteStreamCommand({ StreamName: stream }));
+  for (let i = 0; i < 50; i++) {
+    try {
+      await createStream(client, stream, 1);
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 200)); // still deleting
+    }
+  }
+  const fresh = await putRecords(client, stream, 'new', 5);
+  // then the group reads the new stream from its start, not after the old stream's checkpoint
+  const got = await consumeAll(fresh);
+  t.deepEqual(got, fresh);
 });
