@@ -5,6 +5,7 @@
 import anyTest, { type TestFn } from 'ava';
 import { filter, tap, type Subscription } from 'rxjs';
 import { checkpoint } from '../../src/checkpoint.js';
+import { KinesumerError } from '../../src/errors.js';
 import { createKinesumer, type Kinesumer } from '../../src/kinesumer.js';
 import type { KinesumerRecord } from '../../src/record.js';
 import { createStateTable } from '../../src/state-store/create-table.js';
@@ -81,7 +82,9 @@ test('three clients share a 6-shard stream 2/2/2 and together deliver every reco
       'every shard has exactly one owner',
     );
     t.is(seen.size, 900);
-    t.deepEqual(errors, []);
+    // a slow emulator may time a call out (reported, retried); anything else is a failure
+    const transient = (e: unknown) => e instanceof KinesumerError && e.retriable && /no answer within/.test(e.message);
+    t.deepEqual(errors.filter((e) => !transient(e)), []);
   } finally {
     await Promise.all(members.map((m) => m.close()));
     subs.forEach((s) => s.unsubscribe());

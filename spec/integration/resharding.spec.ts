@@ -152,8 +152,9 @@ test('splits and a merge, before and while three clients consume: every record d
       t.deepEqual(counters, [...counters].sort((a, b) => a - b), `order of ${key}`);
     }
     t.is(once.size, producer.written.length);
+    // a slow emulator may time a call out (reported, retried); anything else is a failure
     t.deepEqual(
-      errors.filter((e) => e.code !== 'SHARD_LOST'),
+      errors.filter((e) => !(e.retriable && /no answer within/.test(e.message))),
       [],
     );
   } finally {
