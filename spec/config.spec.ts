@@ -72,7 +72,7 @@ test('a minimal config gets the documented defaults', (t) => {
   t.is(config.initialPosition, 'LATEST');
   t.deepEqual(config.group, { syncInterval: 5000, clientTimeout: 10000 });
   t.deepEqual(config.commit, { auto: true, interval: 5000, timeout: 2000 });
-  t.deepEqual(config.polling, { scanLimit: 2000, scanTimeout: 2000, idleInterval: 1000 });
+  t.deepEqual(config.polling, { scanLimit: 2000, scanTimeout: 2000, idleInterval: 1000, maxInFlight: 4000 });
   t.deepEqual(config.retry, { initialDelay: 100, maxDelay: 30000 });
   t.is(config.scheduler, asyncScheduler);
 });
@@ -82,7 +82,7 @@ test('DEFAULTS holds the documented numbers', (t) => {
     initialPosition: 'LATEST',
     group: { syncInterval: 5000, clientTimeout: 10000 },
     commit: { auto: true, interval: 5000, timeout: 2000 },
-    polling: { scanLimit: 2000, scanTimeout: 2000, idleInterval: 1000 },
+    polling: { scanLimit: 2000, scanTimeout: 2000, idleInterval: 1000, maxInFlight: 4000 },
     retry: { initialDelay: 100, maxDelay: 30000 },
   });
 });
@@ -105,7 +105,7 @@ test('a full config is kept, and clients, stores and schedulers are the very obj
     initialPosition: { timestamp },
     group: { syncInterval: 1000, clientTimeout: 1500 },
     commit: { auto: false, interval: 100, timeout: 50 },
-    polling: { scanLimit: 10000, scanTimeout: 300, idleInterval: 200 },
+    polling: { scanLimit: 10000, scanTimeout: 300, idleInterval: 200, maxInFlight: 50 },
     retry: { initialDelay: 10, maxDelay: 10 },
     scheduler,
   });
@@ -117,7 +117,7 @@ test('a full config is kept, and clients, stores and schedulers are the very obj
   t.deepEqual(config.initialPosition, { timestamp });
   t.deepEqual(config.group, { syncInterval: 1000, clientTimeout: 1500 });
   t.deepEqual(config.commit, { auto: false, interval: 100, timeout: 50 });
-  t.deepEqual(config.polling, { scanLimit: 10000, scanTimeout: 300, idleInterval: 200 });
+  t.deepEqual(config.polling, { scanLimit: 10000, scanTimeout: 300, idleInterval: 200, maxInFlight: 50 });
   t.deepEqual(config.retry, { initialDelay: 10, maxDelay: 10 });
 });
 
@@ -503,4 +503,10 @@ test('a secret given where an object was expected is described, not shown', (t) 
 
   t.deepEqual(paths(err), ['Config.kinesis.credentials.secretAccessKey']);
   t.false(err.message.includes(secret));
+});
+
+test('polling.maxInFlight must be a positive integer', (t) => {
+  const err = t.throws(() => resolveConfig({ ...minimal(), polling: { maxInFlight: 0 } }), { instanceOf: ConfigError });
+  t.regex(err!.message, /Config\.polling\.maxInFlight/);
+  t.regex(err!.message, /positive integer \(records\)/);
 });

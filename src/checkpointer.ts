@@ -27,6 +27,8 @@ import type { StateStore } from './state-store/state-store.js';
 
 /** The hidden link from a delivered record to the shard it came from. */
 export const SHARD = Symbol('rx-kinesumer.shard');
+/** The hidden position of a delivered record among its shard's deliveries (0, 1, 2, ...). */
+export const ORDINAL = Symbol('rx-kinesumer.ordinal');
 
 /** The checkpoint state of one shard this client holds, shared by every record read from it. */
 export class ShardHandle {
@@ -44,6 +46,13 @@ export class ShardHandle {
   finished = false;
   /** Emits once when a fenced write shows another client holds the shard. */
   readonly lost = new Subject<void>();
+  /** Records delivered from this shard so far. */
+  emitted = 0;
+  /** Records of this shard known processed: one past the ordinal of the last marked record. */
+  reached = 0;
+  /** Set while the reader waits for room; `mark()` signals `room` when enough was processed. */
+  waitingBelow = -1;
+  readonly room = new Subject<void>();
 
   constructor(
     readonly owner: Checkpointer,
@@ -58,14 +67,19 @@ export class ShardHandle {
     this.marked = resumeAfter;
   }
 
+  /** Records delivered but not yet processed (as far as marks tell). */
+  get inFlight(): number {
+    return this.emitted - this.reached;
+  }
+
   /** Every record delivered from the ended shard is marked: the shard can be recorded finished. */
   get complete(): boolean {
     return this.ended && (this.lastEmitted === undefined || this.marked === this.lastEmitted);
   }
 }
 
-/** A record as the reader builds it: the public fields plus the hidden shard link. */
-export type LinkedRecord = KinesumerRecord & { readonly [SHARD]: ShardHandle };
+/** A record as the reader builds it: the public fields plus the hidden shard link and position. */
+export type LinkedRecord = KinesumerRecord & { readonly [SHARD]: ShardHandle; readonly [ORDINAL]: number };
 
 /** Whether sequence number `a` is after `b` (both decimal strings without leading zeros). */
 export function isAfter(a: string, b: string | undefined): boolean {
@@ -92,6 +106,8 @@ export interface CheckpointerOptions {
  */
 export class Checkpointer {
   private readonly handles = new Map<string, ShardHandle>();
+  /** Releases in flight, by shard. */
+  private readonly releasing = new Map<string, Observable<never>>();
   private running: Observable<never> | undefined;
   private closed = false;
   private readonly commitRequests = new Subject<void>();
@@ -133,6 +149,14 @@ export class Checkpointer {
     if (this.closed) throw new ClosedError('markRecord()');
     if (handle.active && isAfter(record.sequenceNumber, handle.marked)) {
       handle.marked = record.sequenceNumber;
+      const reached = (record as LinkedRecord)[ORDINAL] + 1;
+      if (reached > handle.reached) {
+        handle.reached = reached;
+        if (handle.waitingBelow >= 0 && handle.inFlight <= handle.waitingBelow) {
+          handle.waitingBelow = -1;
+          handle.room.next();
+        }
+      }
       if (handle.ended && handle.complete) this.commitRequests.next();
     }
   }
@@ -145,13 +169,29 @@ export class Checkpointer {
   /** The shard left this client: write its marks, free it in the store, stop tracking it. */
   release$(stream: string, shardId: string): Observable<never> {
     return defer(() => {
-      const handle = this.handles.get(`${stream}/${shardId}`);
+      const key = `${stream}/${shardId}`;
+      const handle = this.handles.get(key);
       if (handle === undefined) return EMPTY;
       // Marks from now on are ignored: they could miss the final write, and the next owner
       // delivers those records again anyway.
       handle.active = false;
-      return concat(this.serialized(() => dirtyOf([handle])), this.free$(handle));
+      const release = concat(this.serialized(() => dirtyOf([handle])), this.free$(handle)).pipe(
+        finalize(() => {
+          if (this.releasing.get(key) === release) this.releasing.delete(key);
+        }),
+        share(),
+      );
+      this.releasing.set(key, release);
+      return release;
     });
+  }
+
+  /**
+   * Completes once no release of this shard by this client is in flight. Taking the shard again
+   * before that would read a checkpoint that the release's final write is about to replace.
+   */
+  settled$(stream: string, shardId: string): Observable<never> {
+    return defer(() => this.releasing.get(`${stream}/${shardId}`) ?? EMPTY);
   }
 
   /** Commits every mark, frees every shard, then refuses new marks. */

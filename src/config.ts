@@ -80,6 +80,11 @@ export interface KinesumerConfig {
     scanTimeout?: number;
     /** Wait after an empty or short batch before polling again, ms, at least 200. Default 1000. */
     idleInterval?: number;
+    /**
+     * Backpressure: records of one shard delivered but not yet marked by `checkpoint()`, at most.
+     * The reader fetches only as many as fit and waits while the shard is at the bound. Default 4000.
+     */
+    maxInFlight?: number;
   };
   retry?: {
     /** First backoff delay, ms. Default 100. */
@@ -100,7 +105,7 @@ export interface ResolvedConfig {
   initialPosition: InitialPosition;
   group: { syncInterval: number; clientTimeout: number };
   commit: { auto: boolean; interval: number; timeout: number };
-  polling: { scanLimit: number; scanTimeout: number; idleInterval: number };
+  polling: { scanLimit: number; scanTimeout: number; idleInterval: number; maxInFlight: number };
   retry: { initialDelay: number; maxDelay: number };
   scheduler: SchedulerLike;
 }
@@ -114,7 +119,7 @@ export const DEFAULTS = {
   initialPosition: 'LATEST',
   group: { syncInterval: 5000, clientTimeout: 10000 },
   commit: { auto: true, interval: 5000, timeout: 2000 },
-  polling: { scanLimit: 2000, scanTimeout: 2000, idleInterval: 1000 },
+  polling: { scanLimit: 2000, scanTimeout: 2000, idleInterval: 1000, maxInFlight: 4000 },
   retry: { initialDelay: 100, maxDelay: 30000 },
 } as const satisfies Omit<ResolvedConfig, 'app' | 'clientId' | 'kinesis' | 'stateStore' | 'scheduler'>;
 
@@ -559,7 +564,20 @@ const Group = withRule(
 
 const Commit = closed('commit', {}, { auto: t.boolean, interval: PositiveMs, timeout: PositiveMs });
 
-const Polling = closed('polling', {}, { scanLimit: ScanLimit, scanTimeout: PositiveMs, idleInterval: IdleInterval });
+interface RecordCountBrand {
+  readonly RecordCount: unique symbol;
+}
+const MaxInFlight = friendly(
+  t.brand(t.Int, (n): n is t.Branded<t.Int, RecordCountBrand> => n > 0, 'RecordCount'),
+  t.number,
+  'a positive integer (records)',
+);
+
+const Polling = closed(
+  'polling',
+  {},
+  { scanLimit: ScanLimit, scanTimeout: PositiveMs, idleInterval: IdleInterval, maxInFlight: MaxInFlight },
+);
 
 const Retry = withRule(closed('retry', {}, { initialDelay: PositiveMs, maxDelay: PositiveMs }), (retry, c) => {
   const initial = retry.initialDelay ?? DEFAULTS.retry.initialDelay;

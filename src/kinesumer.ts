@@ -22,6 +22,7 @@ import {
   share,
   retry as retryWhen,
   take,
+  filter,
   takeUntil,
   throwError,
   tap,
@@ -29,7 +30,7 @@ import {
   timer,
   type SchedulerLike,
 } from 'rxjs';
-import { Checkpointer, SHARD, type LinkedRecord, type ShardHandle } from './checkpointer.js';
+import { Checkpointer, ORDINAL, SHARD, type LinkedRecord, type ShardHandle } from './checkpointer.js';
 import { resolveConfig, type InitialPosition, type KinesumerConfig, type ResolvedConfig } from './config.js';
 import { ClosedError, KinesumerError, StateStoreError, UsageError, describeCause } from './errors.js';
 import { groupSync, type Assignment, type GroupView } from './group/group-sync.js';
@@ -303,6 +304,31 @@ export class Kinesumer {
     ) as Observable<KinesumerRecord>;
   }
 
+  /**
+   * Backpressure for one shard: the reader asks for at most the room left under `maxInFlight`
+   * (records delivered and not yet marked), and before a call waits until there is room for a
+   * page (`scanLimit`, or half the bound if that is smaller). Only with a
+   * `checkpoint()` in the pipeline (without one nothing tells how far processing got). If no mark
+   * comes for 10 s while waiting (the pipeline dropped those records instead of passing them on),
+   * read on rather than stall forever.
+   */
+  private room$(handle: ShardHandle): Observable<boolean> {
+    const { maxInFlight: max, scanLimit } = this.config.polling;
+    // Wait for room for a worthwhile page, not for one record: no tiny calls near the bound.
+    const threshold = max - Math.min(scanLimit, Math.ceil(max / 2));
+    return defer(() => {
+      if (this.openPipelines === 0 || handle.inFlight <= threshold) return of(true);
+      handle.waitingBelow = threshold;
+      const reachedAtStart = handle.reached;
+      const stalled$ = timer(STALL_TIMEOUT, STALL_TIMEOUT, this.scheduler).pipe(filter(() => handle.reached === reachedAtStart));
+      return race(handle.room, stalled$).pipe(
+        take(1),
+        map(() => true),
+        finalize(() => (handle.waitingBelow = -1)),
+      );
+    });
+  }
+
   /** Deregisters this client: the others take its shards at their next sync. Never errors. */
   private leave$(): Observable<never> {
     const { app, clientId, commit } = this.config;
@@ -327,7 +353,7 @@ export class Kinesumer {
     const scheduler = this.scheduler;
     const acquireRetry = Math.max(MIN_CALL_INTERVAL, Math.round(group.syncInterval / 5));
 
-    const take$ = defer(() => {
+    const acquire$ = defer(() => {
       const shard = this.latestView?.streams[stream]?.shards.find((s) => s.id === shardId);
       const now = scheduler.now();
       return from(
@@ -347,6 +373,8 @@ export class Kinesumer {
       mergeMap((state: ShardState | undefined) => (state ? of(state) : throwError(() => NOT_TAKEN))),
       retryWhen({ delay: (err: unknown) => (err === NOT_TAKEN ? timer(acquireRetry, scheduler) : throwError(() => err)) }),
     );
+    // If this client is still releasing the shard (it left and came back), let that finish first.
+    const take$ = concat(this.checkpointer.settled$(stream, shardId), acquire$);
 
     const readOnce = (): Observable<KinesumerRecord> =>
       take$.pipe(
@@ -373,6 +401,13 @@ export class Kinesumer {
             retry,
             report: (err) => this.report(err),
             toRecords: (records) => linkRecords(records, handle),
+            ready$: this.room$(handle),
+            // Ask only for what fits under the bound; after a stall (records dropped before
+            // checkpoint()), read a full page.
+            limit: () => {
+              const room = polling.maxInFlight - handle.inFlight;
+              return this.openPipelines > 0 && room > 0 ? room : polling.scanLimit;
+            },
           }).pipe(
             tap({ complete: () => this.checkpointer.ended(handle) }),
             takeUntil(handle.lost),
@@ -389,6 +424,9 @@ export class Kinesumer {
     return readOnce();
   }
 }
+
+/** With backpressure, how long a reader waits for a mark before it reads on anyway, ms. */
+const STALL_TIMEOUT = 10_000;
 
 /** Not an error: the shard could not be taken yet. */
 const NOT_TAKEN = Symbol('not taken');
@@ -418,7 +456,9 @@ export function createKinesumer(config: KinesumerConfig): Kinesumer {
 function linkRecords(records: _Record[], handle: ShardHandle): KinesumerRecord[] {
   const { stream, shardId } = handle;
   const out = new Array<LinkedRecord>(records.length);
+  const first = handle.emitted;
   if (records.length > 0) handle.lastEmitted = records[records.length - 1]!.SequenceNumber;
+  handle.emitted += records.length;
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
     out[i] = {
@@ -430,6 +470,7 @@ function linkRecords(records: _Record[], handle: ShardHandle): KinesumerRecord[]
       approximateArrivalTimestamp: r.ApproximateArrivalTimestamp,
       encryptionType: r.EncryptionType,
       [SHARD]: handle,
+      [ORDINAL]: first + i,
     };
   }
   return out;

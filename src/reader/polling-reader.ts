@@ -44,10 +44,14 @@ export interface PollingReaderOptions<R> {
    * Default: always ready.
    */
   ready$?: Observable<boolean>;
+  /** Records to ask for in the next call (at most `scanLimit`); default `scanLimit`. */
+  limit?: () => number;
 }
 
 interface Step {
   page: RecordsPage;
+  /** The Limit the call asked for: a page that filled it may have more behind it. */
+  limit: number;
 }
 
 /**
@@ -79,7 +83,8 @@ export function pollingReader<R>(options: PollingReaderOptions<R>): Observable<R
         mergeMap(() => (ready$ ? ready$.pipe(filter(Boolean), take(1)) : of(true))),
         mergeMap(() => {
           lastCallAt = scheduler.now();
-          return kinesis.getRecords(stream, shardId, iterator, scanLimit).pipe(
+          const limit = options.limit ? Math.max(1, Math.min(scanLimit, options.limit())) : scanLimit;
+          return kinesis.getRecords(stream, shardId, iterator, limit).pipe(
             timeout({
               each: scanTimeout,
               with: () => {
@@ -90,15 +95,15 @@ export function pollingReader<R>(options: PollingReaderOptions<R>): Observable<R
               },
               scheduler,
             }),
-            map((page): Step => ({ page })),
+            map((page): Step => ({ page, limit })),
           );
         }),
       );
 
-    const next = ({ page }: Step): Observable<Step> => {
+    const next = ({ page, limit }: Step): Observable<Step> => {
       const iterator = page.nextShardIterator;
       if (iterator === undefined) return EMPTY; // the end of a closed shard
-      const hasMore = page.records.length >= scanLimit || (page.millisBehindLatest ?? 0) > 0;
+      const hasMore = page.records.length >= limit || (page.millisBehindLatest ?? 0) > 0;
       // With more to read, fetch() itself waits out the per-shard limit; otherwise idle first.
       return hasMore ? fetch(iterator) : timer(idleInterval, scheduler).pipe(mergeMap(() => fetch(iterator)));
     };
