@@ -84,7 +84,18 @@ test('DEFAULTS holds the documented numbers', (t) => {
     commit: { auto: true, interval: 5000, timeout: 2000 },
     polling: { scanLimit: 2000, scanTimeout: 2000, idleInterval: 1000, maxInFlight: 4000 },
     retry: { initialDelay: 100, maxDelay: 30000 },
+    metrics: { interval: 10000 },
+    efo: false,
   });
+});
+
+test('a logger must have debug, info, warn and error; metrics.interval must be a positive integer', (t) => {
+  const err = t.throws(() => resolveConfig({ ...minimal(), logger: { info: () => undefined }, metrics: { interval: -1 } }), {
+    instanceOf: ConfigError,
+  });
+  t.regex(err!.message, /Config\.logger/);
+  t.regex(err!.message, /debug, info, warn and error/);
+  t.regex(err!.message, /Config\.metrics\.interval/);
 });
 
 test('two clients without a clientId get different ids', (t) => {
@@ -286,7 +297,7 @@ test('an unknown top-level key is rejected, with a suggestion for a typo', (t) =
   t.deepEqual(paths(err), ['Config.gruop']);
   const message = problemAt(t, err, 'Config.gruop');
   t.regex(message, /^Unknown key Config\.gruop - did you mean Config\.group\?/);
-  t.regex(message, /accepted keys: app, kinesis, stateStore, clientId, initialPosition, group, commit, polling, retry, scheduler/);
+  t.regex(message, /accepted keys: app, kinesis, stateStore, clientId, region, initialPosition, group, commit, polling, retry, scheduler, metrics, logger, efo\)/);
 });
 
 test('an unknown key without a near match is still rejected', (t) => {
@@ -509,4 +520,73 @@ test('polling.maxInFlight must be a positive integer', (t) => {
   const err = t.throws(() => resolveConfig({ ...minimal(), polling: { maxInFlight: 0 } }), { instanceOf: ConfigError });
   t.regex(err!.message, /Config\.polling\.maxInFlight/);
   t.regex(err!.message, /positive integer \(records\)/);
+});
+
+// ---------------------------------------------------------------------------------------------
+// efo (enhanced fan-out)
+
+test('efo is off by default; true turns it on with the default name (found at consume) and no deregistration', (t) => {
+  t.is(resolveConfig(minimal()).efo, false);
+  t.is(resolveConfig(withPatch({ efo: false })).efo, false);
+  t.deepEqual(resolveConfig(withPatch({ efo: true })).efo, { consumerName: undefined, deregisterOnClose: false });
+});
+
+test('efo options are kept; deregisterOnClose defaults to false', (t) => {
+  t.deepEqual(resolveConfig(withPatch({ efo: { consumerName: 'billing.v2_eu-1' } })).efo, {
+    consumerName: 'billing.v2_eu-1',
+    deregisterOnClose: false,
+  });
+  t.deepEqual(resolveConfig(withPatch({ efo: { deregisterOnClose: true } })).efo, { consumerName: undefined, deregisterOnClose: true });
+  t.deepEqual(resolveConfig(withPatch({ efo: {} })).efo, { consumerName: undefined, deregisterOnClose: false });
+});
+
+test('efo of the wrong type is reported with the accepted shapes', (t) => {
+  const err = rejects(t, withPatch({ efo: 'yes' }));
+  t.deepEqual(paths(err), ['Config.efo']);
+  t.is(
+    problemAt(t, err, 'Config.efo'),
+    'Expecting boolean | { consumerName?: string, deregisterOnClose?: boolean } at Config.efo but instead got: "yes"',
+  );
+  t.deepEqual(paths(rejects(t, withPatch({ efo: [] }))), ['Config.efo']);
+});
+
+test('an unknown efo key is rejected with a suggestion', (t) => {
+  const err = rejects(t, withPatch({ efo: { consumername: 'x' } }));
+  t.deepEqual(paths(err), ['Config.efo.consumername']);
+  t.regex(problemAt(t, err, 'Config.efo.consumername'), /did you mean Config\.efo\.consumerName\?/);
+  t.regex(problemAt(t, err, 'Config.efo.consumername'), /accepted keys: consumerName, deregisterOnClose/);
+});
+
+test('efo.consumerName must be a Kinesis consumer name; deregisterOnClose a boolean', (t) => {
+  for (const consumerName of ['', 'has space', 'a/b', 'x'.repeat(129)]) {
+    const err = rejects(t, withPatch({ efo: { consumerName } }));
+    t.deepEqual(paths(err), ['Config.efo.consumerName']);
+    t.regex(problemAt(t, err, 'Config.efo.consumerName'), /Expected a Kinesis consumer name: 1 to 128 characters/);
+  }
+  t.notThrows(() => resolveConfig(withPatch({ efo: { consumerName: 'x'.repeat(128) } })));
+  const err = rejects(t, withPatch({ efo: { deregisterOnClose: 'yes' } }));
+  t.is(problemAt(t, err, 'Config.efo.deregisterOnClose'), 'Expecting boolean at Config.efo.deregisterOnClose but instead got: "yes"');
+});
+
+test('with efo on and no consumerName, an app name Kinesis does not take as a consumer name is reported', (t) => {
+  const err = rejects(t, withPatch({ app: 'my app', efo: true }));
+  t.deepEqual(paths(err), ['Config.efo.consumerName']);
+  t.regex(problemAt(t, err, 'Config.efo.consumerName'), /default consumer name "my app-us-east-1" \(Config\.app, with -<region> appended\)/);
+  // the same app with an explicit name, or without efo, is fine
+  t.notThrows(() => resolveConfig(withPatch({ app: 'my app', efo: { consumerName: 'my-app' } })));
+  t.notThrows(() => resolveConfig(withPatch({ app: 'my app' })));
+});
+
+test('with efo on, a KinesisApi seam without the enhanced fan-out calls is rejected', (t) => {
+  const seam = { listShards: () => of([]), getShardIterator: () => of('it'), getRecords: () => of({ records: [] }) };
+  const err = rejects(t, withPatch({ kinesis: seam, efo: true }));
+  t.deepEqual(paths(err), ['Config.kinesis']);
+  t.regex(problemAt(t, err, 'Config.kinesis'), /enhanced fan-out calls \(EfoKinesisApi/);
+  t.notThrows(() => resolveConfig(withPatch({ kinesis: seam })));
+});
+
+test('efo is listed among the accepted top-level keys', (t) => {
+  const err = rejects(t, withPatch({ efoo: true }));
+  t.regex(problemAt(t, err, 'Config.efoo'), /did you mean Config\.efo\?/);
+  t.regex(problemAt(t, err, 'Config.efoo'), /accepted keys: .*\befo\b/);
 });

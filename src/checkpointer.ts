@@ -7,9 +7,12 @@ import {
   defer,
   finalize,
   from,
+  map,
   merge,
   mergeMap,
+  of,
   share,
+  tap,
   timeout,
   type SchedulerLike,
 } from 'rxjs';
@@ -22,6 +25,7 @@ import {
   UsageError,
   describeCause,
 } from './errors.js';
+import type { MetricsRecorder } from './metrics/metrics-recorder.js';
 import type { KinesumerRecord } from './record.js';
 import type { StateStore } from './state-store/state-store.js';
 
@@ -29,6 +33,11 @@ import type { StateStore } from './state-store/state-store.js';
 export const SHARD = Symbol('rx-kinesumer.shard');
 /** The hidden position of a delivered record among its shard's deliveries (0, 1, 2, ...). */
 export const ORDINAL = Symbol('rx-kinesumer.ordinal');
+/**
+ * Hidden on a user record of a KPL aggregate that is not the aggregate's last: its sub-sequence
+ * number (marking it covers the aggregate only up to it). `undefined` on every other record.
+ */
+export const PARTIAL = Symbol('rx-kinesumer.partial');
 
 /** The checkpoint state of one shard this client holds, shared by every record read from it. */
 export class ShardHandle {
@@ -36,8 +45,13 @@ export class ShardHandle {
   active = true;
   /** The highest sequence number that reached `checkpoint()`. */
   marked: string | undefined;
+  /** With `marked`: how far into a KPL aggregate (its last processed sub-sequence); `undefined`: all of it. */
+  markedSub: number | undefined;
   /** The checkpoint as the store holds it: the `previous` of the next fenced write. */
   stored: string | undefined;
+  storedSub: number | undefined;
+  /** Resuming inside an aggregate: user records of `sequenceNumber` up to `sub` were processed. */
+  skip: { sequenceNumber: string; sub: number } | undefined;
   /** The last record delivered from this shard. */
   lastEmitted: string | undefined;
   /** The reader reached the end of the (closed) shard. */
@@ -46,10 +60,18 @@ export class ShardHandle {
   finished = false;
   /** Emits once when a fenced write shows another client holds the shard. */
   readonly lost = new Subject<void>();
+  /**
+   * Checkpoints this client tried to write whose answer never came (a timeout, a dropped
+   * connection): one may have landed, and then the next fenced write fails although the shard is
+   * still ours.
+   */
+  readonly unsure = new Set<string>();
   /** Records delivered from this shard so far. */
   emitted = 0;
   /** Records of this shard known processed: one past the ordinal of the last marked record. */
   reached = 0;
+  /** `reached` as of the last applied write (for the checkpointed-records metric). */
+  reachedCommitted = 0;
   /** Set while the reader waits for room; `mark()` signals `room` when enough was processed. */
   waitingBelow = -1;
   readonly room = new Subject<void>();
@@ -62,9 +84,14 @@ export class ShardHandle {
     stored: string | undefined,
     /** The checkpoint reading resumes after, if it is valid for this shard. */
     resumeAfter: string | undefined,
+    /** The stored sub-sequence (a partly processed aggregate at the checkpoint). */
+    storedSub?: number,
   ) {
     this.stored = stored;
+    this.storedSub = storedSub;
     this.marked = resumeAfter;
+    this.markedSub = resumeAfter === undefined ? undefined : storedSub;
+    this.skip = resumeAfter !== undefined && storedSub !== undefined ? { sequenceNumber: resumeAfter, sub: storedSub } : undefined;
   }
 
   /** Records delivered but not yet processed (as far as marks tell). */
@@ -74,17 +101,27 @@ export class ShardHandle {
 
   /** Every record delivered from the ended shard is marked: the shard can be recorded finished. */
   get complete(): boolean {
-    return this.ended && (this.lastEmitted === undefined || this.marked === this.lastEmitted);
+    return this.ended && (this.lastEmitted === undefined || (this.marked === this.lastEmitted && this.markedSub === undefined));
   }
 }
 
 /** A record as the reader builds it: the public fields plus the hidden shard link and position. */
-export type LinkedRecord = KinesumerRecord & { readonly [SHARD]: ShardHandle; readonly [ORDINAL]: number };
+export type LinkedRecord = KinesumerRecord & {
+  readonly [SHARD]: ShardHandle;
+  readonly [ORDINAL]: number;
+  readonly [PARTIAL]: number | undefined;
+};
 
 /** Whether sequence number `a` is after `b` (both decimal strings without leading zeros). */
 export function isAfter(a: string, b: string | undefined): boolean {
   if (b === undefined) return true;
   return a.length !== b.length ? a.length > b.length : a > b;
+}
+
+/** Whether position (`a`, `aSub`) is after (`b`, `bSub`); an `undefined` sub is the whole record. */
+function isAfterPosition(a: string, aSub: number | undefined, b: string | undefined, bSub: number | undefined): boolean {
+  if (a !== b) return isAfter(a, b);
+  return bSub !== undefined && (aSub === undefined || aSub > bSub);
 }
 
 /** What the checkpointer needs. */
@@ -96,6 +133,8 @@ export interface CheckpointerOptions {
   /** Time allowed for one store write, ms. */
   timeout: number;
   report: (err: KinesumerError) => void;
+  /** Counts commits and checkpointed records. */
+  recorder?: MetricsRecorder;
 }
 
 /**
@@ -121,8 +160,8 @@ export class Checkpointer {
   constructor(private readonly options: CheckpointerOptions) {}
 
   /** Starts tracking a shard this client now holds. */
-  open(stream: string, shardId: string, stored: string | undefined, resumeAfter: string | undefined): ShardHandle {
-    const handle = new ShardHandle(this, stream, shardId, stored, resumeAfter);
+  open(stream: string, shardId: string, stored: string | undefined, resumeAfter: string | undefined, storedSub?: number): ShardHandle {
+    const handle = new ShardHandle(this, stream, shardId, stored, resumeAfter, storedSub);
     this.handles.get(keyOf(handle))?.lost.complete();
     this.handles.set(keyOf(handle), handle);
     return handle;
@@ -147,8 +186,10 @@ export class Checkpointer {
       );
     }
     if (this.closed) throw new ClosedError('markRecord()');
-    if (handle.active && isAfter(record.sequenceNumber, handle.marked)) {
+    const sub = (record as LinkedRecord)[PARTIAL];
+    if (handle.active && isAfterPosition(record.sequenceNumber, sub, handle.marked, handle.markedSub)) {
       handle.marked = record.sequenceNumber;
+      handle.markedSub = sub;
       const reached = (record as LinkedRecord)[ORDINAL] + 1;
       if (reached > handle.reached) {
         handle.reached = reached;
@@ -179,7 +220,7 @@ export class Checkpointer {
         finalize(() => {
           if (this.releasing.get(key) === release) this.releasing.delete(key);
         }),
-        share(),
+        runOnce(),
       );
       this.releasing.set(key, release);
       return release;
@@ -217,6 +258,7 @@ export class Checkpointer {
       handle.active = false;
       if (this.handles.get(keyOf(handle)) === handle) this.handles.delete(keyOf(handle));
       handle.lost.complete();
+      this.options.recorder?.left(handle.stream, handle.shardId, 'shardReleased');
       return from(store.releaseShard(app, handle.stream, handle.shardId, clientId)).pipe(
         timeout({ each: this.options.timeout, scheduler }),
         mergeMap(() => EMPTY),
@@ -234,12 +276,12 @@ export class Checkpointer {
       if (this.running) return concat(this.running, this.serialized(pick));
       const handles = pick();
       if (handles.length === 0) return EMPTY;
-      const run = this.write$(handles).pipe(
-        finalize(() => {
-          if (this.running === run) this.running = undefined;
-        }),
-        share(),
-      );
+      // Cleared as the write completes, before its subscribers hear of it: one of them may start
+      // the next write at once, and must not find this one still running.
+      const done = () => {
+        if (this.running === run) this.running = undefined;
+      };
+      const run = this.write$(handles).pipe(tap({ complete: done, error: done }), runOnce());
       this.running = run;
       return run;
     });
@@ -252,13 +294,17 @@ export class Checkpointer {
       ...handles.map((handle) => {
         // Snapshot now: marks made while the write is in flight go into the next commit.
         const sequenceNumber = handle.marked;
+        const subSequenceNumber = handle.markedSub;
         const finishing = handle.complete && !handle.finished;
         const previous = handle.stored;
+        const reached = handle.reached;
+        const startedAt = scheduler.now();
         return defer(() =>
           from(
             store.commitShard(app, handle.stream, handle.shardId, {
               clientId,
               sequenceNumber,
+              subSequenceNumber,
               previous,
               finished: finishing,
               now,
@@ -274,21 +320,35 @@ export class Checkpointer {
           }),
           mergeMap((applied) => {
             if (applied) {
-              if (sequenceNumber !== undefined) handle.stored = sequenceNumber;
+              this.options.recorder?.committed(handle.stream, handle.shardId, reached - handle.reachedCommitted, sequenceNumber, scheduler.now() - startedAt);
+              handle.reachedCommitted = Math.max(handle.reachedCommitted, reached);
+              handle.unsure.clear();
+              if (sequenceNumber !== undefined) {
+                handle.stored = sequenceNumber;
+                handle.storedSub = subSequenceNumber;
+              }
               if (finishing) {
                 handle.finished = true;
                 this.finishedShards.next(handle);
               }
-            } else {
-              handle.active = false;
-              if (this.handles.get(keyOf(handle)) === handle) this.handles.delete(keyOf(handle));
-              report(new ShardLostError(handle.stream, handle.shardId));
-              handle.lost.next();
-              handle.lost.complete();
+              return EMPTY;
             }
-            return EMPTY;
+            return this.landed$(handle).pipe(
+              mergeMap((landed) => {
+                if (landed) return this.write$([handle]); // at most once: `unsure` is empty now
+                this.options.recorder?.commitFailed(handle.stream, handle.shardId, true);
+                handle.active = false;
+                if (this.handles.get(keyOf(handle)) === handle) this.handles.delete(keyOf(handle));
+                report(new ShardLostError(handle.stream, handle.shardId));
+                handle.lost.next();
+                handle.lost.complete();
+                return EMPTY;
+              }),
+            );
           }),
           catchError((err: unknown) => {
+            this.options.recorder?.commitFailed(handle.stream, handle.shardId, false);
+            if (sequenceNumber !== undefined) handle.unsure.add(sequenceNumber);
             report(new CheckpointError(handle.stream, [handle.shardId], describeCause(err), { cause: err }));
             return EMPTY;
           }),
@@ -296,6 +356,37 @@ export class Checkpointer {
       }),
     );
   }
+
+  /**
+   * After a fenced write failed: whether the stored checkpoint is one of `handle`'s writes whose
+   * answer was lost, with this client still the owner. Then the shard was never lost; the stored
+   * checkpoint becomes the `previous` of the next write.
+   */
+  private landed$(handle: ShardHandle): Observable<boolean> {
+    const { app, clientId, store, scheduler } = this.options;
+    if (handle.unsure.size === 0) return of(false);
+    return defer(() => from(store.listShardStates(app, handle.stream))).pipe(
+      timeout({ each: this.options.timeout, scheduler }),
+      map((states) => {
+        const state = states.find((s) => s.shardId === handle.shardId);
+        const stored = state?.owner === clientId ? state.sequenceNumber : undefined;
+        if (stored === undefined || !handle.unsure.has(stored)) return false;
+        handle.stored = stored;
+        handle.unsure.clear();
+        return true;
+      }),
+    );
+  }
+}
+
+/**
+ * `share()` that runs its source at most once: a late subscriber, also one that subscribes while
+ * the completion is being delivered (before `finalize` cleared the reference it found), gets the
+ * completion instead of running the write again with the marks and `previous` it captured, which
+ * would fail the fenced condition and look like a lost shard.
+ */
+function runOnce<T>() {
+  return share<T>({ resetOnError: false, resetOnComplete: false, resetOnRefCountZero: false });
 }
 
 function keyOf(handle: ShardHandle): string {
@@ -305,7 +396,7 @@ function keyOf(handle: ShardHandle): string {
 function dirtyOf(handles: Iterable<ShardHandle>): ShardHandle[] {
   const out: ShardHandle[] = [];
   for (const handle of handles) {
-    const moved = handle.marked !== undefined && handle.marked !== handle.stored;
+    const moved = handle.marked !== undefined && (handle.marked !== handle.stored || handle.markedSub !== handle.storedSub);
     if (moved || (handle.complete && !handle.finished)) out.push(handle);
   }
   return out;

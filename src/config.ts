@@ -8,13 +8,15 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { isKinesisApi, type KinesisApi } from './kinesis/kinesis-api.js';
+import { isEfoKinesisApi, isKinesisApi, type KinesisApi } from './kinesis/kinesis-api.js';
+import { CONSUMER_NAME, defaultConsumerName } from './efo/consumer-name.js';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { ConfigError, type ConfigProblem } from './errors.js';
 import type { StateStore } from './state-store/state-store.js';
+import { stderrLogger, type Logger } from './logger.js';
 
 /** Where a shard without a checkpoint starts. */
 export type InitialPosition = 'LATEST' | 'TRIM_HORIZON' | { timestamp: Date };
@@ -27,8 +29,16 @@ export interface KinesisOptions {
   endpoint?: string;
   /** Credentials or a provider. Default: the SDK's default chain. */
   credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
-  /** IAM role to assume for a stream in another account (a later release implements it). */
+  /**
+   * IAM role to assume for streams in another account. Kinesis calls then use temporary
+   * credentials from STS AssumeRole (refreshed by the SDK before they expire), got with
+   * `credentials` or the default chain; the state store keeps the caller's own credentials.
+   */
   roleArn?: string;
+  /** External id the role's trust policy asks for, with `roleArn`. */
+  externalId?: string;
+  /** Session name for the assumed role (shows in CloudTrail). Default `rx-kinesumer`. */
+  sessionName?: string;
   /**
    * Use an HTTP/1.1 handler instead of the SDK default. kinesis-local answers HTTP/2 with a
    * protocol error; real AWS works with both for polling. Default `false`.
@@ -51,6 +61,8 @@ export interface DynamoDBStateStoreOptions {
 export interface KinesumerConfig {
   /** Application (consumer group) name; clients with the same app share shards. Required. */
   app: string;
+  /** Default region of Kinesis and DynamoDB; `kinesis.region` and `stateStore.region` win. */
+  region?: string;
   /** This client's id, unique in the group. Default: hostname plus a random suffix. */
   clientId?: string;
   /** A Kinesis client, how to build one, or a ready `KinesisApi` seam (tests, custom transports). */
@@ -94,6 +106,38 @@ export interface KinesumerConfig {
   };
   /** Scheduler for every timer (heartbeats, intervals, timeouts, backoff). Default `asyncScheduler`. */
   scheduler?: SchedulerLike;
+  metrics?: {
+    /** Period of `metrics$` snapshots, ms. Default 10000. */
+    interval?: number;
+  };
+  /**
+   * Where log lines go: any object with `debug`, `info`, `warn` and `error` (pino's shape,
+   * `(fields, message)`). Default: warnings and errors as one line each on stderr, nothing else.
+   */
+  logger?: Logger;
+  /**
+   * Enhanced fan-out: read each owned shard with SubscribeToShard (dedicated throughput per
+   * consumer) instead of GetRecords polling. `true`, or options. Default `false`.
+   */
+  efo?: boolean | EfoOptions;
+}
+
+/** Enhanced fan-out options (`efo`). */
+export interface EfoOptions {
+  /**
+   * The stream consumer to register on every consumed stream (1 to 128 of a-z, A-Z, 0-9, `_`,
+   * `.`, `-`). Default: `app`, with `-<region>` appended when a region is configured (kinesumer's
+   * name, so both libraries register the same consumer).
+   */
+  consumerName?: string;
+  /**
+   * Deregister the consumers when the group's last client leaves. Default `false`: registering
+   * again takes seconds to tens of seconds before reading can start, a consumer still being
+   * deleted blocks registering its name again, and a group that stops briefly (a deploy, a
+   * restart) would pay that every time. A registered consumer costs money per shard-hour, so
+   * deregister consumers of retired apps yourself, or set this for short-lived groups.
+   */
+  deregisterOnClose?: boolean;
 }
 
 /** The decoded configuration, with every default filled in. */
@@ -108,6 +152,10 @@ export interface ResolvedConfig {
   polling: { scanLimit: number; scanTimeout: number; idleInterval: number; maxInFlight: number };
   retry: { initialDelay: number; maxDelay: number };
   scheduler: SchedulerLike;
+  metrics: { interval: number };
+  logger: Logger;
+  /** `false`, or enhanced fan-out with `consumerName` as given (the default is found at consume). */
+  efo: false | { consumerName: string | undefined; deregisterOnClose: boolean };
 }
 
 
@@ -121,7 +169,9 @@ export const DEFAULTS = {
   commit: { auto: true, interval: 5000, timeout: 2000 },
   polling: { scanLimit: 2000, scanTimeout: 2000, idleInterval: 1000, maxInFlight: 4000 },
   retry: { initialDelay: 100, maxDelay: 30000 },
-} as const satisfies Omit<ResolvedConfig, 'app' | 'clientId' | 'kinesis' | 'stateStore' | 'scheduler'>;
+  metrics: { interval: 10000 },
+  efo: false,
+} as const satisfies Omit<ResolvedConfig, 'app' | 'clientId' | 'kinesis' | 'stateStore' | 'scheduler' | 'logger'>;
 
 /** The bounds `resolveConfig` enforces, for messages and documentation. */
 export const LIMITS = {
@@ -388,6 +438,24 @@ const RoleArn = friendly(
   'an IAM role ARN such as "arn:aws:iam::123456789012:role/reader"',
 );
 
+interface ExternalIdBrand {
+  readonly ExternalId: unique symbol;
+}
+const ExternalId = friendly(
+  t.brand(t.string, (s): s is t.Branded<string, ExternalIdBrand> => /^[\w+=,.@:/-]{2,1224}$/.test(s), 'ExternalId'),
+  t.string,
+  'an STS external id: 2 to 1224 characters from letters, digits and +=,.@:/-',
+);
+
+interface SessionNameBrand {
+  readonly SessionName: unique symbol;
+}
+const SessionName = friendly(
+  t.brand(t.string, (s): s is t.Branded<string, SessionNameBrand> => /^[\w+=,.@-]{2,64}$/.test(s), 'SessionName'),
+  t.string,
+  'an STS role session name: 2 to 64 characters from letters, digits and +=,.@-',
+);
+
 interface TableNameBrand {
   readonly TableName: unique symbol;
 }
@@ -426,7 +494,15 @@ const Credentials = new t.Type<AwsCredentialIdentity | AwsCredentialIdentityProv
 const KinesisOptionsCodec = closed(
   'KinesisOptions',
   {},
-  { region: Region, endpoint: Endpoint, credentials: Credentials, roleArn: RoleArn, http1: t.boolean },
+  {
+    region: Region,
+    endpoint: Endpoint,
+    credentials: Credentials,
+    roleArn: RoleArn,
+    externalId: ExternalId,
+    sessionName: SessionName,
+    http1: t.boolean,
+  },
 );
 
 /** A `KinesisClient` as it is, or the options to build one. */
@@ -529,6 +605,15 @@ const isScheduler = (u: unknown): u is SchedulerLike =>
   typeof (u as Record<string, unknown>)['now'] === 'function' &&
   typeof (u as Record<string, unknown>)['schedule'] === 'function';
 
+const isLogger = (u: unknown): u is Logger =>
+  isRecord(u) && (['debug', 'info', 'warn', 'error'] as const).every((m) => typeof u[m] === 'function');
+const LoggerCodec = new t.Type<Logger, unknown, unknown>(
+  'Logger',
+  isLogger,
+  (u, c) => (isLogger(u) ? t.success(u) : t.failure(u, c, expecting('a logger (an object with debug, info, warn and error functions)', u, c))),
+  t.identity,
+);
+
 const Scheduler = new t.Type<SchedulerLike, unknown, unknown>(
   'SchedulerLike',
   isScheduler,
@@ -595,18 +680,89 @@ const Retry = withRule(closed('retry', {}, { initialDelay: PositiveMs, maxDelay:
   ];
 });
 
+interface ConsumerNameBrand {
+  readonly ConsumerName: unique symbol;
+}
+const ConsumerName = friendly(
+  t.brand(t.string, (s): s is t.Branded<string, ConsumerNameBrand> => CONSUMER_NAME.test(s), 'ConsumerName'),
+  t.string,
+  "a Kinesis consumer name: 1 to 128 characters from a-z, A-Z, 0-9, '_', '.' and '-'",
+);
+
+/** Defaults of the `efo` options. */
+export const EFO_DEFAULTS = { deregisterOnClose: false } as const;
+
+const EfoOptionsCodec = closed('EfoOptions', {}, { consumerName: ConsumerName, deregisterOnClose: t.boolean });
+
+const EFO = 'boolean | { consumerName?: string, deregisterOnClose?: boolean }';
+
+/** `true`, `false` or the enhanced fan-out options. */
+const Efo = new t.Type<boolean | EfoOptions, unknown, unknown>(
+  EFO,
+  (u): u is boolean | EfoOptions => typeof u === 'boolean' || EfoOptionsCodec.is(u),
+  (u, c) => {
+    if (typeof u === 'boolean') return t.success(u);
+    if (isRecord(u)) return EfoOptionsCodec.validate(u, c);
+    return t.failure(u, c, expecting(EFO, u, c));
+  },
+  t.identity,
+);
+
+/**
+ * Rules of `efo` across fields, checked once every field is valid: the Kinesis seam must have the
+ * enhanced fan-out calls, and without `efo.consumerName` the default name must be one Kinesis takes.
+ */
+function efoProblems(config: { app: string; kinesis: unknown; efo?: boolean | EfoOptions }): ConfigProblem[] {
+  const efo = config.efo;
+  if (efo === undefined || efo === false) return [];
+  const problems: ConfigProblem[] = [];
+  if (isKinesisApi(config.kinesis) && !isEfoKinesisApi(config.kinesis)) {
+    problems.push({
+      path: 'Config.kinesis',
+      message:
+        'Invalid value a KinesisApi for Config.kinesis - Expected a seam with the enhanced fan-out calls ' +
+        '(EfoKinesisApi: describeStreamSummary, registerStreamConsumer, describeStreamConsumer, ' +
+        'deregisterStreamConsumer, subscribeToShard) when Config.efo is on',
+    });
+  }
+  if (efo === true || efo.consumerName === undefined) {
+    const region = isRecord(config.kinesis) && typeof config.kinesis['region'] === 'string' ? config.kinesis['region'] : undefined;
+    const name = defaultConsumerName(config.app, region);
+    if (!CONSUMER_NAME.test(name)) {
+      problems.push({
+        path: 'Config.efo.consumerName',
+        message:
+          `Missing Config.efo.consumerName - the default consumer name ${JSON.stringify(name)} (Config.app` +
+          `${region === undefined ? '' : ', with -<region> appended'}) is not one Kinesis accepts ` +
+          "(1 to 128 characters from a-z, A-Z, 0-9, '_', '.' and '-'); set efo.consumerName",
+      });
+    }
+  }
+  return problems;
+}
+
+function resolveEfo(efo: boolean | EfoOptions | undefined): ResolvedConfig['efo'] {
+  if (efo === undefined || efo === false) return false;
+  if (efo === true) return { consumerName: undefined, deregisterOnClose: EFO_DEFAULTS.deregisterOnClose };
+  return { consumerName: efo.consumerName, deregisterOnClose: efo.deregisterOnClose ?? EFO_DEFAULTS.deregisterOnClose };
+}
+
 /** The root codec; its name starts every problem path. */
 const Config = closed(
   'Config',
   { app: AppName, kinesis: KinesisCodec, stateStore: StateStoreCodec },
   {
     clientId: ClientId,
+    region: Region,
     initialPosition: InitialPositionCodec,
     group: Group,
     commit: Commit,
     polling: Polling,
     retry: Retry,
     scheduler: Scheduler,
+    metrics: closed('metrics', {}, { interval: PositiveMs }),
+    logger: LoggerCodec,
+    efo: Efo,
   },
 );
 
@@ -642,19 +798,32 @@ export function resolveConfig(input: unknown): ResolvedConfig {
   const result = Config.decode(input);
   if (isLeft(result)) throw new ConfigError(toProblems(result.left));
   const config = result.right;
+  const efo = efoProblems(config);
+  if (efo.length > 0) throw new ConfigError(efo);
   const position = config.initialPosition ?? DEFAULTS.initialPosition;
   return {
     app: config.app,
     clientId: config.clientId ?? defaultClientId(),
-    kinesis: config.kinesis instanceof KinesisClient || isKinesisApi(config.kinesis) ? config.kinesis : { ...config.kinesis },
-    stateStore: isStateStore(config.stateStore) ? config.stateStore : { ...config.stateStore },
+    kinesis:
+      config.kinesis instanceof KinesisClient || isKinesisApi(config.kinesis)
+        ? config.kinesis
+        : withRegion(config.kinesis, config.region),
+    stateStore: isStateStore(config.stateStore) ? config.stateStore : withRegion({ ...config.stateStore }, config.region),
     initialPosition: typeof position === 'string' ? position : { timestamp: position.timestamp },
     group: { ...DEFAULTS.group, ...definedOnly(config.group) },
     commit: { ...DEFAULTS.commit, ...definedOnly(config.commit) },
     polling: { ...DEFAULTS.polling, ...definedOnly(config.polling) },
     retry: { ...DEFAULTS.retry, ...definedOnly(config.retry) },
     scheduler: config.scheduler ?? asyncScheduler,
+    metrics: { ...DEFAULTS.metrics, ...definedOnly(config.metrics) },
+    logger: config.logger ?? stderrLogger,
+    efo: resolveEfo(config.efo),
   };
+}
+
+/** `options` with `region` filled in from the top-level default when it has none. */
+function withRegion<T extends { region?: string | undefined }>(options: T, region: string | undefined): T {
+  return options.region === undefined && region !== undefined ? { ...options, region } : { ...options };
 }
 
 /** The properties of `o` that are set: `{ syncInterval: undefined }` must not override a default. */

@@ -131,6 +131,38 @@ export class ThrottledError extends KinesisError {
   }
 }
 
+/** Assuming the IAM role for Kinesis (`kinesis.roleArn`) failed: denied, unknown role, or STS unreachable. */
+export class AssumeRoleError extends KinesumerError {
+  readonly roleArn: string;
+  constructor(roleArn: string, options: KinesumerErrorOptions = {}) {
+    super('ASSUME_ROLE_FAILED', `Could not assume role ${roleArn} for Kinesis: ${describeCause(options.cause)}`, {
+      retriable: true,
+      ...options,
+    });
+    this.roleArn = roleArn;
+  }
+}
+
+/**
+ * A KPL aggregated record could not be read (a bad checksum, a broken protobuf). It is delivered
+ * as the raw Kinesis record, not dropped; this reports it.
+ */
+export class CorruptAggregateError extends KinesumerError {
+  readonly stream: string;
+  readonly shardId: string;
+  readonly sequenceNumber: string;
+  constructor(stream: string, shardId: string, sequenceNumber: string, options: KinesumerErrorOptions = {}) {
+    super(
+      'KPL_AGGREGATE_CORRUPT',
+      `KPL aggregate ${sequenceNumber} of stream "${stream}" shard ${shardId} is corrupt (${describeCause(options.cause)}); delivered as the raw record`,
+      options,
+    );
+    this.stream = stream;
+    this.shardId = shardId;
+    this.sequenceNumber = sequenceNumber;
+  }
+}
+
 /** Committing checkpoints failed; the marks are kept and committed again later. */
 export class CheckpointError extends KinesumerError {
   readonly stream: string;

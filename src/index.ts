@@ -6,12 +6,16 @@ export { createKinesumer, Kinesumer } from './kinesumer.js';
 export type { Assignment, CloseOptions } from './kinesumer.js';
 export { checkpoint } from './checkpoint.js';
 export type { KinesumerRecord } from './record.js';
+export type { KinesumerMetrics, ShardMetrics, KinesumerEvent } from './metrics/metrics.js';
+export type { Logger } from './logger.js';
+export { silentLogger, stderrLogger } from './logger.js';
 export type {
   KinesumerConfig,
   ResolvedConfig,
   InitialPosition,
   KinesisOptions,
   DynamoDBStateStoreOptions,
+  EfoOptions,
 } from './config.js';
 export { DEFAULTS } from './config.js';
 export {
@@ -34,7 +38,17 @@ export type { StateStore, CachedShard, Checkpoint, ShardState, ShardCommit } fro
 export { DynamoDBStateStore } from './state-store/dynamodb-state-store.js';
 export { MemoryStateStore } from './state-store/memory-state-store.js';
 export { createStateTable, stateTableDefinition } from './state-store/create-table.js';
-export type { KinesisApi, ShardDescription, StartPosition, RecordsPage } from './kinesis/kinesis-api.js';
+export type {
+  KinesisApi,
+  EfoKinesisApi,
+  ShardDescription,
+  StartPosition,
+  RecordsPage,
+  ShardEvent,
+  StreamConsumer,
+  StreamSummary,
+} from './kinesis/kinesis-api.js';
+export { isEfoKinesisApi } from './kinesis/kinesis-api.js';
 export { SdkKinesisApi } from './kinesis/sdk-kinesis-api.js';
 export { backoffDelay } from './retry.js';
 export type { RetryPolicy } from './retry.js';

@@ -30,17 +30,22 @@ import {
   timer,
   type SchedulerLike,
 } from 'rxjs';
-import { Checkpointer, ORDINAL, SHARD, type LinkedRecord, type ShardHandle } from './checkpointer.js';
+import { Checkpointer, ORDINAL, PARTIAL, SHARD, type LinkedRecord, type ShardHandle } from './checkpointer.js';
+import { deaggregate, isAggregated } from './records/deaggregate.js';
 import { resolveConfig, type InitialPosition, type KinesumerConfig, type ResolvedConfig } from './config.js';
-import { ClosedError, KinesumerError, StateStoreError, UsageError, describeCause } from './errors.js';
+import { ClosedError, KinesumerError, StateStoreError, UsageError, describeCause, CorruptAggregateError } from './errors.js';
 import { groupSync, type Assignment, type GroupView } from './group/group-sync.js';
 import { inheritsReading, isStale } from './group/shard-lineage.js';
 import type { KinesisApi, StartPosition } from './kinesis/kinesis-api.js';
 import { resolveKinesisApi } from './kinesis/resolve-kinesis-api.js';
 import { mergeByKey } from './internal/merge-by-key.js';
 import { MIN_CALL_INTERVAL, pollingReader } from './reader/polling-reader.js';
+import { enhancedFanOut, type EnhancedFanOut } from './efo/enhanced-fan-out.js';
 import type { KinesumerRecord } from './record.js';
 import { retryWithBackoff } from './retry.js';
+import type { Logger } from './logger.js';
+import { countingKinesis, countingStore, MetricsRecorder } from './metrics/metrics-recorder.js';
+import type { KinesumerEvent, KinesumerMetrics } from './metrics/metrics.js';
 import { resolveStateStore } from './state-store/resolve-state-store.js';
 import type { ShardState, StateStore } from './state-store/state-store.js';
 
@@ -75,16 +80,28 @@ export class Kinesumer {
   readonly errors$: Observable<KinesumerError>;
   /** The shards this client owns now, per stream; `{}` before the first sync and after close. */
   readonly assignment$: Observable<Assignment>;
+  /** A snapshot of this client's metrics every `metrics.interval` (on the configured scheduler). */
+  readonly metrics$: Observable<KinesumerMetrics>;
+  /** Lifecycle events: shards acquired, released, lost, finished; leadership; clients; checkpoints. */
+  readonly events$: Observable<KinesumerEvent>;
 
   private readonly errors = new Subject<KinesumerError>();
   private readonly assignment = new BehaviorSubject<Assignment>({});
   private readonly streams = new BehaviorSubject<readonly string[]>([]);
   private readonly refreshes = new Subject<void>();
   private readonly stop = new Subject<void>();
+  /** Emits once when close() finished: metrics$ and events$ complete. */
+  private readonly closed = new Subject<void>();
   private readonly kinesis: KinesisApi;
+  /** Enhanced fan-out (`efo` in the config): stream consumers and SubscribeToShard readers. */
+  private readonly efo: EnhancedFanOut | undefined;
   private readonly store: StateStore;
   private readonly scheduler: SchedulerLike;
   private readonly checkpointer: Checkpointer;
+  private readonly recorder: MetricsRecorder;
+  private readonly logger: Logger;
+  /** The last assignment's shard keys, to tell a rebalance from a repeated round. */
+  private lastKeys = '';
   /** The last completed sync round: alive clients and each stream's shards, for taking shards. */
   private latestView: GroupView | undefined;
   private records$: Observable<KinesumerRecord> | undefined;
@@ -102,10 +119,27 @@ export class Kinesumer {
   constructor(config: KinesumerConfig) {
     this.config = resolveConfig(config);
     this.scheduler = this.config.scheduler;
-    this.kinesis = resolveKinesisApi(this.config.kinesis);
-    this.store = resolveStateStore(this.config.stateStore);
+    this.logger = this.config.logger;
+    this.recorder = new MetricsRecorder(this.config.app, this.config.clientId, this.scheduler);
+    this.kinesis = countingKinesis(resolveKinesisApi(this.config.kinesis), this.recorder);
+    this.store = countingStore(resolveStateStore(this.config.stateStore), this.recorder);
+    this.efo = enhancedFanOut(this.config, {
+      kinesis: this.kinesis,
+      store: this.store,
+      report: (err) => this.report(err),
+      isLeader: () => this.latestView?.leader === true,
+    });
     this.errors$ = this.errors.asObservable();
     this.assignment$ = this.assignment.pipe(distinctUntilChanged(sameAssignment));
+    this.events$ = this.recorder.events$;
+    this.metrics$ = timer(this.config.metrics.interval, this.config.metrics.interval, this.scheduler).pipe(
+      map(() => this.recorder.snapshot()),
+      takeUntil(this.closed),
+    );
+    this.events$.subscribe((event) => {
+      const { type, at: _at, ...fields } = event;
+      this.logger.info({ app: this.config.app, clientId: this.config.clientId, ...fields }, type);
+    });
     this.checkpointer = new Checkpointer({
       app: this.config.app,
       clientId: this.config.clientId,
@@ -113,7 +147,19 @@ export class Kinesumer {
       scheduler: this.scheduler,
       timeout: this.config.commit.timeout,
       report: (err) => this.report(err),
+      recorder: this.recorder,
     });
+    this.checkpointer.finished$.subscribe((h) => this.recorder.left(h.stream, h.shardId, 'shardFinished'));
+  }
+
+  /** The metrics as they are now (what `metrics$` emits). */
+  metricsSnapshot(): KinesumerMetrics {
+    return this.recorder.snapshot();
+  }
+
+  /** @internal Totals of every shard this client ever held, for exporters (see `rx-kinesumer/prometheus`). */
+  shardTotals(): ReturnType<MetricsRecorder['allShards']> {
+    return this.recorder.allShards();
   }
 
   /** This client's id in the group. */
@@ -135,7 +181,7 @@ export class Kinesumer {
   consume(streams: readonly string[]): Observable<KinesumerRecord> {
     if (this.stopping) throw new ClosedError('consume()');
     if (this.records$) throw new UsageError('consume() was already called on this consumer; use refresh() to change streams');
-    this.streams.next(checkStreams(streams));
+    this.streams.next(this.useStreams(streams));
     this.records$ = defer(() => this.run$()).pipe(takeUntil(this.stop), share());
     return this.records$;
   }
@@ -143,7 +189,7 @@ export class Kinesumer {
   /** Changes the set of consumed streams; shards of streams no longer listed are released. */
   refresh(streams: readonly string[]): void {
     if (this.stopping) throw new ClosedError('refresh()');
-    this.streams.next(checkStreams(streams));
+    this.streams.next(this.useStreams(streams));
     this.refreshes.next();
   }
 
@@ -176,6 +222,16 @@ export class Kinesumer {
     return this.closing;
   }
 
+  /** Checks `streams`, points the Kinesis seam at the ARNs among them, and returns their names. */
+  private useStreams(streams: readonly string[]): readonly string[] {
+    const { names, arns } = parseStreams(streams);
+    if (arns.size > 0 && this.kinesis.useStreamArn === undefined) {
+      throw new UsageError('streams given by ARN need a Kinesis seam that can address them (useStreamArn)', 'INVALID_STREAMS');
+    }
+    for (const [name, arn] of arns) this.kinesis.useStreamArn!(name, arn);
+    return names;
+  }
+
   /** @internal The `checkpoint()` operator registers here so `close()` can wait for it to drain. */
   trackPipeline(): () => void {
     this.openPipelines += 1;
@@ -205,6 +261,9 @@ export class Kinesumer {
           this.assignment.next({});
           this.errors.complete();
           this.assignment.complete();
+          this.closed.next();
+          this.closed.complete();
+          this.recorder.complete();
           return EMPTY;
         }),
       );
@@ -220,6 +279,8 @@ export class Kinesumer {
   }
 
   private report(err: KinesumerError): void {
+    this.recorder.error(err.code);
+    this.logger.warn({ app: this.config.app, clientId: this.config.clientId, code: err.code }, err.message);
     if (!this.errors.closed) this.errors.next(err);
   }
 
@@ -256,10 +317,18 @@ export class Kinesumer {
     });
 
     const keys$ = views$.pipe(
-      tap((view) => (this.latestView = view)),
+      tap((view) => {
+        this.latestView = view;
+        this.recorder.view(view);
+      }),
       map((view) => onlyStreams(view.assignment, this.streams.value)),
       tap((assignment) => this.assignment.next(assignment)),
       map(assignmentKeys),
+      tap((keys) => {
+        const joined = keys.join(',');
+        if (joined !== this.lastKeys) this.recorder.assignment(keys);
+        this.lastKeys = joined;
+      }),
     );
 
     const records$ = keys$.pipe(
@@ -332,13 +401,17 @@ export class Kinesumer {
   /** Deregisters this client: the others take its shards at their next sync. Never errors. */
   private leave$(): Observable<never> {
     const { app, clientId, commit } = this.config;
-    return defer(() => from(this.store.deregisterClient(app, clientId))).pipe(
-      timeout({ each: commit.timeout, scheduler: this.scheduler }),
-      ignoreElements(),
-      catchError((err: unknown) => {
-        this.report(asKinesumerError(err, 'deregisterClient'));
-        return EMPTY;
-      }),
+    return concat(
+      defer(() => from(this.store.deregisterClient(app, clientId))).pipe(
+        timeout({ each: commit.timeout, scheduler: this.scheduler }),
+        ignoreElements(),
+        catchError((err: unknown) => {
+          this.report(asKinesumerError(err, 'deregisterClient'));
+          return EMPTY;
+        }),
+      ),
+      // With efo.deregisterOnClose, the group's last client deregisters the stream consumers.
+      defer(() => this.efo?.leave$(this.streams.value) ?? EMPTY),
     );
   }
 
@@ -382,14 +455,31 @@ export class Kinesumer {
           const snapshot = this.latestView?.streams[stream];
           const shard = snapshot?.shards.find((s) => s.id === shardId);
           const valid = state.sequenceNumber !== undefined && !isStale(state, shard) ? state.sequenceNumber : undefined;
-          const handle = this.checkpointer.open(stream, shardId, state.sequenceNumber, valid);
+          const handle = this.checkpointer.open(stream, shardId, state.sequenceNumber, valid, valid === undefined ? undefined : state.subSequenceNumber);
+          this.recorder.acquired(stream, shardId);
+          const deliver = (records: _Record[]): KinesumerRecord[] => {
+            const linked = linkRecords(records, handle, (err) => this.report(err));
+            this.recorder.delivered(stream, shardId, linked);
+            return linked;
+          };
           const start: StartPosition =
             valid !== undefined
-              ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: valid }
+              ? // inside a partly processed KPL aggregate: read it again and skip what was processed
+                { type: state.subSequenceNumber !== undefined ? 'AT_SEQUENCE_NUMBER' : 'AFTER_SEQUENCE_NUMBER', sequenceNumber: valid }
               : snapshot && inheritsReading(snapshot, shardId)
                 ? { type: 'TRIM_HORIZON' }
                 : startOf(initialPosition);
-          const reader$ = pollingReader<KinesumerRecord>({
+          const efo$ = this.efo?.reader<KinesumerRecord>({
+            stream,
+            shardId,
+            start,
+            report: (err) => this.report(err),
+            toRecords: deliver,
+            ready$: this.room$(handle),
+            // kinesis-local ends no subscription with ChildShards: the reader checks closed shards.
+            isClosed: () => this.latestView?.streams[stream]?.shards.find((s) => s.id === shardId)?.closed === true,
+          });
+          const reader$ = (efo$ ?? pollingReader<KinesumerRecord>({
             stream,
             shardId,
             start,
@@ -400,7 +490,7 @@ export class Kinesumer {
             idleInterval: polling.idleInterval,
             retry,
             report: (err) => this.report(err),
-            toRecords: (records) => linkRecords(records, handle),
+            toRecords: deliver,
             ready$: this.room$(handle),
             // Ask only for what fits under the bound; after a stall (records dropped before
             // checkpoint()), read a full page.
@@ -408,12 +498,13 @@ export class Kinesumer {
               const room = polling.maxInFlight - handle.inFlight;
               return this.openPipelines > 0 && room > 0 ? room : polling.scanLimit;
             },
-          }).pipe(
+          })).pipe(
             tap({ complete: () => this.checkpointer.ended(handle) }),
             takeUntil(handle.lost),
           );
           const again$ = handle.lost.pipe(
             take(1),
+            tap(() => this.recorder.left(stream, shardId, 'shardLost')),
             mergeMap(() => timer(acquireRetry, scheduler)),
             mergeMap(readOnce),
           );
@@ -453,26 +544,65 @@ export function createKinesumer(config: KinesumerConfig): Kinesumer {
   return new Kinesumer(config);
 }
 
-function linkRecords(records: _Record[], handle: ShardHandle): KinesumerRecord[] {
+/**
+ * The delivered records of one page, linked to their shard's state: KPL aggregates are taken
+ * apart into their user records (a corrupt one is reported and delivered raw), and when reading
+ * resumes inside an aggregate, its user records up to the checkpoint are skipped.
+ */
+function linkRecords(records: _Record[], handle: ShardHandle, report: (err: KinesumerError) => void): KinesumerRecord[] {
   const { stream, shardId } = handle;
-  const out = new Array<LinkedRecord>(records.length);
-  const first = handle.emitted;
-  if (records.length > 0) handle.lastEmitted = records[records.length - 1]!.SequenceNumber;
-  handle.emitted += records.length;
+  const out: LinkedRecord[] = [];
+  let ordinal = handle.emitted;
+  const skip = handle.skip;
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
-    out[i] = {
+    const sequenceNumber = r.SequenceNumber!;
+    const data = r.Data ?? new Uint8Array(0);
+    if (isAggregated(data)) {
+      const result = deaggregate(r);
+      if ('records' in result) {
+        const last = result.records.length - 1;
+        for (const u of result.records) {
+          if (skip !== undefined && skip.sequenceNumber === sequenceNumber && u.subSequenceNumber <= skip.sub) continue;
+          out.push({
+            stream,
+            shardId,
+            sequenceNumber,
+            subSequenceNumber: u.subSequenceNumber,
+            partitionKey: u.partitionKey,
+            ...(u.explicitHashKey !== undefined && { explicitHashKey: u.explicitHashKey }),
+            data: u.data,
+            approximateArrivalTimestamp: r.ApproximateArrivalTimestamp,
+            encryptionType: r.EncryptionType,
+            [SHARD]: handle,
+            [ORDINAL]: ordinal++,
+            [PARTIAL]: u.subSequenceNumber < last ? u.subSequenceNumber : undefined,
+          });
+        }
+        continue;
+      }
+      report(new CorruptAggregateError(stream, shardId, sequenceNumber, { cause: result.error }));
+    } else if (skip !== undefined && skip.sequenceNumber === sequenceNumber) {
+      continue; // recorded as partly processed, yet not an aggregate now: it was processed
+    }
+    out.push({
       stream,
       shardId,
-      sequenceNumber: r.SequenceNumber!,
+      sequenceNumber,
       partitionKey: r.PartitionKey!,
-      data: r.Data ?? new Uint8Array(0),
+      data,
       approximateArrivalTimestamp: r.ApproximateArrivalTimestamp,
       encryptionType: r.EncryptionType,
       [SHARD]: handle,
-      [ORDINAL]: first + i,
-    };
+      [ORDINAL]: ordinal++,
+      [PARTIAL]: undefined,
+    });
   }
+  if (records.length > 0) {
+    handle.lastEmitted = records[records.length - 1]!.SequenceNumber;
+    handle.skip = undefined;
+  }
+  handle.emitted = ordinal;
   return out;
 }
 
@@ -482,14 +612,41 @@ function startOf(position: InitialPosition): StartPosition {
   return { type: 'AT_TIMESTAMP', timestamp: position.timestamp };
 }
 
-function checkStreams(streams: readonly string[]): readonly string[] {
-  if (!Array.isArray(streams) || streams.some((s) => typeof s !== 'string' || !/^[a-zA-Z0-9_.-]{1,128}$/.test(s))) {
+const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
+const STREAM_ARN = /^arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\d{12}:stream\/([a-zA-Z0-9_.-]{1,128})$/;
+
+/**
+ * Checks `streams` (names, or ARNs for streams in other accounts) and returns them as names with
+ * the ARNs they were given by. State-store keys use the name, as kinesumer's do, so two streams
+ * of one name in one app would share state: that is refused (use one app per account).
+ */
+function parseStreams(streams: readonly string[]): { names: string[]; arns: Map<string, string> } {
+  const bad = Array.isArray(streams) ? streams.filter((s) => typeof s !== 'string' || !(STREAM_NAME.test(s) || STREAM_ARN.test(s))) : [streams];
+  if (!Array.isArray(streams) || bad.length > 0) {
     throw new UsageError(
-      `streams must be an array of Kinesis stream names (1-128 characters of a-z, A-Z, 0-9, _ . -), got ${JSON.stringify(streams)}`,
+      `streams must be Kinesis stream names (1-128 characters of a-z, A-Z, 0-9, _ . -) or stream ARNs ` +
+        `(arn:aws:kinesis:REGION:ACCOUNT:stream/NAME); not ${JSON.stringify(bad)}`,
       'INVALID_STREAMS',
     );
   }
-  return [...new Set(streams)];
+  const names: string[] = [];
+  const arns = new Map<string, string>();
+  const given = new Map<string, string>();
+  for (const s of streams) {
+    const name = STREAM_ARN.exec(s)?.[1] ?? s;
+    const before = given.get(name);
+    if (before !== undefined && before !== s) {
+      throw new UsageError(
+        `streams ${JSON.stringify(before)} and ${JSON.stringify(s)} have the same name "${name}"; their state would ` +
+          'collide under one app: consume them with two consumers of different apps',
+        'INVALID_STREAMS',
+      );
+    }
+    if (before === undefined) names.push(name);
+    given.set(name, s);
+    if (s !== name) arns.set(name, s);
+  }
+  return { names, arns };
 }
 
 function onlyStreams(assignment: Assignment, streams: readonly string[]): Assignment {

@@ -17,4 +17,8 @@ export interface KinesumerRecord {
   readonly approximateArrivalTimestamp: Date | undefined;
   /** `NONE` or `KMS`, when Kinesis says. */
   readonly encryptionType: string | undefined;
+  /** For a user record taken out of a KPL aggregate: its position in the aggregate, from 0. */
+  readonly subSequenceNumber?: number;
+  /** For a user record of a KPL aggregate: the explicit hash key the producer gave, if any. */
+  readonly explicitHashKey?: string;
 }

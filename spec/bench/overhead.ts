@@ -61,7 +61,7 @@ function bareLoop(): number {
   return sum;
 }
 
-function throughLibrary(): number {
+function throughLibrary(withMetrics = false): number {
   const scheduler = new VirtualTimeScheduler();
   let count = 0;
   const consumer = createKinesumer({
@@ -71,9 +71,11 @@ function throughLibrary(): number {
     stateStore: new MemoryStateStore(),
     initialPosition: 'TRIM_HORIZON',
     polling: { scanLimit: PAGE, maxInFlight: 2 * PAGE },
+    metrics: { interval: 1000 },
     scheduler,
   });
   let sum = 0;
+  if (withMetrics) consumer.metrics$.subscribe();
   consumer
     .consume(['s'])
     .pipe(
@@ -102,13 +104,16 @@ throughLibrary();
 
 const bare: number[] = [];
 const lib: number[] = [];
+const libMetrics: number[] = [];
 for (let i = 0; i < RUNS; i++) {
   bare.push(time(bareLoop).ns);
-  lib.push(time(throughLibrary).ns);
+  lib.push(time(() => throughLibrary(false)).ns);
+  libMetrics.push(time(() => throughLibrary(true)).ns);
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const bareNs = median(bare);
 const libNs = median(lib);
+const libMetricsNs = median(libMetrics);
 const result = {
   records: total,
   runs: RUNS,
@@ -116,11 +121,13 @@ const result = {
   libraryRecordsPerSecond: Math.round(total / (libNs / 1e9)),
   overheadNsPerRecord: Math.round((libNs - bareNs) / total),
   ratio: +(libNs / bareNs).toFixed(1),
+  withMetricsRecordsPerSecond: Math.round(total / (libMetricsNs / 1e9)),
 };
 console.log(`\nlibrary overhead: ${total} records (${SHARDS} shards x ${PAGES} pages x ${PAGE}), median of ${RUNS} runs\n`);
 console.log('path                      records/s     ns/record');
 console.log(`bare loop            ${String(result.bareRecordsPerSecond).padStart(14)}${String(Math.round(bareNs / total)).padStart(14)}`);
 console.log(`consume+checkpoint   ${String(result.libraryRecordsPerSecond).padStart(14)}${String(Math.round(libNs / total)).padStart(14)}`);
+console.log(`  + metrics$ (1 s)   ${String(result.withMetricsRecordsPerSecond).padStart(14)}${String(Math.round(libMetricsNs / total)).padStart(14)}`);
 console.log(`\noverhead ${result.overheadNsPerRecord} ns per record (target: >= 1,000,000 records/s through the library)`);
 mkdirSync('.bench', { recursive: true });
 writeFileSync('.bench/overhead.json', JSON.stringify({ when: new Date().toISOString(), ...result }, null, 2));

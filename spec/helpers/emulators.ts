@@ -1,2 +1,2 @@
-// The emulator launcher is shared with the demo (examples/demo.ts).
-export * from '../../examples/support/emulators.js';
+// The emulator launcher is part of the package (rx-kinesumer/testing); the tests use it as users do.
+export * from '../../src/testing/emulators.js';

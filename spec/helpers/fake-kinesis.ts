@@ -1,8 +1,8 @@
 import type { _Record } from '@aws-sdk/client-kinesis';
-import { NEVER, concat, defer, of, type Observable } from 'rxjs';
+import { NEVER, concat, defer, map, of, tap, throwError, zip, type Observable } from 'rxjs';
 import type { RunHelpers } from 'rxjs/testing';
 type ColdObservable<T> = Observable<T> & { subscriptions: ReturnType<RunHelpers['cold']>['subscriptions'] };
-import type { KinesisApi, RecordsPage, ShardDescription, StartPosition } from '../../src/kinesis/kinesis-api.js';
+import type { EfoKinesisApi, KinesisApi, RecordsPage, ShardDescription, ShardEvent, StartPosition } from '../../src/kinesis/kinesis-api.js';
 
 /** A call the fake saw. */
 export interface FakeCall {
@@ -97,4 +97,87 @@ export function makeRecords(shardIndex: number, from: number, count: number, key
     Data: new TextEncoder().encode(`record ${from + i}`),
     ApproximateArrivalTimestamp: new Date(0),
   }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Enhanced fan-out
+
+/** A SubscribeToShard call the scripted seam saw. */
+export interface SubscribeCall {
+  at: number;
+  stream: string;
+  shardId: string;
+  consumerArn: string;
+  position: StartPosition;
+}
+
+/**
+ * A scripted enhanced fan-out seam for marble tests (promises and async iterables do not run on
+ * virtual time, so the event stream is a cold Observable here). The n-th SubscribeToShard call
+ * plays `script[n]`: its events, then completion (Kinesis ended the subscription) or an error.
+ * Like the SDK seam, it hands out one event per emission of the reader's `demand$`: an event
+ * nobody asked for waits (in the connection, on the real one). Once the script is used up, a
+ * call gets a subscription that never sends anything. GetShardIterator and GetRecords (the
+ * reader's end-of-shard check) answer from `pages`, logged in `calls` too.
+ */
+export function scriptedEfo(
+  now: () => number,
+  script: Array<Observable<ShardEvent>>,
+  pages: RecordsPage[] = [],
+): {
+  kinesis: EfoKinesisApi & Pick<KinesisApi, 'getShardIterator' | 'getRecords'>;
+  subscribes: SubscribeCall[];
+  /** Times the reader asked for an event. */
+  demands: number[];
+  calls: Array<{ at: number; op: string; position?: StartPosition }>;
+} {
+  const subscribes: SubscribeCall[] = [];
+  const demands: number[] = [];
+  const calls: Array<{ at: number; op: string; position?: StartPosition }> = [];
+  const unused = () => throwError(() => new Error('not scripted'));
+  const kinesis = {
+    describeStreamSummary: unused,
+    registerStreamConsumer: unused,
+    describeStreamConsumer: unused,
+    deregisterStreamConsumer: unused,
+    subscribeToShard: (stream: string, shardId: string, consumerArn: string, position: StartPosition, demand$: Observable<unknown>) =>
+      defer(() => {
+        const n = subscribes.length;
+        subscribes.push({ at: now(), stream, shardId, consumerArn, position });
+        const events = script[n] ?? NEVER;
+        return zip(events, demand$.pipe(tap(() => demands.push(now())))).pipe(map(([event]) => event));
+      }),
+    getShardIterator: (_stream: string, _shardId: string, position: StartPosition) =>
+      defer(() => {
+        calls.push({ at: now(), op: 'getShardIterator', position });
+        return of('check-it');
+      }),
+    getRecords: () =>
+      defer(() => {
+        calls.push({ at: now(), op: 'getRecords' });
+        return of(pages.shift() ?? { records: [], nextShardIterator: 'more', millisBehindLatest: 0 });
+      }),
+  };
+  return { kinesis, subscribes, demands, calls };
+}
+
+/**
+ * A SubscribeToShard event with one record per letter of `keys` (partition key = letter, sequence
+ * number `seq-<letter>`). The continuation defaults to the last record's sequence number (`seq-0`
+ * for an empty event); `end: true` makes it a closed shard's last event (`ChildShards`, no
+ * continuation).
+ */
+export function shardEvent(keys: string, options: { continuation?: string; millisBehindLatest?: number; end?: boolean } = {}): ShardEvent {
+  const records: _Record[] = [...keys].map((key) => ({
+    SequenceNumber: `seq-${key}`,
+    PartitionKey: key,
+    Data: new TextEncoder().encode(key),
+    ApproximateArrivalTimestamp: new Date(0),
+  }));
+  return {
+    records,
+    continuationSequenceNumber: options.end ? undefined : (options.continuation ?? `seq-${keys[keys.length - 1] ?? '0'}`),
+    millisBehindLatest: options.millisBehindLatest ?? 0,
+    childShards: options.end ? [{ shardId: 'shardId-000000000009', parentShards: ['shardId-000000000000'] }] : undefined,
+  };
 }

@@ -74,6 +74,7 @@ export function commit(
     store.commitShard(app, 's', shardId(shard), {
       clientId,
       sequenceNumber: 'sequenceNumber' in commit ? commit.sequenceNumber : seq(1),
+      ...(commit.subSequenceNumber !== undefined && { subSequenceNumber: commit.subSequenceNumber }),
       previous: commit.previous,
       finished: commit.finished ?? false,
       now: commit.now ?? at(0),
@@ -124,6 +125,26 @@ export function stateStoreContract<C>(
     t.deepEqual(await run(store.listAliveClients(app, at(5000))), []);
     await run(store.pingClient(app, 'a', at(9000)));
     t.deepEqual(await run(store.listAliveClients(app, at(5000))), ['a']);
+  });
+
+  test(`${name}: listClients lists every registered client with its last heartbeat, alive or not, sorted by id`, async (t) => {
+    const store = await open(t);
+    const app = uniqueApp();
+    const listClients = store.listClients?.bind(store);
+    if (listClients === undefined) return t.fail(`${name} has no listClients`);
+    t.deepEqual(await run(listClients(app)), [], 'none before the first ping');
+    // given two clients, one pinged twice, and one that left
+    await run(store.pingClient(app, 'b', at(1000)));
+    await run(store.pingClient(app, 'a', at(2000)));
+    await run(store.pingClient(app, 'b', at(9000)));
+    await run(store.pingClient(app, 'c', at(3000)));
+    await run(store.deregisterClient(app, 'c'));
+    await run(store.pingClient(uniqueApp(), 'other-app', at(0)));
+    // then the latest heartbeat of each, whether or not it is still alive
+    t.deepEqual(await run(listClients(app)), [
+      { clientId: 'a', lastUpdate: at(2000) },
+      { clientId: 'b', lastUpdate: at(9000) },
+    ]);
   });
 
   test(`${name}: deregisterClient removes the client; an unknown client is no error`, async (t) => {
@@ -458,6 +479,21 @@ export function stateStoreContract<C>(
     t.deepEqual(await run(store.listShardStates(app, 's')), [
       { shardId: shardId(0), sequenceNumber: seq(20), owner: 'a', finished: false, shardStart: shardStart(0), lastUpdate: at(3) },
     ]);
+  });
+
+  test(`${name}: a partly processed KPL aggregate keeps its sub-sequence next to the sequence number`, async (t) => {
+    const store = await open(t);
+    const app = uniqueApp();
+    await acquire(store, app, 0, 'a', { now: at(1) });
+    t.true(await commit(store, app, 0, 'a', { sequenceNumber: seq(10), subSequenceNumber: 3, previous: undefined, now: at(2) }));
+    t.like((await run(store.listShardStates(app, 's')))[0], { sequenceNumber: seq(10), subSequenceNumber: 3 });
+    // the aggregate processed whole: the sub-sequence goes away
+    t.true(await commit(store, app, 0, 'a', { sequenceNumber: seq(10), previous: seq(10), now: at(3) }));
+    const [state] = await run(store.listShardStates(app, 's'));
+    t.is(state?.sequenceNumber, seq(10));
+    t.false(state !== undefined && 'subSequenceNumber' in state);
+    // kinesumer still reads a plain checkpoint
+    t.deepEqual(await run(store.getCheckpoints(app, 's')), [{ shardId: shardId(0), sequenceNumber: seq(10), lastUpdate: at(3) }]);
   });
 
   test(`${name}: commitShard by another client than the owner is refused (false) and changes nothing`, async (t) => {

@@ -22,7 +22,7 @@ import {
   type ObservableInput,
   type SchedulerLike,
 } from 'rxjs';
-import { KinesisError, KinesumerError, StateStoreError, describeCause } from '../errors.js';
+import { KinesisError, KinesumerError, StateStoreError, StreamNotFoundError, describeCause } from '../errors.js';
 import type { KinesisApi, ShardDescription } from '../kinesis/kinesis-api.js';
 import type { CachedShard, StateStore } from '../state-store/state-store.js';
 import { assignShards } from './assignment.js';
@@ -104,6 +104,8 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
   // The last time this client's heartbeat was written, by the scheduler's clock.
   let lastBeat = Number.NEGATIVE_INFINITY;
   const beats = new Subject<number>();
+  // The last view emitted: a stream that cannot be listed in a round keeps its assignment from it.
+  let previous: GroupView | undefined;
   const gaveUp = (at: number): GroupView => ({ clients: [], index: -1, leader: false, assignment: {}, streams: {}, at });
 
   // clientTimeout after the last written heartbeat the others count this client dead: give every
@@ -160,13 +162,15 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
     );
 
   // One stream's shard list and shard states; the leader also deletes states nobody needs.
-  const snapshotOf$ = (stream: string, leader: boolean): Observable<[string, StreamSnapshot | undefined]> =>
+  // A stream's entry in a round: its snapshot; `undefined` when it could not be listed this round
+  // (the previous assignment of it stands); `null` when it does not exist (it has no shards).
+  const snapshotOf$ = (stream: string, leader: boolean): Observable<[string, StreamSnapshot | undefined | null]> =>
     forkJoin([
       leader ? leaderShards(stream) : followerShards(stream),
       call('listShardStates', () => store.listShardStates(app, stream)),
     ]).pipe(
       concatMap(([shards, states]) => {
-        if (shards === undefined) return of<[string, StreamSnapshot | undefined]>([stream, undefined]);
+        if (shards === undefined) return of<[string, StreamSnapshot | undefined | null]>([stream, undefined]);
         const snapshot = snapshotOf(shards, states);
         const removable = leader ? removableStates(snapshot) : [];
         const cleanup =
@@ -180,11 +184,11 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
                 }),
               );
         const { stale: _stale, ...view } = snapshot;
-        return concat(cleanup, of<[string, StreamSnapshot | undefined]>([stream, view]));
+        return concat(cleanup, of<[string, StreamSnapshot | undefined | null]>([stream, view]));
       }),
       catchError((err: unknown) => {
         report(asError(err, 'shard list'));
-        return of<[string, StreamSnapshot | undefined]>([stream, undefined]);
+        return of<[string, StreamSnapshot | undefined | null]>([stream, err instanceof StreamNotFoundError ? null : undefined]);
       }),
     );
 
@@ -200,8 +204,7 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
     defer(() => {
       const at = scheduler.now();
       const streams = [...new Set(options.streams())];
-      return ping(at).pipe(
-        concatMap(() => call('listAliveClients', () => store.listAliveClients(app, new Date(at - clientTimeout)))),
+      return call('listAliveClients', () => store.listAliveClients(app, new Date(at - clientTimeout))).pipe(
         concatMap((alive) => {
           const clients = [...alive].sort();
           const stale = at - lastBeat >= clientTimeout;
@@ -216,7 +219,17 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
               const assignment: Assignment = {};
               const snapshots: Record<string, StreamSnapshot> = {};
               for (const [stream, snapshot] of entries) {
-                if (snapshot === undefined) continue; // keep nothing we could not list; reported above
+                if (snapshot === null) continue; // the stream does not exist (reported above)
+                if (snapshot === undefined) {
+                  // Not listed this round (reported above): its previous assignment stands, so
+                  // that a Kinesis or store hiccup does not make this client drop its shards.
+                  const kept = previous?.streams[stream];
+                  if (kept !== undefined && index >= 0) {
+                    snapshots[stream] = kept;
+                    assignment[stream] = previous?.assignment[stream] ?? [];
+                  }
+                  continue;
+                }
                 snapshots[stream] = snapshot;
                 assignment[stream] = assignShards(readableShards(snapshot, options.initialLatest), clients.length, index);
               }
@@ -233,7 +246,14 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
       );
     });
 
-  return merge(merge(timer(0, syncInterval, scheduler), options.triggers ?? EMPTY).pipe(exhaustMap(round)), watchdog$);
+  // The heartbeat keeps its own clock: a round still waiting on a slow ListShards or store call
+  // must not hold the next heartbeat back (the others would count this client dead while it is
+  // alive and reading). A round follows every heartbeat attempt, so it sees its own heartbeat.
+  const heartbeat$ = timer(0, syncInterval, scheduler).pipe(exhaustMap(() => ping(scheduler.now())));
+
+  return merge(merge(heartbeat$, options.triggers ?? EMPTY).pipe(exhaustMap(round)), watchdog$).pipe(
+    tap((view) => (previous = view)),
+  );
 }
 
 function toCachedShard(shard: ShardDescription): CachedShard {

@@ -1,6 +1,9 @@
 import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { KinesisOptions } from '../config.js';
+import { AssumeRoleError } from '../errors.js';
 import { isKinesisApi, type KinesisApi } from './kinesis-api.js';
 import { SdkKinesisApi } from './sdk-kinesis-api.js';
 
@@ -8,11 +11,36 @@ import { SdkKinesisApi } from './sdk-kinesis-api.js';
 export function resolveKinesisApi(kinesis: KinesisClient | KinesisOptions | KinesisApi): KinesisApi {
   if (isKinesisApi(kinesis)) return kinesis;
   if (kinesis instanceof KinesisClient) return new SdkKinesisApi(kinesis);
+  const credentials = kinesis.roleArn === undefined ? kinesis.credentials : assumedRole(kinesis, kinesis.roleArn);
   const client = new KinesisClient({
     ...(kinesis.region !== undefined && { region: kinesis.region }),
     ...(kinesis.endpoint !== undefined && { endpoint: kinesis.endpoint }),
-    ...(kinesis.credentials !== undefined && { credentials: kinesis.credentials }),
+    ...(credentials !== undefined && { credentials }),
     ...(kinesis.http1 && { requestHandler: new NodeHttpHandler() }),
   });
   return new SdkKinesisApi(client);
+}
+
+/**
+ * Temporary credentials of `roleArn` from STS AssumeRole, got with the configured credentials
+ * (or the default chain). The SDK's own provider caches them and the client refreshes them before
+ * they expire; a failure becomes an {@link AssumeRoleError} that names the role.
+ */
+function assumedRole(kinesis: KinesisOptions, roleArn: string): AwsCredentialIdentityProvider {
+  const provider = fromTemporaryCredentials({
+    params: {
+      RoleArn: roleArn,
+      RoleSessionName: kinesis.sessionName ?? 'rx-kinesumer',
+      ...(kinesis.externalId !== undefined && { ExternalId: kinesis.externalId }),
+    },
+    ...(kinesis.credentials !== undefined && { masterCredentials: kinesis.credentials }),
+    ...(kinesis.region !== undefined && { clientConfig: { region: kinesis.region } }),
+  });
+  return async (properties) => {
+    try {
+      return await provider(properties);
+    } catch (err) {
+      throw new AssumeRoleError(roleArn, { cause: err });
+    }
+  };
 }

@@ -1,14 +1,31 @@
 import {
+  DeregisterStreamConsumerCommand,
+  DescribeStreamConsumerCommand,
+  DescribeStreamSummaryCommand,
   GetRecordsCommand,
   GetShardIteratorCommand,
   KinesisClient,
   ListShardsCommand,
+  RegisterStreamConsumerCommand,
+  SubscribeToShardCommand,
   type GetShardIteratorCommandInput,
   type Shard,
+  type StartingPosition,
+  type SubscribeToShardEvent,
+  type SubscribeToShardEventStream,
 } from '@aws-sdk/client-kinesis';
-import { Observable } from 'rxjs';
-import { KinesisError, StreamNotFoundError, ThrottledError, describeCause } from '../errors.js';
-import type { KinesisApi, RecordsPage, ShardDescription, StartPosition } from './kinesis-api.js';
+import { Observable, type Subscription } from 'rxjs';
+import { KinesisError, StreamNotFoundError, ThrottledError, describeCause, AssumeRoleError } from '../errors.js';
+import type {
+  EfoKinesisApi,
+  KinesisApi,
+  RecordsPage,
+  ShardDescription,
+  ShardEvent,
+  StartPosition,
+  StreamConsumer,
+  StreamSummary,
+} from './kinesis-api.js';
 
 const THROTTLING = new Set([
   'ProvisionedThroughputExceededException',
@@ -18,7 +35,14 @@ const THROTTLING = new Set([
 ]);
 
 /** Maps an SDK failure of `operation` to the library's error hierarchy. */
-export function toKinesisError(err: unknown, operation: string, stream: string, shardId?: string): KinesisError | StreamNotFoundError {
+export function toKinesisError(
+  err: unknown,
+  operation: string,
+  stream: string,
+  shardId?: string,
+): KinesisError | StreamNotFoundError | AssumeRoleError {
+  // The credentials could not be had (kinesis.roleArn): say so, naming the role, not the call.
+  if (err instanceof AssumeRoleError) return err;
   const name = (err as { name?: string } | undefined)?.name ?? '';
   if (THROTTLING.has(name)) return new ThrottledError(operation, stream, shardId, { cause: err });
   if (name === 'ResourceNotFoundException' && shardId === undefined) return new StreamNotFoundError(stream, { cause: err });
@@ -67,8 +91,12 @@ function describeShard(shard: Shard): ShardDescription {
   };
 }
 
-function iteratorInput(stream: string, shardId: string, position: StartPosition): GetShardIteratorCommandInput {
-  const base = { StreamName: stream, ShardId: shardId, ShardIteratorType: position.type };
+function iteratorInput(
+  stream: { StreamName: string } | { StreamARN: string },
+  shardId: string,
+  position: StartPosition,
+): GetShardIteratorCommandInput {
+  const base = { ...stream, ShardId: shardId, ShardIteratorType: position.type };
   switch (position.type) {
     case 'AFTER_SEQUENCE_NUMBER':
     case 'AT_SEQUENCE_NUMBER':
@@ -81,8 +109,21 @@ function iteratorInput(stream: string, shardId: string, position: StartPosition)
 }
 
 /** The {@link KinesisApi} over a real `KinesisClient`. */
-export class SdkKinesisApi implements KinesisApi {
+export class SdkKinesisApi implements KinesisApi, EfoKinesisApi {
+  /** Streams consumed by ARN (another account): name -> ARN. */
+  private readonly arns = new Map<string, string>();
+
   constructor(private readonly client: KinesisClient) {}
+
+  useStreamArn(name: string, arn: string): void {
+    this.arns.set(name, arn);
+  }
+
+  /** `StreamARN` for a stream named by ARN, else `StreamName`. */
+  private streamParam(stream: string): { StreamName: string } | { StreamARN: string } {
+    const arn = this.arns.get(stream);
+    return arn === undefined ? { StreamName: stream } : { StreamARN: arn };
+  }
 
   listShards(stream: string): Observable<ShardDescription[]> {
     return abortable(
@@ -91,7 +132,7 @@ export class SdkKinesisApi implements KinesisApi {
         let nextToken: string | undefined;
         do {
           // With NextToken, StreamName must be left out (Kinesis rejects both together).
-          const input = nextToken === undefined ? { StreamName: stream } : { NextToken: nextToken };
+          const input = nextToken === undefined ? this.streamParam(stream) : { NextToken: nextToken };
           const page = await this.client.send(new ListShardsCommand(input), { abortSignal });
           for (const shard of page.Shards ?? []) shards.push(describeShard(shard));
           nextToken = page.NextToken ?? undefined;
@@ -105,7 +146,7 @@ export class SdkKinesisApi implements KinesisApi {
   getShardIterator(stream: string, shardId: string, position: StartPosition): Observable<string> {
     return abortable(
       async (abortSignal) => {
-        const out = await this.client.send(new GetShardIteratorCommand(iteratorInput(stream, shardId, position)), { abortSignal });
+        const out = await this.client.send(new GetShardIteratorCommand(iteratorInput(this.streamParam(stream), shardId, position)), { abortSignal });
         if (!out.ShardIterator) throw new Error('GetShardIterator returned no iterator');
         return out.ShardIterator;
       },
@@ -125,5 +166,198 @@ export class SdkKinesisApi implements KinesisApi {
       },
       (err) => toKinesisError(err, 'GetRecords', stream, shardId),
     );
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Enhanced fan-out
+
+  describeStreamSummary(stream: string): Observable<StreamSummary> {
+    return abortable(
+      async (abortSignal) => {
+        const out = await this.client.send(new DescribeStreamSummaryCommand(this.streamParam(stream)), { abortSignal });
+        const summary = out.StreamDescriptionSummary;
+        if (!summary?.StreamARN) throw new Error('DescribeStreamSummary returned no StreamARN');
+        return { streamArn: summary.StreamARN, status: summary.StreamStatus ?? 'UNKNOWN' };
+      },
+      (err) => toKinesisError(err, 'DescribeStreamSummary', stream),
+    );
+  }
+
+  registerStreamConsumer(stream: string, streamArn: string, name: string): Observable<StreamConsumer | undefined> {
+    return abortable(
+      async (abortSignal) => {
+        try {
+          const out = await this.client.send(new RegisterStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: name }), {
+            abortSignal,
+          });
+          return describeConsumer(out.Consumer, name);
+        } catch (err) {
+          if (errorName(err) === 'ResourceInUseException') return undefined; // it exists: reuse it
+          throw err;
+        }
+      },
+      (err) => toKinesisError(err, 'RegisterStreamConsumer', stream),
+    );
+  }
+
+  describeStreamConsumer(stream: string, streamArn: string, name: string): Observable<StreamConsumer | undefined> {
+    return abortable(
+      async (abortSignal) => {
+        try {
+          const out = await this.client.send(new DescribeStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: name }), {
+            abortSignal,
+          });
+          return describeConsumer(out.ConsumerDescription, name);
+        } catch (err) {
+          if (errorName(err) === 'ResourceNotFoundException') return undefined; // not registered (yet, or any more)
+          throw err;
+        }
+      },
+      (err) => toEfoError(err, 'DescribeStreamConsumer', stream),
+    );
+  }
+
+  deregisterStreamConsumer(stream: string, streamArn: string, name: string): Observable<void> {
+    return abortable(
+      async (abortSignal) => {
+        try {
+          await this.client.send(new DeregisterStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: name }), { abortSignal });
+        } catch (err) {
+          if (errorName(err) !== 'ResourceNotFoundException') throw err; // gone already: done
+        }
+      },
+      (err) => toEfoError(err, 'DeregisterStreamConsumer', stream),
+    );
+  }
+
+  /**
+   * SubscribeToShard over the SDK's event stream, read with pull semantics: `iterator.next()` is
+   * called once per emission of `demand$`, never ahead of it, so a slow subscriber leaves the
+   * events in the socket and HTTP flow control (an HTTP/2 stream window, or TCP's for HTTP/1.1)
+   * stops Kinesis. The SDK reads the first event itself before `send` resolves (to look for an
+   * initial response), so at most one event is read unasked.
+   *
+   * Unsubscribing aborts the request: the SDK's handler destroys the HTTP/1.1 request (and its
+   * socket) or the HTTP/2 stream at once, also while the response is streaming.
+   */
+  subscribeToShard(
+    stream: string,
+    shardId: string,
+    consumerArn: string,
+    position: StartPosition,
+    demand$: Observable<unknown>,
+  ): Observable<ShardEvent> {
+    return new Observable<ShardEvent>((subscriber) => {
+      const controller = new AbortController();
+      let iterator: AsyncIterator<SubscribeToShardEventStream> | undefined;
+      // Events asked for and not yet read.
+      let wanted = 0;
+      let reading = false;
+
+      const fail = (err: unknown) => {
+        if (!controller.signal.aborted) subscriber.error(toEfoError(err, 'SubscribeToShard', stream, shardId));
+      };
+      const pump = async () => {
+        if (reading || iterator === undefined) return;
+        reading = true;
+        try {
+          while (wanted > 0 && !controller.signal.aborted) {
+            wanted -= 1;
+            const step = await iterator.next();
+            if (controller.signal.aborted) return;
+            if (step.done) {
+              subscriber.complete();
+              return;
+            }
+            const event = step.value.SubscribeToShardEvent;
+            // next() runs the subscriber's whole synchronous pipeline; it asks for more (wanted += 1)
+            // from inside when it wants the next event at once.
+            if (event) subscriber.next(describeEvent(event));
+            else wanted += 1; // a member this SDK does not know: skip it
+          }
+        } catch (err) {
+          fail(err);
+        } finally {
+          reading = false;
+        }
+      };
+
+      const demand: Subscription = demand$.subscribe(() => {
+        wanted += 1;
+        void pump();
+      });
+      this.client
+        .send(
+          new SubscribeToShardCommand({ ConsumerARN: consumerArn, ShardId: shardId, StartingPosition: startingPosition(position) }),
+          { abortSignal: controller.signal },
+        )
+        .then((out) => {
+          if (controller.signal.aborted) return;
+          if (!out.EventStream) throw new Error('SubscribeToShard returned no event stream');
+          iterator = out.EventStream[Symbol.asyncIterator]();
+          return pump();
+        })
+        .catch(fail);
+
+      return () => {
+        controller.abort();
+        demand.unsubscribe();
+        // Let the SDK's generators run their cleanup; aborting already closed the stream.
+        iterator?.return?.().catch(() => undefined);
+      };
+    });
+  }
+}
+
+function errorName(err: unknown): string {
+  return (err as { name?: string } | undefined)?.name ?? '';
+}
+
+/**
+ * {@link toKinesisError} with the enhanced fan-out outcomes named: `ResourceInUseException` (a
+ * subscription to the shard is still open, or was opened less than 5 seconds ago; the consumer is
+ * not ACTIVE) and `ResourceNotFoundException` on a shard or consumer. Both are retried.
+ */
+export function toEfoError(err: unknown, operation: string, stream: string, shardId?: string): KinesisError | StreamNotFoundError | AssumeRoleError {
+  const name = errorName(err);
+  if (name === 'ResourceInUseException') {
+    return new KinesisError(operation, stream, shardId, describeCause(err), { cause: err, code: 'KINESIS_RESOURCE_IN_USE', retriable: true });
+  }
+  if (name === 'ResourceNotFoundException' && operation !== 'DescribeStreamSummary') {
+    return new KinesisError(operation, stream, shardId, describeCause(err), {
+      cause: err,
+      code: 'KINESIS_RESOURCE_NOT_FOUND',
+      retriable: true,
+    });
+  }
+  return toKinesisError(err, operation, stream, shardId);
+}
+
+function describeConsumer(
+  consumer: { ConsumerName?: string; ConsumerARN?: string; ConsumerStatus?: string } | undefined,
+  name: string,
+): StreamConsumer {
+  if (!consumer?.ConsumerARN) throw new Error('Kinesis returned no ConsumerARN');
+  return { consumerName: consumer.ConsumerName ?? name, consumerArn: consumer.ConsumerARN, status: consumer.ConsumerStatus ?? 'UNKNOWN' };
+}
+
+function describeEvent(event: SubscribeToShardEvent): ShardEvent {
+  return {
+    records: event.Records ?? [],
+    continuationSequenceNumber: event.ContinuationSequenceNumber ?? undefined,
+    millisBehindLatest: event.MillisBehindLatest ?? undefined,
+    childShards: event.ChildShards?.map((child) => ({ shardId: child.ShardId ?? '', parentShards: child.ParentShards ?? [] })) ?? undefined,
+  };
+}
+
+function startingPosition(position: StartPosition): StartingPosition {
+  switch (position.type) {
+    case 'AFTER_SEQUENCE_NUMBER':
+    case 'AT_SEQUENCE_NUMBER':
+      return { Type: position.type, SequenceNumber: position.sequenceNumber };
+    case 'AT_TIMESTAMP':
+      return { Type: position.type, Timestamp: position.timestamp };
+    default:
+      return { Type: position.type };
   }
 }

@@ -113,7 +113,20 @@ export function pollingReader<R>(options: PollingReaderOptions<R>): Observable<R
       // A LATEST iterator taken again after an error would skip what arrived meanwhile: from the
       // first request on, "latest" means "at the time we first asked".
       if (from.type === 'LATEST') position = { type: 'AT_TIMESTAMP', timestamp: new Date(scheduler.now()) };
-      return kinesis.getShardIterator(stream, shardId, from);
+      // Bounded like GetRecords: the SDK has no request timeout, and a call on a connection that
+      // went silent would otherwise hold this shard's reader for good, without a word.
+      return kinesis.getShardIterator(stream, shardId, from).pipe(
+        timeout({
+          first: scanTimeout,
+          with: () => {
+            throw new KinesisError('GetShardIterator', stream, shardId, `no answer within ${scanTimeout} ms`, {
+              retriable: true,
+              code: 'KINESIS_TIMEOUT',
+            });
+          },
+          scheduler,
+        }),
+      );
     }).pipe(
       mergeMap(fetch),
       expand(next, 1),

@@ -37,7 +37,7 @@ import {
   hasCheckpoint,
   shardCacheKey,
 } from './items.js';
-import type { CachedShard, Checkpoint, ShardCommit, ShardState, StateStore } from './state-store.js';
+import type { CachedShard, Checkpoint, ClientHeartbeat, ShardCommit, ShardState, StateStore } from './state-store.js';
 
 /** Options of {@link DynamoDBStateStore}. */
 export interface DynamoDBStateStoreConfig extends DynamoDBStateStoreOptions {
@@ -177,6 +177,18 @@ export class DynamoDBStateStore implements StateStore {
       .filter((client) => client.last_update.getTime() > sinceMs)
       .map((client) => client.sk)
       .sort(compareStrings);
+  }
+
+  /** Every client item of the app (a consistent Query, every page) with its heartbeat, sorted by id. */
+  async listClients(app: string): Promise<ClientHeartbeat[]> {
+    const items = await this.queryAll('listClients', {
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: marshall({ ':pk': clientKey(app) }),
+      ConsistentRead: true,
+    });
+    return this.decodeAll(ClientItem, items)
+      .map((client) => ({ clientId: client.sk, lastUpdate: client.last_update }))
+      .sort((a, b) => compareStrings(a.clientId, b.clientId));
   }
 
   /**
@@ -453,6 +465,17 @@ export class DynamoDBStateStore implements StateStore {
       values[':seq'] = commit.sequenceNumber;
       update += ', #sequence_number = :seq';
     }
+    // A partly processed KPL aggregate keeps its sub-sequence next to the sequence number.
+    let remove = '';
+    if (commit.sequenceNumber !== undefined) {
+      names['#sub_sequence_number'] = 'sub_sequence_number';
+      if (commit.subSequenceNumber !== undefined) {
+        values[':sub'] = commit.subSequenceNumber;
+        update += ', #sub_sequence_number = :sub';
+      } else {
+        remove = ' REMOVE #sub_sequence_number';
+      }
+    }
     if (commit.finished) {
       names['#finished'] = 'finished';
       values[':true'] = true;
@@ -470,7 +493,7 @@ export class DynamoDBStateStore implements StateStore {
         new UpdateItemCommand({
           TableName: this.table,
           Key: marshall({ pk: checkpointKey(app, stream), sk: shardId }),
-          UpdateExpression: update,
+          UpdateExpression: update + remove,
           ConditionExpression: condition,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: marshall(values),
@@ -623,6 +646,7 @@ function toShardState(item: ShardStateItem): ShardState {
   return {
     shardId: item.sk,
     ...(item.sequence_number === undefined ? {} : { sequenceNumber: item.sequence_number }),
+    ...(item.sub_sequence_number === undefined ? {} : { subSequenceNumber: item.sub_sequence_number }),
     ...(item.owner === undefined ? {} : { owner: item.owner }),
     finished: item.finished ?? false,
     ...(item.shard_start === undefined ? {} : { shardStart: item.shard_start }),

@@ -140,6 +140,20 @@ export const CheckpointItem = t.exact(
 export type CheckpointItem = t.TypeOf<typeof CheckpointItem>;
 
 /**
+ * A sub-sequence number: a DynamoDB number (read with `wrapNumbers`, so it arrives as the SDK's
+ * NumberValue), a non-negative integer.
+ */
+export const SubSequenceNumber = new t.Type<number, number, unknown>(
+  'SubSequenceNumber',
+  (u): u is number => typeof u === 'number' && Number.isSafeInteger(u) && u >= 0,
+  (u, c) => {
+    const raw = typeof u === 'object' && u !== null && 'value' in u ? Number((u as { value: unknown }).value) : u;
+    return typeof raw === 'number' && Number.isSafeInteger(raw) && raw >= 0 ? t.success(raw) : t.failure(u, c, 'a non-negative integer');
+  },
+  t.identity,
+);
+
+/**
  * The same item read as a shard's whole state: every attribute but the key is optional (an
  * acquired shard without a checkpoint has no `sequence_number`; kinesumer's items have no
  * `owner`, `finished` or `shard_start`).
@@ -149,6 +163,7 @@ export const ShardStateItem = t.exact(
     Key,
     t.partial({
       sequence_number: SequenceNumber,
+      sub_sequence_number: SubSequenceNumber,
       last_update: Rfc3339Date,
       owner: t.string,
       finished: t.boolean,

@@ -5,7 +5,7 @@
 import { Subject, defer, of, throwError, type Observable } from 'rxjs';
 import { StateStoreError, type KinesumerError } from '../errors.js';
 import { SequenceNumber } from './items.js';
-import type { CachedShard, Checkpoint, ShardCommit, ShardState, StateStore } from './state-store.js';
+import type { CachedShard, Checkpoint, ClientHeartbeat, ShardCommit, ShardState, StateStore } from './state-store.js';
 
 /** The names of the store's methods, for {@link MemoryStateStore.failNext}. */
 export type MemoryStateStoreMethod =
@@ -14,6 +14,7 @@ export type MemoryStateStoreMethod =
   | 'deregisterClient'
   | 'listAliveClients'
   | 'pruneClients'
+  | 'listClients'
   | 'getShards'
   | 'updateShards'
   | 'getCheckpoints'
@@ -96,6 +97,14 @@ export class MemoryStateStore implements StateStore {
         .map(([id]) => id)
         .sort(compareStrings);
     });
+  }
+
+  listClients(app: string): Observable<ClientHeartbeat[]> {
+    return this.answer('listClients', () =>
+      [...(this.clients.get(app) ?? [])]
+        .map(([clientId, lastUpdate]) => ({ clientId, lastUpdate: new Date(lastUpdate.getTime()) }))
+        .sort((a, b) => compareStrings(a.clientId, b.clientId)),
+    );
   }
 
   pruneClients(app: string, before: Date): Observable<string[]> {
@@ -233,9 +242,11 @@ export class MemoryStateStore implements StateStore {
       const state = stored?.get(shardId);
       if (stored === undefined || state === undefined) return false;
       if (state.owner !== commit.clientId || state.sequenceNumber !== commit.previous) return false;
+      const { subSequenceNumber: _old, ...rest } = state;
       stored.set(shardId, {
-        ...state,
+        ...(commit.sequenceNumber === undefined ? state : rest),
         ...(commit.sequenceNumber === undefined ? {} : { sequenceNumber: commit.sequenceNumber }),
+        ...(commit.sequenceNumber !== undefined && commit.subSequenceNumber !== undefined ? { subSequenceNumber: commit.subSequenceNumber } : {}),
         lastUpdate: now,
         ...(commit.finished ? { finished: true } : {}),
       });
@@ -338,6 +349,7 @@ function copyState(state: ShardState): ShardState {
   return {
     shardId: state.shardId,
     ...(state.sequenceNumber === undefined ? {} : { sequenceNumber: state.sequenceNumber }),
+    ...(state.subSequenceNumber === undefined ? {} : { subSequenceNumber: state.subSequenceNumber }),
     ...(state.owner === undefined ? {} : { owner: state.owner }),
     finished: state.finished,
     ...(state.shardStart === undefined ? {} : { shardStart: state.shardStart }),

@@ -30,6 +30,11 @@ export interface ShardState {
   shardId: string;
   /** The checkpoint: sequence number of the last processed record, if any was committed. */
   sequenceNumber?: string;
+  /**
+   * With a KPL aggregate only partly processed: the sub-sequence number of its last processed user
+   * record. Absent when the record at `sequenceNumber` was processed whole.
+   */
+  subSequenceNumber?: number;
   /** The client that holds the shard; absent when it is free (never taken, or released). */
   owner?: string;
   /** The shard is closed and every record of it was processed; nobody reads it again. */
@@ -44,6 +49,8 @@ export interface ShardCommit {
   clientId: string;
   /** The new checkpoint; `undefined` only with `finished` for a shard that ended with no record read. */
   sequenceNumber: string | undefined;
+  /** The last processed user record of a partly processed KPL aggregate at `sequenceNumber`. */
+  subSequenceNumber?: number | undefined;
   /**
    * The checkpoint this client last read or wrote for the shard (`undefined`: none). The write
    * is applied only if the stored one is still exactly this, so a checkpoint never moves backwards
@@ -53,6 +60,12 @@ export interface ShardCommit {
   /** Also record the shard as finished (its last record is processed). */
   finished: boolean;
   now: Date;
+}
+
+/** A registered client and its last heartbeat, as {@link StateStore.listClients} gives them. */
+export interface ClientHeartbeat {
+  clientId: string;
+  lastUpdate: Date;
 }
 
 /** The last processed position in one shard. */
@@ -95,6 +108,11 @@ export interface StateStore {
   listAliveClients(app: string, since: Date): ObservableInput<string[]>;
   /** Deletes the clients whose last heartbeat is earlier than `before`; returns their ids. */
   pruneClients(app: string, before: Date): ObservableInput<string[]>;
+  /**
+   * Every registered client of `app`, alive or not, with its last heartbeat, sorted by id. For
+   * tools that show the group (`kinesumer status`); the consumer itself does not call it.
+   */
+  listClients?(app: string): ObservableInput<ClientHeartbeat[]>;
 
   /** The leader's cached shard list of `stream`, or `undefined` when there is none yet. */
   getShards(app: string, stream: string): ObservableInput<CachedShard[] | undefined>;

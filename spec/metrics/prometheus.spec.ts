@@ -1,0 +1,91 @@
+/**
+ * The Prometheus adapter, scraped over HTTP, after a run against kinesis-local and dynalite.
+ */
+import anyTest, { type TestFn } from 'ava';
+import { createServer, get, type Server } from 'node:http';
+import { Registry } from 'prom-client';
+import { tap } from 'rxjs';
+import { checkpoint } from '../../src/checkpoint.js';
+import { createKinesumer } from '../../src/kinesumer.js';
+import { silentLogger } from '../../src/logger.js';
+import { registerKinesumerMetrics } from '../../src/prometheus.js';
+import { createStateTable } from '../../src/state-store/create-table.js';
+import { createStream, localDynamoClient, localKinesisClient, putRecords, uniqueName, waitFor } from '../helpers/aws-fixtures.js';
+import { localAws, startDynalite, startKinesisLocal, type Emulator } from '../helpers/emulators.js';
+
+const test = anyTest as TestFn<{ kinesis: Emulator; dynamo: Emulator }>;
+
+test.before(async (t) => {
+  const [kinesis, dynamo] = await Promise.all([startKinesisLocal(), startDynalite()]);
+  await createStateTable(localDynamoClient(dynamo.endpoint), 'state');
+  t.context = { kinesis, dynamo };
+});
+
+test.after.always(async (t) => {
+  await Promise.all([t.context.kinesis?.stop(), t.context.dynamo?.stop()]);
+});
+
+function scrape(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path: '/metrics' }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => resolve(body));
+    }).on('error', reject);
+  });
+}
+
+/** `name{labels} value` lines of a scrape, by name and label text. */
+function samples(text: string, name: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_]+)(\{[^}]*\})? (\S+)$/.exec(line);
+    if (m && m[1] === name) out.set(m[2] ?? '', Number(m[3]));
+  }
+  return out;
+}
+
+test('the adapter, scraped over HTTP, shows the run: records per shard, checkpoints, ownership, leadership, store calls', async (t) => {
+  const client = localKinesisClient(t.context.kinesis.endpoint);
+  const stream = uniqueName('prom');
+  await createStream(client, stream, 2);
+  const written = await putRecords(client, stream, 'p', 40);
+  const consumer = createKinesumer({
+    app: 'prom-app',
+    kinesis: { endpoint: t.context.kinesis.endpoint, ...localAws, http1: true },
+    stateStore: { table: 'state', endpoint: t.context.dynamo.endpoint, ...localAws },
+    initialPosition: 'TRIM_HORIZON',
+    group: { syncInterval: 300, clientTimeout: 3000 },
+    logger: silentLogger,
+  });
+  const registry = new Registry();
+  const unregister = registerKinesumerMetrics(consumer, { registry });
+  const server: Server = createServer((_req, res) => {
+    void registry.metrics().then((body) => res.end(body));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  let got = 0;
+  const sub = consumer.consume([stream]).pipe(tap(() => (got += 1)), checkpoint(consumer)).subscribe();
+  try {
+    await waitFor(() => got === written.length, 15_000, 'every record');
+    await consumer.commit();
+    const text = await scrape(port);
+    const records = samples(text, 'kinesumer_records_total');
+    t.is([...records.values()].reduce((a, b) => a + b, 0), 40);
+    t.true([...records.keys()].every((labels) => labels.includes('app="prom-app"') && labels.includes(`stream="${stream}"`) && /shard="shardId-\d+"/.test(labels)));
+    t.is([...samples(text, 'kinesumer_records_checkpointed_total').values()].reduce((a, b) => a + b, 0), 40);
+    t.is([...samples(text, 'kinesumer_bytes_total').values()].reduce((a, b) => a + b, 0), written.reduce((a, w) => a + w.length, 0));
+    t.deepEqual([...samples(text, 'kinesumer_owned_shards')], [['{app="prom-app"}', 2]]);
+    t.deepEqual([...samples(text, 'kinesumer_leader')], [['{app="prom-app"}', 1]]);
+    t.true((samples(text, 'kinesumer_commits_total').get('{app="prom-app"}') ?? 0) >= 2);
+    t.true((samples(text, 'kinesumer_state_store_calls_total').get('{app="prom-app",method="pingClient"}') ?? 0) >= 1);
+    t.true(samples(text, 'kinesumer_millis_behind_latest').size === 2);
+    t.false(/client/.test([...records.keys()].join()), 'no client id label');
+  } finally {
+    sub.unsubscribe();
+    await consumer.close();
+    unregister();
+    server.close();
+  }
+});

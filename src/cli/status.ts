@@ -1,0 +1,122 @@
+/**
+ * `kinesumer status`: the group's clients, leader, and per stream each shard's owner, state and
+ * checkpoint, as a table or (`--json`) one JSON document. Reads only the state-store table.
+ */
+import { QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { DynamoDBStateStore } from '../state-store/dynamodb-state-store.js';
+import { describeLocation, toStateStoreError } from '../state-store/dynamodb-errors.js';
+import { shardCacheKey } from '../state-store/items.js';
+import { dynamoDBClient, resolveRegion } from './aws-clients.js';
+import type { StatusOptions } from './command-line.js';
+import { readGroupStatus, type GroupStatus } from './group-status.js';
+
+/**
+ * Runs `kinesumer status`.
+ * @param options The parsed flags.
+ * @param out Where the table or JSON goes (stdout).
+ * @param log Where warnings go (stderr): malformed items that were skipped.
+ * @returns The exit code.
+ */
+export async function status(options: StatusOptions, out: NodeJS.WritableStream, log: (line: string) => void): Promise<number> {
+  const client = dynamoDBClient({ region: options.region, dynamodbEndpoint: options.dynamodbEndpoint }, process.env);
+  try {
+    const store = new DynamoDBStateStore({
+      table: options.table,
+      client,
+      ...(options.dynamodbEndpoint !== undefined && { endpoint: options.dynamodbEndpoint }),
+    });
+    store.errors$.subscribe((err) => log(`warning [${err.code}] ${err.message}`));
+    await store.ready();
+    const streams = options.streams.length > 0 ? options.streams : await listAppStreams(store, options.app);
+    const group = await readGroupStatus(store, {
+      app: options.app,
+      streams,
+      clientTimeout: options.clientTimeout,
+      now: new Date(),
+    });
+    const json = { table: options.table, region: resolveRegion(options, process.env) ?? null, ...group };
+    out.write(options.json ? `${JSON.stringify(json, null, 2)}\n` : renderStatus(group, options.table));
+    return 0;
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * The streams the group has a shard list for: the sort keys of the app's shard-cache items.
+ * The state store has no method for this, so it is read here, in the table's layout
+ * (`shard_cache#<app>` / stream), with one Query.
+ */
+async function listAppStreams(store: DynamoDBStateStore, app: string): Promise<string[]> {
+  const streams: string[] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    let page;
+    try {
+      page = await store.client.send(
+        new QueryCommand({
+          TableName: store.table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: marshall({ ':pk': shardCacheKey(app) }),
+          ProjectionExpression: 'sk',
+          ExclusiveStartKey: start,
+        }),
+      );
+    } catch (err) {
+      throw toStateStoreError('listStreams', err, { table: store.table, location: await describeLocation(store.client) });
+    }
+    for (const item of page.Items ?? []) {
+      const { sk } = unmarshall(item);
+      if (typeof sk === 'string') streams.push(sk);
+    }
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+  return streams.sort();
+}
+
+/** The status as aligned text tables. */
+export function renderStatus(group: GroupStatus, table: string): string {
+  const lines: string[] = [`app "${group.app}" in table "${table}" at ${group.time}`, ''];
+  const dead = `dead (no heartbeat for ${seconds(group.clientTimeoutMs)})`;
+  if (group.clients.length === 0) lines.push('no clients registered');
+  else {
+    lines.push(
+      ...columns([
+        ['CLIENT', 'LAST HEARTBEAT', 'STATE'],
+        ...group.clients.map((c) => [c.clientId, `${seconds(c.heartbeatAgeMs)} ago`, c.leader ? 'alive, leader' : c.alive ? 'alive' : dead]),
+      ]),
+    );
+  }
+  if (group.clients.length > 0 && group.leader === null) lines.push('no client is alive, so there is no leader');
+  if (group.streams.length === 0) lines.push('', 'no streams: no member has listed a stream yet (or pass --stream)');
+  for (const stream of group.streams) {
+    lines.push('', `stream "${stream.stream}"${stream.listed ? '' : ' (no shard list yet: the leader writes it at its next sync)'}`);
+    if (stream.shards.length === 0) {
+      lines.push('no shards');
+      continue;
+    }
+    lines.push(
+      ...columns([
+        ['SHARD', 'STATE', 'OWNER', 'CHECKPOINT', 'UPDATED'],
+        ...stream.shards.map((s) => [
+          s.shardId + (s.parentShardId ? ` (from ${[s.parentShardId, s.adjacentParentShardId].filter(Boolean).join(' + ')})` : ''),
+          s.state,
+          s.owner === null ? '-' : s.ownerAlive ? s.owner : `${s.owner} (dead)`,
+          s.checkpoint ?? '-',
+          s.lastUpdate === null ? '-' : `${seconds(Date.parse(group.time) - Date.parse(s.lastUpdate))} ago`,
+        ]),
+      ]),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function columns(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
+}
+
+function seconds(ms: number): string {
+  return ms < 100_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
+}

@@ -1,0 +1,234 @@
+import { Observable, Subject, tap, type SchedulerLike } from 'rxjs';
+import type { GroupView } from '../group/group-sync.js';
+import type { EfoKinesisApi, KinesisApi, StartPosition } from '../kinesis/kinesis-api.js';
+import type { StateStore } from '../state-store/state-store.js';
+import type { KinesumerEvent, KinesumerMetrics, ShardMetrics } from './metrics.js';
+
+/** Per-shard counters. Kept after the shard leaves, so exported totals never go backwards. */
+interface ShardCounters {
+  stream: string;
+  shardId: string;
+  owned: boolean;
+  records: number;
+  bytes: number;
+  checkpointed: number;
+  millisBehindLatest: number | undefined;
+  lastRecordAt: number | undefined;
+  calls: number;
+  throttles: number;
+}
+
+/** Whatever an event is, without its timestamp (the recorder stamps it). */
+type Unstamped<E> = E extends unknown ? Omit<E, 'at'> : never;
+
+/**
+ * Counts what a consumer does, cheaply: the per-record path only adds page sizes and byte counts
+ * per page; everything else is counted per call, per commit, or per sync round. `snapshot()`
+ * builds a {@link KinesumerMetrics}; `events$` emits lifecycle events.
+ */
+export class MetricsRecorder {
+  private readonly shards = new Map<string, ShardCounters>();
+  private readonly eventSubject = new Subject<KinesumerEvent>();
+  readonly events$ = this.eventSubject.asObservable();
+  private leader = false;
+  private clients: string[] = [];
+  private rebalanceCount = -1; // the first assignment is not a rebalance
+  private rebalanceStart: number | undefined;
+  private pending = new Set<string>();
+  private lastRebalanceMs: number | undefined;
+  private commits = 0;
+  private commitFailures = 0;
+  private lastCommitLatency: number | undefined;
+  private readonly storeCalls: Record<string, number> = {};
+  private readonly errors: Record<string, number> = {};
+
+  constructor(
+    private readonly app: string,
+    private readonly clientId: string,
+    private readonly scheduler: SchedulerLike,
+  ) {}
+
+  /** The consumer closed: events$ completes. */
+  complete(): void {
+    this.eventSubject.complete();
+  }
+
+  emit(event: Unstamped<KinesumerEvent>): void {
+    this.eventSubject.next({ ...event, at: this.scheduler.now() } as KinesumerEvent);
+  }
+
+  /** Totals of every shard this client ever held, owned or not (for exporters). */
+  allShards(): readonly Readonly<ShardCounters>[] {
+    return [...this.shards.values()];
+  }
+
+  private counters(stream: string, shardId: string): ShardCounters {
+    const key = `${stream}/${shardId}`;
+    let c = this.shards.get(key);
+    if (c === undefined) {
+      c = { stream, shardId, owned: false, records: 0, bytes: 0, checkpointed: 0, millisBehindLatest: undefined, lastRecordAt: undefined, calls: 0, throttles: 0 };
+      this.shards.set(key, c);
+    }
+    return c;
+  }
+
+  acquired(stream: string, shardId: string): void {
+    this.counters(stream, shardId).owned = true;
+    this.emit({ type: 'shardAcquired', stream, shardId });
+    if (this.pending.delete(`${stream}/${shardId}`) && this.pending.size === 0 && this.rebalanceStart !== undefined) {
+      this.lastRebalanceMs = this.scheduler.now() - this.rebalanceStart;
+      this.rebalanceStart = undefined;
+    }
+  }
+
+  left(stream: string, shardId: string, why: 'shardReleased' | 'shardLost' | 'shardFinished'): void {
+    if (why !== 'shardFinished') this.counters(stream, shardId).owned = false;
+    this.emit({ type: why, stream, shardId });
+  }
+
+  /** One GetRecords page or SubscribeToShard event arrived (or a subscription began: `records` undefined). */
+  call(stream: string, shardId: string, millisBehindLatest: number | undefined, counts: boolean): void {
+    const c = this.counters(stream, shardId);
+    if (counts) c.calls += 1;
+    if (millisBehindLatest !== undefined) c.millisBehindLatest = millisBehindLatest;
+  }
+
+  /** Records delivered from a shard (after de-aggregation), counted once per page. */
+  delivered(stream: string, shardId: string, records: readonly { data: Uint8Array }[]): void {
+    if (records.length === 0) return;
+    const c = this.counters(stream, shardId);
+    let bytes = 0;
+    for (let i = 0; i < records.length; i++) bytes += records[i]!.data.length;
+    c.records += records.length;
+    c.bytes += bytes;
+    c.lastRecordAt = this.scheduler.now();
+  }
+
+  throttled(stream: string, shardId: string): void {
+    this.counters(stream, shardId).throttles += 1;
+  }
+
+  committed(stream: string, shardId: string, records: number, sequenceNumber: string | undefined, latencyMs: number): void {
+    this.counters(stream, shardId).checkpointed += records;
+    this.commits += 1;
+    this.lastCommitLatency = latencyMs;
+    this.emit({ type: 'checkpointCommitted', stream, shardId, sequenceNumber });
+  }
+
+  commitFailed(stream: string, shardId: string, rejected: boolean): void {
+    this.commitFailures += 1;
+    if (rejected) this.emit({ type: 'checkpointRejected', stream, shardId });
+  }
+
+  storeCall(method: string): void {
+    this.storeCalls[method] = (this.storeCalls[method] ?? 0) + 1;
+  }
+
+  error(code: string): void {
+    this.errors[code] = (this.errors[code] ?? 0) + 1;
+  }
+
+  /** A completed sync round: leadership and membership changes become events. */
+  view(view: GroupView): void {
+    const leader = view.leader;
+    if (leader !== this.leader) this.emit({ type: leader ? 'leaderGained' : 'leaderLost' });
+    this.leader = leader;
+    const before = new Set(this.clients);
+    const now = new Set(view.clients);
+    for (const id of view.clients) if (!before.has(id) && id !== this.clientId) this.emit({ type: 'clientJoined', clientId: id });
+    for (const id of this.clients) if (!now.has(id) && id !== this.clientId) this.emit({ type: 'clientLeft', clientId: id });
+    this.clients = view.clients;
+  }
+
+  /** This client's assignment changed to `keys` (`stream/shardId`): a rebalance starts. */
+  assignment(keys: readonly string[]): void {
+    this.rebalanceCount += 1;
+    const owned = new Set([...this.shards.values()].filter((c) => c.owned).map((c) => `${c.stream}/${c.shardId}`));
+    this.pending = new Set(keys.filter((k) => !owned.has(k)));
+    this.rebalanceStart = this.pending.size > 0 ? this.scheduler.now() : undefined;
+    if (this.pending.size === 0 && this.rebalanceCount > 0) this.lastRebalanceMs = 0;
+  }
+
+  snapshot(): KinesumerMetrics {
+    const at = this.scheduler.now();
+    const shards: ShardMetrics[] = [];
+    for (const c of this.shards.values()) {
+      if (!c.owned) continue;
+      shards.push({
+        stream: c.stream,
+        shardId: c.shardId,
+        records: c.records,
+        bytes: c.bytes,
+        checkpointed: c.checkpointed,
+        millisBehindLatest: c.millisBehindLatest,
+        msSinceLastRecord: c.lastRecordAt === undefined ? undefined : at - c.lastRecordAt,
+        calls: c.calls,
+        throttles: c.throttles,
+      });
+    }
+    return {
+      at,
+      app: this.app,
+      clientId: this.clientId,
+      leader: this.leader,
+      aliveClients: this.clients.length,
+      ownedShards: shards.length,
+      rebalances: { count: Math.max(0, this.rebalanceCount), lastDurationMs: this.rebalanceStart === undefined ? this.lastRebalanceMs : undefined },
+      commits: { count: this.commits, failures: this.commitFailures, lastLatencyMs: this.lastCommitLatency },
+      storeCalls: { ...this.storeCalls },
+      errors: { ...this.errors },
+      shards,
+    };
+  }
+}
+
+/**
+ * The seam with its calls counted: GetRecords calls and SubscribeToShard subscriptions,
+ * `MillisBehindLatest` from pages and events, and throttles.
+ */
+export function countingKinesis(api: KinesisApi, recorder: MetricsRecorder): KinesisApi {
+  const throttles = (stream: string, shardId: string) =>
+    tap<unknown>({
+      error: (err: { code?: string }) => {
+        if (err?.code === 'KINESIS_THROTTLED') recorder.throttled(stream, shardId);
+      },
+    });
+  return new Proxy(api, {
+    get(target, name, receiver) {
+      const value: unknown = Reflect.get(target, name, receiver);
+      if (typeof value !== 'function') return value;
+      if (name === 'getRecords') {
+        return (stream: string, shardId: string, iterator: string, limit: number): Observable<unknown> =>
+          target.getRecords(stream, shardId, iterator, limit).pipe(
+            tap((page) => recorder.call(stream, shardId, page.millisBehindLatest, true)),
+            throttles(stream, shardId),
+          );
+      }
+      if (name === 'subscribeToShard') {
+        const efo = target as unknown as EfoKinesisApi;
+        return (stream: string, shardId: string, ...rest: [string, StartPosition, Observable<unknown>]): Observable<unknown> => {
+          recorder.call(stream, shardId, undefined, true);
+          return efo.subscribeToShard(stream, shardId, ...rest).pipe(
+            tap((event) => recorder.call(stream, shardId, event.millisBehindLatest, false)),
+            throttles(stream, shardId),
+          );
+        };
+      }
+      return value.bind(target);
+    },
+  });
+}
+
+/** The store with every call counted by method. */
+export function countingStore(store: StateStore, recorder: MetricsRecorder): StateStore {
+  return new Proxy(store, {
+    get(target, name, receiver) {
+      const value: unknown = Reflect.get(target, name, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        recorder.storeCall(String(name));
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}

@@ -1,0 +1,59 @@
+/** What one owned shard did, in a {@link KinesumerMetrics} snapshot. Counters count since the shard was taken. */
+export interface ShardMetrics {
+  stream: string;
+  shardId: string;
+  /** Records delivered from this shard. */
+  records: number;
+  /** Payload bytes delivered. */
+  bytes: number;
+  /** Records covered by committed checkpoints. */
+  checkpointed: number;
+  /** The last `MillisBehindLatest` Kinesis reported, if any. */
+  millisBehindLatest: number | undefined;
+  /** Milliseconds since the last record was delivered (scheduler time); `undefined` before the first. */
+  msSinceLastRecord: number | undefined;
+  /** GetRecords calls (or SubscribeToShard subscriptions) made. */
+  calls: number;
+  /** Calls Kinesis throttled. */
+  throttles: number;
+}
+
+/** A snapshot of a consumer's metrics, emitted by `metrics$`. Counters are totals since `consume()`. */
+export interface KinesumerMetrics {
+  /** `scheduler.now()` when the snapshot was taken. */
+  at: number;
+  app: string;
+  clientId: string;
+  leader: boolean;
+  /** Alive clients seen at the last sync round, this one included. */
+  aliveClients: number;
+  ownedShards: number;
+  rebalances: {
+    /** Changes of this client's assignment after the first one. */
+    count: number;
+    /** Milliseconds from the last change until every newly assigned shard was taken; `undefined` while one is pending. */
+    lastDurationMs: number | undefined;
+  };
+  commits: {
+    /** Fenced checkpoint writes that were applied. */
+    count: number;
+    /** Writes that failed (and were kept for the next commit) or were rejected (shard lost). */
+    failures: number;
+    /** Latency of the last write, ms. */
+    lastLatencyMs: number | undefined;
+  };
+  /** State-store calls by method name. */
+  storeCalls: Record<string, number>;
+  /** Errors reported on `errors$`, by code. */
+  errors: Record<string, number>;
+  /** Every owned shard. */
+  shards: ShardMetrics[];
+}
+
+/** Lifecycle events of a consumer, each stamped with `scheduler.now()`. */
+export type KinesumerEvent =
+  | { type: 'shardAcquired' | 'shardReleased' | 'shardLost' | 'shardFinished'; at: number; stream: string; shardId: string }
+  | { type: 'leaderGained' | 'leaderLost'; at: number }
+  | { type: 'clientJoined' | 'clientLeft'; at: number; clientId: string }
+  | { type: 'checkpointCommitted'; at: number; stream: string; shardId: string; sequenceNumber: string | undefined }
+  | { type: 'checkpointRejected'; at: number; stream: string; shardId: string };

@@ -1,0 +1,128 @@
+/**
+ * Prometheus metrics for rx-kinesumer consumers, through prom-client (an optional peer
+ * dependency: install it to use this entry point).
+ *
+ * ## Example
+ * ```ts
+ * import { createServer } from 'node:http';
+ * import { register } from 'prom-client';
+ * import { registerKinesumerMetrics } from 'rx-kinesumer/prometheus';
+ *
+ * registerKinesumerMetrics(consumer);
+ * createServer(async (_req, res) => res.end(await register.metrics())).listen(9464);
+ * ```
+ * @packageDocumentation
+ */
+import { Counter, Gauge, register as defaultRegistry, type Registry } from 'prom-client';
+import type { Kinesumer } from './kinesumer.js';
+
+/** Options for {@link registerKinesumerMetrics}. */
+export interface PrometheusOptions {
+  /** The registry to register the metrics in. Default: prom-client's global registry. */
+  registry?: Registry;
+  /** Prefix of every metric name. Default `kinesumer_`. */
+  prefix?: string;
+}
+
+/**
+ * Registers conventional Prometheus metrics for one or more consumers in a registry. Values are
+ * read from the consumers when the registry is scraped, so nothing is done between scrapes.
+ * Labels are `app`, and `stream` and `shard` where it makes sense (bounded by the streams' shard
+ * counts); never the client id or record data, so there are no unbounded label values.
+ *
+ * Metrics: `kinesumer_records_total`, `kinesumer_bytes_total`, `kinesumer_records_checkpointed_total`,
+ * `kinesumer_millis_behind_latest`, `kinesumer_get_records_calls_total`, `kinesumer_throttles_total`
+ * (by stream and shard); `kinesumer_owned_shards`, `kinesumer_leader`, `kinesumer_alive_clients`,
+ * `kinesumer_rebalances_total`, `kinesumer_last_rebalance_duration_seconds`, `kinesumer_commits_total`,
+ * `kinesumer_commit_failures_total`, `kinesumer_last_commit_latency_seconds`,
+ * `kinesumer_state_store_calls_total` (by method), `kinesumer_errors_total` (by code).
+ *
+ * @param consumers The consumers to export; call again to add more to the same registry.
+ * @returns A function that removes the metrics from the registry.
+ */
+export function registerKinesumerMetrics(consumers: Kinesumer | Kinesumer[], options: PrometheusOptions = {}): () => void {
+  const registry = options.registry ?? defaultRegistry;
+  const prefix = options.prefix ?? 'kinesumer_';
+  const list = Array.isArray(consumers) ? consumers : [consumers];
+  const names: string[] = [];
+
+  const shardCounter = (name: string, help: string, pick: (s: ReturnType<Kinesumer['shardTotals']>[number]) => number) => {
+    names.push(prefix + name);
+    return new Counter({
+      name: prefix + name,
+      help,
+      labelNames: ['app', 'stream', 'shard'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const c of list) for (const s of c.shardTotals()) this.inc({ app: c.config.app, stream: s.stream, shard: s.shardId }, pick(s));
+      },
+    });
+  };
+  const clientMetric = <T extends 'counter' | 'gauge'>(kind: T, name: string, help: string, pick: (m: ReturnType<Kinesumer['metricsSnapshot']>) => number | undefined) => {
+    names.push(prefix + name);
+    const collect = function (this: Counter<'app'> | Gauge<'app'>) {
+      this.reset();
+      for (const c of list) {
+        const value = pick(c.metricsSnapshot());
+        if (value === undefined) continue;
+        if (this instanceof Gauge) this.set({ app: c.config.app }, value);
+        else this.inc({ app: c.config.app }, value);
+      }
+    };
+    const config = { name: prefix + name, help, labelNames: ['app'] as const, registers: [registry], collect };
+    return kind === 'counter' ? new Counter(config) : new Gauge(config);
+  };
+  const keyed = (name: string, help: string, label: 'method' | 'code', pick: (m: ReturnType<Kinesumer['metricsSnapshot']>) => Record<string, number>) => {
+    names.push(prefix + name);
+    return new Counter({
+      name: prefix + name,
+      help,
+      labelNames: ['app', label] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const c of list) for (const [k, v] of Object.entries(pick(c.metricsSnapshot()))) this.inc({ app: c.config.app, [label]: k } as never, v);
+      },
+    });
+  };
+
+  shardCounter('records_total', 'Records delivered.', (s) => s.records);
+  shardCounter('bytes_total', 'Payload bytes delivered.', (s) => s.bytes);
+  shardCounter('records_checkpointed_total', 'Records covered by committed checkpoints.', (s) => s.checkpointed);
+  shardCounter('get_records_calls_total', 'GetRecords calls made.', (s) => s.calls);
+  shardCounter('throttles_total', 'Kinesis calls throttled.', (s) => s.throttles);
+  names.push(`${prefix}millis_behind_latest`);
+  new Gauge({
+    name: `${prefix}millis_behind_latest`,
+    help: 'The last MillisBehindLatest Kinesis reported for an owned shard.',
+    labelNames: ['app', 'stream', 'shard'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of list) {
+        for (const s of c.metricsSnapshot().shards) {
+          if (s.millisBehindLatest !== undefined) this.set({ app: c.config.app, stream: s.stream, shard: s.shardId }, s.millisBehindLatest);
+        }
+      }
+    },
+  });
+  clientMetric('gauge', 'owned_shards', 'Shards this client holds.', (m) => m.ownedShards);
+  clientMetric('gauge', 'leader', '1 if this client leads its group.', (m) => (m.leader ? 1 : 0));
+  clientMetric('gauge', 'alive_clients', 'Alive clients of the group at the last sync.', (m) => m.aliveClients);
+  clientMetric('counter', 'rebalances_total', 'Changes of this client\'s assignment.', (m) => m.rebalances.count);
+  clientMetric('gauge', 'last_rebalance_duration_seconds', 'Time the last rebalance took to take every new shard.', (m) =>
+    m.rebalances.lastDurationMs === undefined ? undefined : m.rebalances.lastDurationMs / 1000,
+  );
+  clientMetric('counter', 'commits_total', 'Checkpoint writes applied.', (m) => m.commits.count);
+  clientMetric('counter', 'commit_failures_total', 'Checkpoint writes failed or rejected.', (m) => m.commits.failures);
+  clientMetric('gauge', 'last_commit_latency_seconds', 'Latency of the last checkpoint write.', (m) =>
+    m.commits.lastLatencyMs === undefined ? undefined : m.commits.lastLatencyMs / 1000,
+  );
+  keyed('state_store_calls_total', 'State-store calls by method.', 'method', (m) => m.storeCalls);
+  keyed('errors_total', 'Errors reported on errors$, by code.', 'code', (m) => m.errors);
+
+  return () => {
+    for (const name of names) registry.removeSingleMetric(name);
+  };
+}
