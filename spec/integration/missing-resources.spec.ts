@@ -6,23 +6,15 @@ import anyTest, { type TestFn } from 'ava';
 import { firstValueFrom, lastValueFrom, filter, take, timeout, toArray } from 'rxjs';
 import { StreamNotFoundError, TableNotFoundError } from '../../src/errors.js';
 import { createKinesumer } from '../../src/kinesumer.js';
-import { createStateTable } from '../../src/state-store/create-table.js';
-import { createStream, localDynamoClient, localKinesisClient, putRecords, uniqueName } from '../helpers/aws-fixtures.js';
-import { localAws, startDynalite, startKinesisLocal, type Emulator } from '../helpers/emulators.js';
+import { createStream, localKinesisClient, putRecords, uniqueName } from '../helpers/aws-fixtures.js';
+import { localAws } from '../helpers/emulators.js';
+import { withEmulators, type EmulatorContext } from '../helpers/with-emulators.js';
 
-const test = anyTest as TestFn<{ kinesis: Emulator; dynamo: Emulator }>;
+const test = anyTest as TestFn<EmulatorContext>;
 
-test.before(async (t) => {
-  const [kinesis, dynamo] = await Promise.all([startKinesisLocal(), startDynalite()]);
-  await createStateTable(localDynamoClient(dynamo.endpoint), 'state');
-  t.context = { kinesis, dynamo };
-});
+withEmulators(test, 'state');
 
-test.after.always(async (t) => {
-  await Promise.all([t.context.kinesis?.stop(), t.context.dynamo?.stop()]);
-});
-
-const config = (t: { context: { kinesis: Emulator; dynamo: Emulator } }, table: string) => ({
+const config = (t: { context: EmulatorContext }, table: string) => ({
   app: 'missing',
   kinesis: { endpoint: t.context.kinesis.endpoint, ...localAws, http1: true },
   stateStore: { table, endpoint: t.context.dynamo.endpoint, ...localAws },

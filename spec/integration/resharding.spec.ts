@@ -17,21 +17,13 @@ import { tap, type Subscription } from 'rxjs';
 import { checkpoint } from '../../src/checkpoint.js';
 import type { KinesumerError } from '../../src/errors.js';
 import { createKinesumer, type Kinesumer } from '../../src/kinesumer.js';
-import { createStateTable } from '../../src/state-store/create-table.js';
-import { createStream, localDynamoClient, localKinesisClient, putRecords, uniqueName, waitFor } from '../helpers/aws-fixtures.js';
-import { localAws, startDynalite, startKinesisLocal, type Emulator } from '../helpers/emulators.js';
+import { createStream, localKinesisClient, putRecords, uniqueName, waitFor } from '../helpers/aws-fixtures.js';
+import { localAws } from '../helpers/emulators.js';
+import { withEmulators, type EmulatorContext } from '../helpers/with-emulators.js';
 
-const test = anyTest as TestFn<{ kinesis: Emulator; dynamo: Emulator }>;
+const test = anyTest as TestFn<EmulatorContext>;
 
-test.before(async (t) => {
-  const [kinesis, dynamo] = await Promise.all([startKinesisLocal(), startDynalite()]);
-  await createStateTable(localDynamoClient(dynamo.endpoint), 'state');
-  t.context = { kinesis, dynamo };
-});
-
-test.after.always(async (t) => {
-  await Promise.all([t.context.kinesis?.stop(), t.context.dynamo?.stop()]);
-});
+withEmulators(test, 'state');
 
 const KEYS = 24;
 
