@@ -35,7 +35,7 @@ import { deaggregate, isAggregated } from './records/deaggregate.js';
 import { resolveConfig, type InitialPosition, type KinesumerConfig, type ResolvedConfig } from './config.js';
 import { ClosedError, KinesumerError, StateStoreError, UsageError, describeCause, CorruptAggregateError } from './errors.js';
 import { groupSync, type Assignment, type GroupView } from './group/group-sync.js';
-import { inheritsReading, isStale } from './group/shard-lineage.js';
+import { inheritsReading, isStale, staleCheckpointError } from './group/shard-lineage.js';
 import type { KinesisApi, StartPosition } from './kinesis/kinesis-api.js';
 import { resolveKinesisApi } from './kinesis/resolve-kinesis-api.js';
 import { mergeByKey } from './internal/merge-by-key.js';
@@ -455,6 +455,7 @@ export class Kinesumer {
           const snapshot = this.latestView?.streams[stream];
           const shard = snapshot?.shards.find((s) => s.id === shardId);
           const valid = state.sequenceNumber !== undefined && !isStale(state, shard) ? state.sequenceNumber : undefined;
+          if (state.sequenceNumber !== undefined && valid === undefined) this.report(staleCheckpointError(stream, state, shard));
           const handle = this.checkpointer.open(stream, shardId, state.sequenceNumber, valid, valid === undefined ? undefined : state.subSequenceNumber);
           this.recorder.acquired(stream, shardId);
           const deliver = (records: _Record[]): KinesumerRecord[] => {

@@ -26,7 +26,7 @@ import { KinesisError, KinesumerError, StateStoreError, StreamNotFoundError, des
 import type { KinesisApi, ShardDescription } from '../kinesis/kinesis-api.js';
 import type { CachedShard, StateStore } from '../state-store/state-store.js';
 import { assignShards } from './assignment.js';
-import { readableShards, removableStates, snapshotOf, type StreamSnapshot } from './shard-lineage.js';
+import { readableShards, removableStates, snapshotOf, staleCheckpointError, type StreamSnapshot } from './shard-lineage.js';
 
 /** Shard ids this client owns, per stream. */
 export type Assignment = Record<string, string[]>;
@@ -103,6 +103,13 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
 
   // The last time this client's heartbeat was written, by the scheduler's clock.
   let lastBeat = Number.NEGATIVE_INFINITY;
+  // When this client could write its heartbeat again after a gap of clientTimeout or more (the
+  // store was out of reach), and its last heartbeat before the gap. The others' heartbeats are
+  // likely as old as its own then: for one clientTimeout it counts as alive the clients that were
+  // alive when it lost the store, and prunes nobody, rather than take the whole group for dead
+  // and grab every shard before the others are back.
+  let regainedAt = Number.NEGATIVE_INFINITY;
+  let lostAt = Number.NEGATIVE_INFINITY;
   const beats = new Subject<number>();
   // The last view emitted: a stream that cannot be listed in a round keeps its assignment from it.
   let previous: GroupView | undefined;
@@ -118,6 +125,10 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
   const ping = (now: number) =>
     call('pingClient', () => store.pingClient(app, clientId, new Date(now))).pipe(
       tap(() => {
+        if (lastBeat > Number.NEGATIVE_INFINITY && now - lastBeat >= clientTimeout) {
+          lostAt = lastBeat;
+          regainedAt = now;
+        }
         lastBeat = now;
         beats.next(now);
       }),
@@ -173,6 +184,14 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
         if (shards === undefined) return of<[string, StreamSnapshot | undefined | null]>([stream, undefined]);
         const snapshot = snapshotOf(shards, states);
         const removable = leader ? removableStates(snapshot) : [];
+        // The leader deletes them below, before any reader could see and report them.
+        if (leader) {
+          for (const state of states) {
+            if (state.sequenceNumber !== undefined && snapshot.stale.includes(state.shardId)) {
+              report(staleCheckpointError(stream, state, shards.find((s) => s.id === state.shardId)));
+            }
+          }
+        }
         const cleanup =
           removable.length === 0
             ? EMPTY
@@ -204,15 +223,20 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
     defer(() => {
       const at = scheduler.now();
       const streams = [...new Set(options.streams())];
-      return call('listAliveClients', () => store.listAliveClients(app, new Date(at - clientTimeout))).pipe(
+      const regaining = at - regainedAt < clientTimeout;
+      // Whether the others count this client dead as the round starts. Read now, not when the
+      // answers come: a round started while the store was out of reach may be answered after a
+      // heartbeat got through, and must not then act on a membership list from the outage.
+      const stale = at - lastBeat >= clientTimeout;
+      const aliveSince = (regaining ? Math.min(at, lostAt) : at) - clientTimeout;
+      return call('listAliveClients', () => store.listAliveClients(app, new Date(aliveSince))).pipe(
         concatMap((alive) => {
           const clients = [...alive].sort();
-          const stale = at - lastBeat >= clientTimeout;
           const index = stale ? -1 : clients.indexOf(clientId);
           const leader = index === 0;
           return merge(
             from(streams).pipe(mergeMap((stream) => snapshotOf$(stream, leader))),
-            leader ? prune(at).pipe(mergeMap(() => EMPTY)) : EMPTY,
+            leader && !regaining ? prune(at).pipe(mergeMap(() => EMPTY)) : EMPTY,
           ).pipe(
             toArray(),
             map((entries): GroupView => {

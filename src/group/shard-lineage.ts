@@ -1,3 +1,4 @@
+import { KinesumerError } from '../errors.js';
 import type { CachedShard, ShardState } from '../state-store/state-store.js';
 
 /** A stream's shards and their states, as one sync round saw them. */
@@ -23,6 +24,19 @@ export function isStale(state: ShardState, shard: CachedShard | undefined): bool
   if (start === undefined) return false;
   if (state.shardStart !== undefined) return state.shardStart !== start;
   return state.sequenceNumber !== undefined && compareSequenceNumbers(state.sequenceNumber, start) < 0;
+}
+
+/**
+ * The report for a stored checkpoint that is not used because {@link isStale} says it was written
+ * for an older shard of that id: records are not read from it, so this must not go unnoticed.
+ */
+export function staleCheckpointError(stream: string, state: ShardState, shard: CachedShard | undefined): KinesumerError {
+  return new KinesumerError(
+    'CHECKPOINT_STALE',
+    `Checkpoint ${state.sequenceNumber} of shard ${state.shardId} of stream "${stream}" was written for an older shard ` +
+      `with that id (this one starts at sequence number ${shard?.startingSequenceNumber}; was the stream deleted and ` +
+      'created again?): it is ignored, and the shard is read as one without a checkpoint',
+  );
 }
 
 /** Splits the stored states of a stream into current ones (by shard id) and stale ones. */
