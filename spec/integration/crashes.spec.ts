@@ -10,27 +10,19 @@ import { ClosedError, ShardLostError } from '../../src/errors.js';
 import { DynamoDBStateStore } from '../../src/state-store/dynamodb-state-store.js';
 import { createKinesumer } from '../../src/kinesumer.js';
 import type { KinesumerRecord } from '../../src/record.js';
-import { createStateTable } from '../../src/state-store/create-table.js';
 import { createStream, localDynamoClient, localKinesisClient, putRecords, uniqueName, waitFor } from '../helpers/aws-fixtures.js';
-import { localAws, startDynalite, startKinesisLocal, type Emulator } from '../helpers/emulators.js';
+import { localAws } from '../helpers/emulators.js';
+import { withEmulators, type EmulatorContext } from '../helpers/with-emulators.js';
 import { MemberProcess, type MemberOptions, type Processed } from '../helpers/member-fleet.js';
 
-const test = anyTest as TestFn<{ kinesis: Emulator; dynamo: Emulator }>;
+const test = anyTest as TestFn<EmulatorContext>;
 const TABLE = 'state';
 const TIMINGS = { syncInterval: 500, clientTimeout: 2000, commitInterval: 500, idleInterval: 200 };
 
-test.before(async (t) => {
-  const [kinesis, dynamo] = await Promise.all([startKinesisLocal(), startDynalite()]);
-  await createStateTable(localDynamoClient(dynamo.endpoint), TABLE);
-  t.context = { kinesis, dynamo };
-});
-
-test.after.always(async (t) => {
-  await Promise.all([t.context.kinesis?.stop(), t.context.dynamo?.stop()]);
-});
+withEmulators(test, TABLE);
 
 /** Writes batches in the background until stopped; returns everything written. */
-function startProducer(t: { context: { kinesis: Emulator } }, stream: string, prefix: string) {
+function startProducer(t: { context: EmulatorContext }, stream: string, prefix: string) {
   const client = localKinesisClient(t.context.kinesis.endpoint);
   const written: string[] = [];
   let running = true;

@@ -8,38 +8,29 @@ import { checkpoint } from '../../src/checkpoint.js';
 import { KinesumerError } from '../../src/errors.js';
 import { createKinesumer, type Kinesumer } from '../../src/kinesumer.js';
 import type { KinesumerRecord } from '../../src/record.js';
-import { createStateTable } from '../../src/state-store/create-table.js';
 import {
   createStream,
-  localDynamoClient,
   localKinesisClient,
   putRecords,
   uniqueName,
   waitFor,
 } from '../helpers/aws-fixtures.js';
-import { localAws, startDynalite, startKinesisLocal, type Emulator } from '../helpers/emulators.js';
+import { localAws } from '../helpers/emulators.js';
+import { withEmulators, type EmulatorContext } from '../helpers/with-emulators.js';
 
-const test = anyTest as TestFn<{ kinesis: Emulator; dynamo: Emulator; table: string }>;
+const test = anyTest as TestFn<EmulatorContext>;
 
-test.before(async (t) => {
-  const [kinesis, dynamo] = await Promise.all([startKinesisLocal(), startDynalite()]);
-  const table = 'kinesumer-state-store';
-  await createStateTable(localDynamoClient(dynamo.endpoint), table);
-  t.context = { kinesis, dynamo, table };
-});
-
-test.after.always(async (t) => {
-  await Promise.all([t.context.kinesis?.stop(), t.context.dynamo?.stop()]);
-});
+const TABLE = 'kinesumer-state-store';
+withEmulators(test, TABLE);
 
 const text = (r: KinesumerRecord) => new TextDecoder().decode(r.data);
 
-function member(t: { context: { kinesis: Emulator; dynamo: Emulator; table: string } }, app: string, clientId: string, extra: object = {}): Kinesumer {
+function member(t: { context: EmulatorContext }, app: string, clientId: string, extra: object = {}): Kinesumer {
   return createKinesumer({
     app,
     clientId,
     kinesis: { endpoint: t.context.kinesis.endpoint, ...localAws, http1: true },
-    stateStore: { table: t.context.table, endpoint: t.context.dynamo.endpoint, ...localAws },
+    stateStore: { table: TABLE, endpoint: t.context.dynamo.endpoint, ...localAws },
     initialPosition: 'TRIM_HORIZON',
     group: { syncInterval: 300, clientTimeout: 3000 },
     commit: { interval: 300 },

@@ -71,6 +71,19 @@ export function pollingReader<R>(options: PollingReaderOptions<R>): Observable<R
   return defer(() => {
     // Where to resume after an error: moves past every page as it is delivered.
     let position = options.start;
+    // A call's first answer must come within scanTimeout (the SDK sets no request timeout);
+    // otherwise it is given up (aborted by unsubscribing), reported and retried.
+    const answerWithin = <T>(operation: string) =>
+      timeout<T, never>({
+        first: scanTimeout,
+        with: () => {
+          throw new KinesisError(operation, stream, shardId, `no answer within ${scanTimeout} ms`, {
+            retriable: true,
+            code: 'KINESIS_TIMEOUT',
+          });
+        },
+        scheduler,
+      });
     // When the last GetRecords call started: every call, also the first after a retry, starts
     // at least MIN_CALL_INTERVAL after the one before, so the shard's limit holds across errors.
     let lastCallAt = Number.NEGATIVE_INFINITY;
@@ -85,16 +98,7 @@ export function pollingReader<R>(options: PollingReaderOptions<R>): Observable<R
           lastCallAt = scheduler.now();
           const limit = options.limit ? Math.max(1, Math.min(scanLimit, options.limit())) : scanLimit;
           return kinesis.getRecords(stream, shardId, iterator, limit).pipe(
-            timeout({
-              each: scanTimeout,
-              with: () => {
-                throw new KinesisError('GetRecords', stream, shardId, `no answer within ${scanTimeout} ms`, {
-                  retriable: true,
-                  code: 'KINESIS_TIMEOUT',
-                });
-              },
-              scheduler,
-            }),
+            answerWithin<RecordsPage>('GetRecords'),
             map((page): Step => ({ page, limit })),
           );
         }),
@@ -115,18 +119,7 @@ export function pollingReader<R>(options: PollingReaderOptions<R>): Observable<R
       if (from.type === 'LATEST') position = { type: 'AT_TIMESTAMP', timestamp: new Date(scheduler.now()) };
       // Bounded like GetRecords: the SDK has no request timeout, and a call on a connection that
       // went silent would otherwise hold this shard's reader for good, without a word.
-      return kinesis.getShardIterator(stream, shardId, from).pipe(
-        timeout({
-          first: scanTimeout,
-          with: () => {
-            throw new KinesisError('GetShardIterator', stream, shardId, `no answer within ${scanTimeout} ms`, {
-              retriable: true,
-              code: 'KINESIS_TIMEOUT',
-            });
-          },
-          scheduler,
-        }),
-      );
+      return kinesis.getShardIterator(stream, shardId, from).pipe(answerWithin<string>('GetShardIterator'));
     }).pipe(
       mergeMap(fetch),
       expand(next, 1),
