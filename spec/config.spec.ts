@@ -71,7 +71,7 @@ test('a minimal config gets the documented defaults', (t) => {
   t.deepEqual(config.stateStore, { table: 'kinesumer-state-store' });
   t.is(config.initialPosition, 'LATEST');
   t.deepEqual(config.group, { syncInterval: 5000, clientTimeout: 10000 });
-  t.deepEqual(config.commit, { auto: true, interval: 5000, timeout: 2000 });
+  t.deepEqual(config.commit, { auto: true, interval: 5000, timeout: 2000, itemInterval: 60000 });
   t.deepEqual(config.polling, { scanLimit: 2000, scanTimeout: 2000, idleInterval: 1000, maxInFlight: 4000 });
   t.deepEqual(config.retry, { initialDelay: 100, maxDelay: 30000 });
   t.is(config.scheduler, asyncScheduler);
@@ -81,7 +81,7 @@ test('DEFAULTS holds the documented numbers', (t) => {
   t.deepEqual(DEFAULTS, {
     initialPosition: 'LATEST',
     group: { syncInterval: 5000, clientTimeout: 10000 },
-    commit: { auto: true, interval: 5000, timeout: 2000 },
+    commit: { auto: true, interval: 5000, timeout: 2000, itemInterval: 60000 },
     polling: { scanLimit: 2000, scanTimeout: 2000, idleInterval: 1000, maxInFlight: 4000 },
     retry: { initialDelay: 100, maxDelay: 30000 },
     metrics: { interval: 10000 },
@@ -115,7 +115,7 @@ test('a full config is kept, and clients, stores and schedulers are the very obj
     stateStore,
     initialPosition: { timestamp },
     group: { syncInterval: 1000, clientTimeout: 1500 },
-    commit: { auto: false, interval: 100, timeout: 50 },
+    commit: { auto: false, interval: 100, timeout: 50, itemInterval: 1000 },
     polling: { scanLimit: 10000, scanTimeout: 300, idleInterval: 200, maxInFlight: 50 },
     retry: { initialDelay: 10, maxDelay: 10 },
     scheduler,
@@ -127,7 +127,7 @@ test('a full config is kept, and clients, stores and schedulers are the very obj
   t.is(config.clientId, 'worker-1');
   t.deepEqual(config.initialPosition, { timestamp });
   t.deepEqual(config.group, { syncInterval: 1000, clientTimeout: 1500 });
-  t.deepEqual(config.commit, { auto: false, interval: 100, timeout: 50 });
+  t.deepEqual(config.commit, { auto: false, interval: 100, timeout: 50, itemInterval: 1000 });
   t.deepEqual(config.polling, { scanLimit: 10000, scanTimeout: 300, idleInterval: 200, maxInFlight: 50 });
   t.deepEqual(config.retry, { initialDelay: 10, maxDelay: 10 });
 });

@@ -27,6 +27,7 @@ import {
 } from './errors.js';
 import type { MetricsRecorder } from './metrics/metrics-recorder.js';
 import type { KinesumerRecord } from './record.js';
+import { isAfterPosition, type HeartbeatCheckpoints } from './state-store/heartbeat.js';
 import type { StateStore } from './state-store/state-store.js';
 
 /** The hidden link from a delivered record to the shard it came from. */
@@ -72,6 +73,8 @@ export class ShardHandle {
   reached = 0;
   /** `reached` as of the last applied write (for the checkpointed-records metric). */
   reachedCommitted = 0;
+  /** The position the last landed heartbeat carried for this shard (`seq` or `seq/sub`). */
+  beaten: string | undefined;
   /** Set while the reader waits for room; `mark()` signals `room` when enough was processed. */
   waitingBelow = -1;
   readonly room = new Subject<void>();
@@ -118,12 +121,6 @@ export function isAfter(a: string, b: string | undefined): boolean {
   return a.length !== b.length ? a.length > b.length : a > b;
 }
 
-/** Whether position (`a`, `aSub`) is after (`b`, `bSub`); an `undefined` sub is the whole record. */
-function isAfterPosition(a: string, aSub: number | undefined, b: string | undefined, bSub: number | undefined): boolean {
-  if (a !== b) return isAfter(a, b);
-  return bSub !== undefined && (aSub === undefined || aSub > bSub);
-}
-
 /** What the checkpointer needs. */
 export interface CheckpointerOptions {
   app: string;
@@ -132,22 +129,43 @@ export interface CheckpointerOptions {
   scheduler: SchedulerLike;
   /** Time allowed for one store write, ms. */
   timeout: number;
+  /**
+   * Time allowed for one heartbeat, ms (the group's `clientTimeout`: a heartbeat is late only
+   * when the others would count this client dead). Default `timeout`.
+   */
+  heartbeatTimeout?: number;
   report: (err: KinesumerError) => void;
   /** Counts commits and checkpointed records. */
   recorder?: MetricsRecorder;
+  /**
+   * Commit through heartbeats (needs a store with {@link StateStore.heartbeat}): every heartbeat
+   * carries the current marks. Only with auto-commit: heartbeats go out whether or not a commit
+   * was asked for. Default false.
+   */
+  heartbeatCommits?: boolean;
 }
 
 /**
- * Keeps the marks of the shards this client holds and writes them to the state store with
- * fenced writes: a checkpoint is written only while this client holds the shard and only over the
- * checkpoint it last saw, so it never moves backwards and a stale owner cannot overwrite a newer
- * one. Commits never overlap, so a slow write can never land after a newer one.
+ * Keeps the marks of the shards this client holds and writes them to the state store.
+ *
+ * The checkpoint items are written with fenced writes: only while this client holds the shard and
+ * only over the checkpoint it last saw, so a checkpoint never moves backwards and a stale owner
+ * cannot overwrite a newer one. Item writes never overlap, so a slow write can never land after a
+ * newer one.
+ *
+ * With a store that has {@link StateStore.heartbeat}, a commit is one heartbeat carrying the
+ * marks of every held shard ({@link Checkpointer.commit$}); the items are written by
+ * {@link Checkpointer.flush$} (every `commit.itemInterval`, and on close), when a shard is
+ * released, and when a shard is finished. Heartbeats never overlap either.
  */
 export class Checkpointer {
   private readonly handles = new Map<string, ShardHandle>();
   /** Releases in flight, by shard. */
   private readonly releasing = new Map<string, Observable<never>>();
   private running: Observable<never> | undefined;
+  private beating: Observable<never> | undefined;
+  /** The digests the group sync gave for the heartbeat (the leader's); commit heartbeats carry them too. */
+  private digests: Record<string, string> | undefined;
   private closed = false;
   private readonly commitRequests = new Subject<void>();
   private readonly finishedShards = new Subject<ShardHandle>();
@@ -157,7 +175,12 @@ export class Checkpointer {
   /** Shards recorded as finished: their children may be read now. */
   readonly finished$ = this.finishedShards.asObservable();
 
-  constructor(private readonly options: CheckpointerOptions) {}
+  /** Commits go into heartbeats: the store has {@link StateStore.heartbeat}. */
+  readonly viaHeartbeat: boolean;
+
+  constructor(private readonly options: CheckpointerOptions) {
+    this.viaHeartbeat = options.heartbeatCommits === true && typeof options.store.heartbeat === 'function';
+  }
 
   /** Starts tracking a shard this client now holds. */
   open(stream: string, shardId: string, stored: string | undefined, resumeAfter: string | undefined, storedSub?: number): ShardHandle {
@@ -202,9 +225,112 @@ export class Checkpointer {
     }
   }
 
-  /** Writes every mark not yet written. Emits nothing; completes when done. Never errors. */
+  /**
+   * An explicit commit (`consumer.commit()`): a fenced item write per moved shard, so that a lost
+   * shard is known when it completes. Emits nothing; completes when done. Never errors.
+   */
   commit$(): Observable<never> {
+    return this.flush$();
+  }
+
+  /**
+   * The auto-commit: with heartbeat commits, one heartbeat carrying every mark (when any moved
+   * since the last one) and item writes for finished shards; otherwise as {@link commit$}.
+   */
+  autoCommit$(): Observable<never> {
+    if (!this.viaHeartbeat) return this.flush$();
+    return concat(defer(() => (this.movedSinceBeat() ? this.reportedBeat$() : EMPTY)), this.finish$());
+  }
+
+  /** Writes every mark not yet in its checkpoint item (fenced). Never errors. */
+  flush$(): Observable<never> {
     return this.serialized(() => dirtyOf(this.handles.values()));
+  }
+
+  /** Records ended shards whose every record is marked as finished (their children may start). Never errors. */
+  finish$(): Observable<never> {
+    if (!this.viaHeartbeat) return this.flush$();
+    return this.serialized(() => [...this.handles.values()].filter((handle) => handle.complete && !handle.finished));
+  }
+
+  /**
+   * Writes this client's heartbeat with the marks of every shard it holds; `digests` (the
+   * leader's; `undefined` for a follower) are kept for later commit heartbeats. Heartbeats never
+   * overlap. Fails as the store call fails.
+   */
+  beat$(digests: Record<string, string> | undefined): Observable<never> {
+    return defer(() => {
+      this.digests = digests;
+      return this.chainedBeat$();
+    });
+  }
+
+  private reportedBeat$(): Observable<never> {
+    return this.chainedBeat$().pipe(
+      catchError((err: unknown) => {
+        const byStream = new Map<string, string[]>();
+        for (const handle of this.handles.values()) if (handle.active) entryOf(byStream, handle.stream).push(handle.shardId);
+        for (const [stream, shardIds] of byStream) {
+          this.options.report(new CheckpointError(stream, shardIds, `the heartbeat carrying them failed: ${describeCause(err)}`, { cause: err }));
+        }
+        return EMPTY;
+      }),
+    );
+  }
+
+  private movedSinceBeat(): boolean {
+    for (const handle of this.handles.values()) {
+      if (handle.active && handle.marked !== undefined && encoded(handle) !== handle.beaten) return true;
+    }
+    return false;
+  }
+
+  private chainedBeat$(): Observable<never> {
+    return defer(() => {
+      if (this.beating) return concat(this.beating.pipe(catchError(() => EMPTY)), this.chainedBeat$());
+      const done = () => {
+        if (this.beating === run) this.beating = undefined;
+      };
+      const run = this.writeBeat$().pipe(tap({ complete: done, error: done }), runOnce());
+      this.beating = run;
+      return run;
+    });
+  }
+
+  private writeBeat$(): Observable<never> {
+    const { app, clientId, store, scheduler } = this.options;
+    return defer(() => {
+      const startedAt = scheduler.now();
+      const checkpoints: HeartbeatCheckpoints = {};
+      const carried: { handle: ShardHandle; position: string; reached: number; sequenceNumber: string }[] = [];
+      for (const handle of this.handles.values()) {
+        if (!handle.active || handle.marked === undefined) continue;
+        (checkpoints[handle.stream] ??= {})[handle.shardId] =
+          handle.markedSub === undefined ? { sequenceNumber: handle.marked } : { sequenceNumber: handle.marked, subSequenceNumber: handle.markedSub };
+        carried.push({ handle, position: encoded(handle), reached: handle.reached, sequenceNumber: handle.marked });
+      }
+      const heartbeat = this.digests === undefined ? { checkpoints } : { checkpoints, digests: this.digests };
+      const limit = this.options.heartbeatTimeout ?? this.options.timeout;
+      return from(store.heartbeat!(app, clientId, new Date(startedAt), heartbeat)).pipe(
+        timeout({
+          each: limit,
+          with: () => {
+            throw new StateStoreError('heartbeat', `no answer within ${limit} ms`, { retriable: true });
+          },
+          scheduler,
+        }),
+        mergeMap(() => {
+          for (const { handle, position, reached, sequenceNumber } of carried) {
+            if (reached > handle.reachedCommitted) {
+              this.options.recorder?.committed(handle.stream, handle.shardId, reached - handle.reachedCommitted, sequenceNumber, scheduler.now() - startedAt);
+              handle.reachedCommitted = reached;
+            }
+            handle.beaten = position;
+          }
+          return EMPTY;
+        }),
+      );
+    });
   }
 
   /** The shard left this client: write its marks, free it in the store, stop tracking it. */
@@ -235,10 +361,10 @@ export class Checkpointer {
     return defer(() => this.releasing.get(`${stream}/${shardId}`) ?? EMPTY);
   }
 
-  /** Commits every mark, frees every shard, then refuses new marks. */
+  /** Writes every mark to its item, frees every shard, then refuses new marks. */
   close$(): Observable<never> {
     return concat(
-      this.commit$(),
+      this.flush$(),
       defer(() => {
         this.closed = true;
         const held = [...this.handles.values()];
@@ -320,7 +446,11 @@ export class Checkpointer {
           }),
           mergeMap((applied) => {
             if (applied) {
-              this.options.recorder?.committed(handle.stream, handle.shardId, reached - handle.reachedCommitted, sequenceNumber, scheduler.now() - startedAt);
+              // A position a heartbeat already made durable is not committed a second time.
+              const position = subSequenceNumber === undefined ? `${sequenceNumber}` : `${sequenceNumber}/${subSequenceNumber}`;
+              if (position !== handle.beaten || reached > handle.reachedCommitted) {
+                this.options.recorder?.committed(handle.stream, handle.shardId, reached - handle.reachedCommitted, sequenceNumber, scheduler.now() - startedAt);
+              }
               handle.reachedCommitted = Math.max(handle.reachedCommitted, reached);
               handle.unsure.clear();
               if (sequenceNumber !== undefined) {
@@ -391,6 +521,17 @@ function runOnce<T>() {
 
 function keyOf(handle: ShardHandle): string {
   return `${handle.stream}/${handle.shardId}`;
+}
+
+function entryOf(map: Map<string, string[]>, key: string): string[] {
+  let list = map.get(key);
+  if (list === undefined) map.set(key, (list = []));
+  return list;
+}
+
+/** The handle's mark as a heartbeat keeps it. */
+function encoded(handle: ShardHandle): string {
+  return handle.markedSub === undefined ? `${handle.marked}` : `${handle.marked}/${handle.markedSub}`;
 }
 
 function dirtyOf(handles: Iterable<ShardHandle>): ShardHandle[] {

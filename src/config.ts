@@ -84,6 +84,13 @@ export interface KinesumerConfig {
     interval?: number;
     /** Time allowed for one commit, ms. Default 2000. */
     timeout?: number;
+    /**
+     * With a state store that carries checkpoints in heartbeats (both built-in ones do), how often
+     * the per-shard checkpoint items (kinesumer's layout) are brought up to date, ms. Commits go
+     * into the heartbeat in between; items are also written when a shard is released or finished
+     * and on close. Default 60000.
+     */
+    itemInterval?: number;
   };
   polling?: {
     /** Records per GetRecords call, 1..10000. Default 2000 (kinesumer's). */
@@ -148,7 +155,7 @@ export interface ResolvedConfig {
   stateStore: StateStore | DynamoDBStateStoreOptions;
   initialPosition: InitialPosition;
   group: { syncInterval: number; clientTimeout: number };
-  commit: { auto: boolean; interval: number; timeout: number };
+  commit: { auto: boolean; interval: number; timeout: number; itemInterval: number };
   polling: { scanLimit: number; scanTimeout: number; idleInterval: number; maxInFlight: number };
   retry: { initialDelay: number; maxDelay: number };
   scheduler: SchedulerLike;
@@ -166,7 +173,7 @@ export interface ResolvedConfig {
 export const DEFAULTS = {
   initialPosition: 'LATEST',
   group: { syncInterval: 5000, clientTimeout: 10000 },
-  commit: { auto: true, interval: 5000, timeout: 2000 },
+  commit: { auto: true, interval: 5000, timeout: 2000, itemInterval: 60000 },
   polling: { scanLimit: 2000, scanTimeout: 2000, idleInterval: 1000, maxInFlight: 4000 },
   retry: { initialDelay: 100, maxDelay: 30000 },
   metrics: { interval: 10000 },
@@ -647,7 +654,7 @@ const Group = withRule(
   },
 );
 
-const Commit = closed('commit', {}, { auto: t.boolean, interval: PositiveMs, timeout: PositiveMs });
+const Commit = closed('commit', {}, { auto: t.boolean, interval: PositiveMs, timeout: PositiveMs, itemInterval: PositiveMs });
 
 interface RecordCountBrand {
   readonly RecordCount: unique symbol;

@@ -146,6 +146,8 @@ export class Kinesumer {
       store: this.store,
       scheduler: this.scheduler,
       timeout: this.config.commit.timeout,
+      heartbeatTimeout: this.config.group.clientTimeout,
+      heartbeatCommits: this.config.commit.auto,
       report: (err) => this.report(err),
       recorder: this.recorder,
     });
@@ -313,6 +315,7 @@ export class Kinesumer {
       streams: () => this.streams.value,
       report: (err) => this.report(err),
       triggers: merge(this.refreshes, this.checkpointer.finished$),
+      ...(this.checkpointer.viaHeartbeat ? { beat: (digests) => this.checkpointer.beat$(digests) } : {}),
       initialLatest: this.config.initialPosition === 'LATEST',
     });
 
@@ -343,16 +346,28 @@ export class Kinesumer {
       ),
     );
 
-    const autoCommit$ = commit.auto
+    // With heartbeat commits every heartbeat (each syncInterval) carries the marks: a timer of
+    // its own is needed only for a shorter commit interval.
+    const ownTimer = !this.checkpointer.viaHeartbeat || commit.interval < group.syncInterval;
+    const autoCommit$ = commit.auto && ownTimer
       ? timer(commit.interval, commit.interval, scheduler).pipe(
-          exhaustMap(() => this.checkpointer.commit$()),
+          exhaustMap(() => this.checkpointer.autoCommit$()),
+          ignoreElements(),
+        )
+      : EMPTY;
+
+    // With heartbeat commits, the checkpoint items (kinesumer's layout) are brought up to date
+    // every itemInterval; this is also when a lost shard is noticed at the latest.
+    const itemFlush$ = this.checkpointer.viaHeartbeat
+      ? timer(commit.itemInterval, commit.itemInterval, scheduler).pipe(
+          exhaustMap(() => this.checkpointer.flush$()),
           ignoreElements(),
         )
       : EMPTY;
 
     // The last record of an ended shard was marked: record it finished now, not at the next tick.
     const finishing$ = this.checkpointer.commitRequests$.pipe(
-      mergeMap(() => this.checkpointer.commit$()),
+      mergeMap(() => this.checkpointer.finish$()),
       ignoreElements(),
     );
 
@@ -361,14 +376,14 @@ export class Kinesumer {
       ignoreElements(),
     );
 
-    return concat(ready$.pipe(ignoreElements()), merge(records$, autoCommit$, finishing$, storeErrors$)).pipe(
+    return concat(ready$.pipe(ignoreElements()), merge(records$, autoCommit$, itemFlush$, finishing$, storeErrors$)).pipe(
       finalize(() => {
         this.running = false;
         this.assignment.next({});
         // Reader subscriptions are gone by now. close() commits and deregisters itself, after the
         // pipelines drained; when the last subscriber simply left, do both now.
         if (this.stopping) release();
-        else concat(this.checkpointer.commit$(), this.leave$()).subscribe({ complete: release });
+        else concat(this.checkpointer.flush$(), this.leave$()).subscribe({ complete: release });
       }),
     ) as Observable<KinesumerRecord>;
   }

@@ -28,24 +28,100 @@ function consumer(scheduler: SchedulerLike, store: StateStore, kinesis: FakeKine
   });
 }
 
-const committed = (store: MemoryStateStore, stream = 's') =>
+/** The checkpoint items of `stream`: shard id → sequence number. */
+const items = (store: MemoryStateStore, stream = 's') =>
   Object.fromEntries((store.snapshot().checkpoints['app']?.[stream] ?? []).map((c) => [c.shardId, c.sequenceNumber]));
 
-/** Logs checkpoint writes as `stream/shard@frame`. */
-function counting(store: MemoryStateStore, now: () => number): { store: StateStore; writes: string[] } {
+/** What a restarted group would resume from: the checkpoint items, or the heartbeat's where it is further on. */
+const committed = (store: MemoryStateStore, stream = 's') => {
+  const out: Record<string, string> = items(store, stream);
+  for (const beat of Object.values(store.snapshot().heartbeats['app'] ?? {})) {
+    for (const [shardId, position] of Object.entries(beat.checkpoints[stream] ?? {})) {
+      const stored = out[shardId];
+      if (stored === undefined || BigInt(position.sequenceNumber) > BigInt(stored)) out[shardId] = position.sequenceNumber;
+    }
+  }
+  return out;
+};
+
+/**
+ * Logs checkpoint item writes as `stream/shard@frame` and heartbeats as `beat@frame:stream/shard,...`
+ * (the shards whose checkpoints it carried). `heartbeats: false` hides the store's heartbeat
+ * method, as a store without heartbeat commits has none.
+ */
+function counting(store: MemoryStateStore, now: () => number, heartbeats = true): { store: StateStore; writes: string[] } {
   const writes: string[] = [];
   const wrapped = Object.create(store) as StateStore;
   wrapped.commitShard = (app, stream, shardId, commit) => {
     writes.push(`${stream}/${shardId.slice(-1)}@${now()}`);
     return store.commitShard(app, stream, shardId, commit);
   };
+  if (heartbeats) {
+    wrapped.heartbeat = (app, clientId, at, beat) => {
+      const carried = Object.entries(beat.checkpoints).flatMap(([stream, shards]) => Object.keys(shards).map((id) => `${stream}/${id.slice(-1)}`));
+      writes.push(`beat@${now()}:${carried.sort().join(',')}`);
+      return store.heartbeat(app, clientId, at, beat);
+    };
+  } else {
+    (wrapped as { heartbeat?: unknown }).heartbeat = undefined;
+    (wrapped as { listGroup?: unknown }).listGroup = undefined;
+  }
   return { store: wrapped, writes };
 }
 
-test('records that reach checkpoint() are committed at the next auto-commit, one fenced write per shard that moved', (t) => {
+test('records that reach checkpoint() are committed at the next auto-commit: one heartbeat carries every shard; items are written on close', (t) => {
   const scheduler = testScheduler(t);
   const store = new MemoryStateStore();
   const { store: counted, writes } = counting(store, () => scheduler.now());
+  let before: Record<string, string> = {};
+  let itemsAt5000: Record<string, string> = {};
+  scheduler.run((helpers) => {
+    const kinesis = new FakeKinesis(helpers, () => scheduler.now(), { s: openShards(2), t: openShards(2) });
+    kinesis.queue('s', S(0), makeRecords(0, 0, 3));
+    kinesis.queue('s', S(1), makeRecords(1, 0, 2));
+    kinesis.queue('t', S(0), makeRecords(0, 0, 1));
+    const c = consumer(scheduler, counted, kinesis);
+    c.consume(['s', 't']).pipe(checkpoint(c)).subscribe();
+    // given the records arrived at frame 0, before the heartbeat at 5000 nothing is committed
+    scheduler.schedule(() => (before = committed(store)), 4999);
+    scheduler.schedule(() => (itemsAt5000 = items(store)), 5001);
+    scheduler.schedule(() => void c.close(), 11_000);
+  });
+  t.deepEqual(before, {});
+  // then the heartbeat at 5000 carried each shard's last record, and no item was written then
+  t.true(writes.includes('beat@5000:s/0,s/1,t/0'), writes.join(' '));
+  t.deepEqual(itemsAt5000, {});
+  t.false(writes.some((w) => w.includes('@5000') && !w.startsWith('beat')), 'no item write at 5000');
+  // at steady state one heartbeat per syncInterval: the auto-commit adds none
+  t.deepEqual(writes.filter((w) => w.startsWith('beat@10000')), ['beat@10000:s/0,s/1,t/0']);
+  // and close() wrote the items, one fenced write per shard
+  t.deepEqual(writes.filter((w) => w.endsWith('@11000')).sort(), ['s/0@11000', 's/1@11000', 't/0@11000']);
+  t.deepEqual(items(store), { [S(0)]: makeRecords(0, 2, 1)[0]!.SequenceNumber, [S(1)]: makeRecords(1, 1, 1)[0]!.SequenceNumber });
+  t.deepEqual(items(store, 't'), { [S(0)]: makeRecords(0, 0, 1)[0]!.SequenceNumber });
+  t.false(writes.some((w) => w.endsWith('@0') && !w.startsWith('beat')), 'nothing is written per record');
+});
+
+test('checkpoint items are brought up to date every commit.itemInterval', (t) => {
+  const scheduler = testScheduler(t);
+  const store = new MemoryStateStore();
+  const { store: counted, writes } = counting(store, () => scheduler.now());
+  let at7000: Record<string, string> = {};
+  scheduler.run((helpers) => {
+    const kinesis = new FakeKinesis(helpers, () => scheduler.now(), { s: openShards(1) });
+    kinesis.queue('s', S(0), makeRecords(0, 0, 2));
+    const c = consumer(scheduler, counted, kinesis, { commit: { itemInterval: 7000 } });
+    c.consume(['s']).pipe(checkpoint(c)).subscribe();
+    scheduler.schedule(() => (at7000 = items(store)), 7001);
+    scheduler.schedule(() => void c.close(), 8000);
+  });
+  t.deepEqual(at7000, { [S(0)]: makeRecords(0, 1, 1)[0]!.SequenceNumber });
+  t.deepEqual(writes.filter((w) => !w.startsWith('beat')), ['s/0@7000'], 'close() has nothing left to write');
+});
+
+test('without heartbeat commits (a store without heartbeat()), each commit is one fenced write per shard that moved', (t) => {
+  const scheduler = testScheduler(t);
+  const store = new MemoryStateStore();
+  const { store: counted, writes } = counting(store, () => scheduler.now(), false);
   let before: Record<string, string> = {};
   scheduler.run((helpers) => {
     const kinesis = new FakeKinesis(helpers, () => scheduler.now(), { s: openShards(2), t: openShards(2) });
@@ -61,7 +137,7 @@ test('records that reach checkpoint() are committed at the next auto-commit, one
     scheduler.schedule(() => void c.close(), 6000);
   });
   t.deepEqual(before, {});
-  // then the commit at 5000 wrote each shard's last record, one write per stream
+  // then the commit at 5000 wrote each shard's last record, one write per shard
   t.deepEqual(committed(store), { [S(0)]: makeRecords(0, 2, 1)[0]!.SequenceNumber, [S(1)]: makeRecords(1, 1, 1)[0]!.SequenceNumber });
   t.deepEqual(committed(store, 't'), { [S(0)]: makeRecords(0, 0, 1)[0]!.SequenceNumber });
   t.deepEqual(writes.filter((w) => w.endsWith('@5000')).sort(), ['s/0@5000', 's/1@5000', 't/0@5000']);

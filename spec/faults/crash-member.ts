@@ -6,7 +6,7 @@
  *
  * Lines (JSON), in the file MEMBER_OUT:
  *   {"t":ms,"shard":id,"seq":n,"key":k,"data":text}   a record delivered
- *   {"t":ms,"committed":id,"seq":n}            a fenced checkpoint write applied
+ *   {"t":ms,"committed":id,"seq":n}            a fenced checkpoint write applied, or a heartbeat carrying it landed
  *   {"t":ms,"crash":id}                        about to SIGKILL itself instead of releasing `id`
  *
  * Environment: MEMBER_APP MEMBER_ID MEMBER_STREAM MEMBER_TABLE MEMBER_OUT KINESIS_ENDPOINT
@@ -19,7 +19,7 @@ import { checkpoint } from '../../src/checkpoint.js';
 import { createKinesumer } from '../../src/kinesumer.js';
 import { silentLogger } from '../../src/logger.js';
 import { DynamoDBStateStore } from '../../src/state-store/dynamodb-state-store.js';
-import type { ShardCommit } from '../../src/state-store/state-store.js';
+import type { Heartbeat, ShardCommit } from '../../src/state-store/state-store.js';
 import { localAws } from '../helpers/emulators.js';
 
 const env = (name: string): string => {
@@ -44,6 +44,15 @@ class ObservedStore extends DynamoDBStateStore {
       this.committedSinceRelease.add(shardId);
     }
     return applied;
+  }
+
+  override async heartbeat(app: string, clientId: string, now: Date, heartbeat: Heartbeat): Promise<void> {
+    await super.heartbeat(app, clientId, now, heartbeat);
+    // With heartbeat commits a landed heartbeat is the commit of every position it carries.
+    for (const [shardId, position] of Object.entries(heartbeat.checkpoints[env('MEMBER_STREAM')] ?? {})) {
+      write({ committed: shardId, seq: position.sequenceNumber });
+      this.committedSinceRelease.add(shardId);
+    }
   }
 
   override async releaseShard(app: string, stream: string, shardId: string, clientId: string): Promise<void> {

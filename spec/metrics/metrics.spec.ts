@@ -73,7 +73,8 @@ test('the metrics of a scripted scenario are the expected snapshots at the expec
   const late = snapshots.find((m) => m.at === 11_250)!;
   t.like(late, { aliveClients: 2, ownedShards: 1, leader: true, rebalances: { count: 1, lastDurationMs: 0 } });
   t.deepEqual(late.shards.map((s) => s.shardId), [S(0)]);
-  t.true(late.storeCalls['pingClient']! >= 3 && late.storeCalls['commitShard']! >= 2, JSON.stringify(late.storeCalls));
+  // commits ride in heartbeats; the release at 10000 wrote shard 1's item
+  t.true(late.storeCalls['heartbeat']! >= 3 && late.storeCalls['commitShard']! >= 1, JSON.stringify(late.storeCalls));
   // and the events, with their frames
   t.deepEqual(
     events.map((e) => `${e.at} ${e.type}${'shardId' in e ? ` ${e.shardId.slice(-1)}` : ''}${'clientId' in e ? ` ${e.clientId}` : ''}`),

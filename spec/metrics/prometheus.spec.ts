@@ -71,7 +71,7 @@ test('the adapter, scraped over HTTP, shows the run: records per shard, checkpoi
     t.deepEqual([...samples(text, 'kinesumer_owned_shards')], [['{app="prom-app"}', 2]]);
     t.deepEqual([...samples(text, 'kinesumer_leader')], [['{app="prom-app"}', 1]]);
     t.true((samples(text, 'kinesumer_commits_total').get('{app="prom-app"}') ?? 0) >= 2);
-    t.true((samples(text, 'kinesumer_state_store_calls_total').get('{app="prom-app",method="pingClient"}') ?? 0) >= 1);
+    t.true((samples(text, 'kinesumer_state_store_calls_total').get('{app="prom-app",method="heartbeat"}') ?? 0) >= 1);
     t.true(samples(text, 'kinesumer_millis_behind_latest').size === 2);
     t.false(/client/.test([...records.keys()].join()), 'no client id label');
   } finally {

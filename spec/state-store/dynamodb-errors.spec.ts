@@ -213,6 +213,7 @@ test('pruneClients retries unprocessed deletes too', async (t) => {
   const { mock, store } = setup();
   const client = (id: string) => ({ pk: { S: 'client#app' }, sk: { S: id }, last_update: { S: '2022-01-21T10:00:00Z' } });
   mock.on(QueryCommand).resolves({ Items: [client('a'), client('b')] });
+  mock.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [client('a'), client('b')] } });
   mock
     .on(BatchWriteItemCommand)
     .callsFakeOnce((input: { RequestItems: Record<string, WriteRequest[]> }) => ({

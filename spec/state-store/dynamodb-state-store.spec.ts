@@ -16,6 +16,7 @@ import { createStateTable, stateTableDefinition } from '../../src/state-store/cr
 import { DynamoDBStateStore, type DynamoDBStateStoreConfig } from '../../src/state-store/dynamodb-state-store.js';
 import { localAws, startDynalite, type Emulator } from '../helpers/emulators.js';
 import { acquire, at, checkpoint, commit, seq, shardId, shardStart, stateStoreContract, uniqueApp } from './contract.js';
+import { heartbeatContract } from './heartbeat-contract.js';
 
 const test = anyTest as TestFn<{ dynalite: Emulator; client: DynamoDBClient }>;
 const TABLE = 'kinesumer-state-store';
@@ -68,6 +69,7 @@ async function getRaw(client: DynamoDBClient, pk: string, sk: string): Promise<R
 }
 
 stateStoreContract(test, 'dynamodb', (t) => storeOf(t));
+heartbeatContract(test, 'dynamodb', (t) => storeOf(t));
 
 // ---------------------------------------------------------------------------------------------
 // kinesumer's layout, read

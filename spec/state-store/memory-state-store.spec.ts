@@ -4,8 +4,10 @@ import { TestScheduler } from 'rxjs/testing';
 import { MalformedItemError, StateStoreError, type KinesumerError } from '../../src/errors.js';
 import { MemoryStateStore } from '../../src/state-store/memory-state-store.js';
 import { acquire, at, checkpoint, run, seq, shardId, shardStart, stateStoreContract } from './contract.js';
+import { heartbeatContract } from './heartbeat-contract.js';
 
 stateStoreContract(test, 'memory', () => new MemoryStateStore());
+heartbeatContract(test, 'memory', () => new MemoryStateStore());
 
 /** The value an Observable emits during subscribe, or a marker when it emits nothing synchronously. */
 function syncValue<T>(source: Observable<T>): T | 'nothing yet' {
@@ -136,6 +138,7 @@ test('memory: snapshot() copies the contents by app', async (t) => {
   const snapshot = store.snapshot();
   t.deepEqual(snapshot, {
     clients: { app: { a: at(1000) }, other: { b: at(2000) } },
+    heartbeats: {},
     shards: { app: { s: [{ id: shardId(0), closed: true, startingSequenceNumber: shardStart(0) }] } },
     checkpoints: { app: { s: [checkpoint(0, 0), checkpoint(1, 1)] } },
     states: {

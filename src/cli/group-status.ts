@@ -4,6 +4,7 @@
  * checkpoint. What `kinesumer status` prints; the demo draws its live view from it too.
  */
 import { from, lastValueFrom } from 'rxjs';
+import { withHeartbeatCheckpoints } from '../state-store/heartbeat.js';
 import type { CachedShard, ShardState, StateStore } from '../state-store/state-store.js';
 
 /** One registered client. */
@@ -122,7 +123,7 @@ export async function readGroupStatus(store: StateStore, options: ReadGroupStatu
     streams: streams.map(({ stream, shards, states }) => ({
       stream,
       listed: shards !== undefined,
-      shards: shardStatuses(shards ?? [], states, alive),
+      shards: shardStatuses(shards ?? [], withHeartbeatCheckpoints(stream, shards ?? [], states, heartbeats), alive),
     })),
   };
 }

@@ -6,6 +6,7 @@ import {
   concatMap,
   ignoreElements,
   defer,
+  endWith,
   exhaustMap,
   forkJoin,
   from,
@@ -27,6 +28,7 @@ import type { KinesisApi, ShardDescription } from '../kinesis/kinesis-api.js';
 import type { CachedShard, StateStore } from '../state-store/state-store.js';
 import { assignShards } from './assignment.js';
 import { readableShards, removableStates, snapshotOf, staleCheckpointError, type StreamSnapshot } from './shard-lineage.js';
+import { snapshotDigest } from './snapshot-digest.js';
 
 /** Shard ids this client owns, per stream. */
 export type Assignment = Record<string, string[]>;
@@ -66,7 +68,19 @@ export interface GroupSyncOptions {
    * round runs is dropped and the next tick covers it.
    */
   triggers?: Observable<unknown>;
+  /**
+   * Writes the heartbeat in place of `store.pingClient`: with heartbeat commits, the checkpointer
+   * writes it, carrying the marks. `digests` are this client's digests of its streams' shard lists
+   * and states while it leads (see {@link snapshotDigest}), otherwise `undefined`.
+   */
+  beat?: (digests: Record<string, string> | undefined) => ObservableInput<unknown>;
 }
+
+/**
+ * A follower whose snapshot of a stream matches the leader's digest skips reading the stream's
+ * shard list and states, but still reads them every this many rounds.
+ */
+const FULL_READ_EVERY = 12;
 
 /**
  * The group's heartbeat and membership loop, kinesumer's `loopSyncClient`, as an Observable:
@@ -111,6 +125,12 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
   let regainedAt = Number.NEGATIVE_INFINITY;
   let lostAt = Number.NEGATIVE_INFINITY;
   const beats = new Subject<number>();
+  // While leading: the digest of each stream's snapshot, which the heartbeat publishes. When
+  // they change, a heartbeat goes out at once so that followers do not wait a round for it.
+  let digests: Record<string, string> | undefined;
+  const digestsChanged = new Subject<void>();
+  // As a follower: the snapshot of each stream last read, its digest, and rounds since it was read.
+  const known = new Map<string, { digest: string; snapshot: StreamSnapshot; rounds: number }>();
   // The last view emitted: a stream that cannot be listed in a round keeps its assignment from it.
   let previous: GroupView | undefined;
   const gaveUp = (at: number): GroupView => ({ clients: [], index: -1, leader: false, assignment: {}, streams: {}, at });
@@ -123,7 +143,12 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
   );
 
   const ping = (now: number) =>
-    call('pingClient', () => store.pingClient(app, clientId, new Date(now))).pipe(
+    call(options.beat ? 'heartbeat' : 'pingClient', () =>
+      options.beat ? options.beat(digests) : store.pingClient(app, clientId, new Date(now)),
+    ).pipe(
+      // One value once written, whatever the call emitted on the way.
+      ignoreElements(),
+      endWith(undefined),
       tap(() => {
         if (lastBeat > Number.NEGATIVE_INFINITY && now - lastBeat >= clientTimeout) {
           lostAt = lastBeat;
@@ -175,7 +200,21 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
   // One stream's shard list and shard states; the leader also deletes states nobody needs.
   // A stream's entry in a round: its snapshot; `undefined` when it could not be listed this round
   // (the previous assignment of it stands); `null` when it does not exist (it has no shards).
-  const snapshotOf$ = (stream: string, leader: boolean): Observable<[string, StreamSnapshot | undefined | null]> =>
+  const snapshotOf$ = (stream: string, leader: boolean, leaderDigest: string | undefined, full: boolean): Observable<[string, StreamSnapshot | undefined | null]> => {
+    const cached = known.get(stream);
+    if (!leader && !full && cached !== undefined && leaderDigest === cached.digest && cached.rounds < FULL_READ_EVERY) {
+      cached.rounds++;
+      return of([stream, cached.snapshot]);
+    }
+    return read$(stream, leader).pipe(
+      tap(([, snapshot]) => {
+        if (snapshot) known.set(stream, { digest: snapshotDigest(snapshot), snapshot, rounds: 0 });
+        else known.delete(stream);
+      }),
+    );
+  };
+
+  const read$ = (stream: string, leader: boolean): Observable<[string, StreamSnapshot | undefined | null]> =>
     forkJoin([
       leader ? leaderShards(stream) : followerShards(stream),
       call('listShardStates', () => store.listShardStates(app, stream)),
@@ -219,7 +258,9 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
       }),
     );
 
-  const round = (): Observable<GroupView> =>
+  // `full`: read every stream's shard list and states even where the leader's digest says they
+  // did not change (a round made by a trigger: this client finished a shard, or refresh()).
+  const round = (full: boolean): Observable<GroupView> =>
     defer(() => {
       const at = scheduler.now();
       const streams = [...new Set(options.streams())];
@@ -229,13 +270,22 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
       // heartbeat got through, and must not then act on a membership list from the outage.
       const stale = at - lastBeat >= clientTimeout;
       const aliveSince = (regaining ? Math.min(at, lostAt) : at) - clientTimeout;
-      return call('listAliveClients', () => store.listAliveClients(app, new Date(aliveSince))).pipe(
-        concatMap((alive) => {
-          const clients = [...alive].sort();
+      const listing$: Observable<{ clients: string[]; leaderDigests: Record<string, string> | undefined }> = store.listGroup
+        ? call('listGroup', () => store.listGroup!(app, new Date(aliveSince))).pipe(
+            map((members) => {
+              const sorted = [...members].sort((a, b) => (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0));
+              return { clients: sorted.map((m) => m.clientId), leaderDigests: sorted[0]?.digests };
+            }),
+          )
+        : call('listAliveClients', () => store.listAliveClients(app, new Date(aliveSince))).pipe(
+            map((alive) => ({ clients: [...alive].sort(), leaderDigests: undefined })),
+          );
+      return listing$.pipe(
+        concatMap(({ clients, leaderDigests }) => {
           const index = stale ? -1 : clients.indexOf(clientId);
           const leader = index === 0;
           return merge(
-            from(streams).pipe(mergeMap((stream) => snapshotOf$(stream, leader))),
+            from(streams).pipe(mergeMap((stream) => snapshotOf$(stream, leader, leaderDigests?.[stream], full))),
             leader && !regaining ? prune(at).pipe(mergeMap(() => EMPTY)) : EMPTY,
           ).pipe(
             toArray(),
@@ -257,6 +307,7 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
                 snapshots[stream] = snapshot;
                 assignment[stream] = assignShards(readableShards(snapshot, options.initialLatest), clients.length, index);
               }
+              publish(leader ? snapshots : undefined);
               return { clients, index, leader, assignment, streams: snapshots, at };
             }),
           );
@@ -270,14 +321,30 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
       );
     });
 
+  // The leader's digests for the next heartbeat (only with `beat`: only a heartbeat carries them).
+  const publish = (snapshots: Record<string, StreamSnapshot> | undefined) => {
+    if (!options.beat) return;
+    const next = snapshots === undefined ? undefined : Object.fromEntries(Object.entries(snapshots).map(([stream, snapshot]) => [stream, snapshotDigest(snapshot)]));
+    const changed = JSON.stringify(next) !== JSON.stringify(digests);
+    digests = next;
+    if (changed && next !== undefined) digestsChanged.next();
+  };
+
   // The heartbeat keeps its own clock: a round still waiting on a slow ListShards or store call
   // must not hold the next heartbeat back (the others would count this client dead while it is
   // alive and reading). A round follows every heartbeat attempt, so it sees its own heartbeat.
   const heartbeat$ = timer(0, syncInterval, scheduler).pipe(exhaustMap(() => ping(scheduler.now())));
-
-  return merge(merge(heartbeat$, options.triggers ?? EMPTY).pipe(exhaustMap(round)), watchdog$).pipe(
-    tap((view) => (previous = view)),
+  // New digests go out at once, in a heartbeat of their own that starts no round.
+  const publishing$ = digestsChanged.pipe(
+    exhaustMap(() => ping(scheduler.now())),
+    ignoreElements(),
   );
+
+  return merge(
+    merge(heartbeat$.pipe(map(() => false)), (options.triggers ?? EMPTY).pipe(map(() => true))).pipe(exhaustMap(round)),
+    watchdog$,
+    publishing$,
+  ).pipe(tap((view) => (previous = view)));
 }
 
 function toCachedShard(shard: ShardDescription): CachedShard {

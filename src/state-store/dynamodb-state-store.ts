@@ -26,7 +26,17 @@ import { chunk, retryUnprocessed, type BatchRetryOptions } from './batch-retry.j
 import { CLIENT_LAST_UPDATE_INDEX } from './create-table.js';
 import { describeLocation, toStateStoreError } from './dynamodb-errors.js';
 import {
+  decodePosition,
+  encodePosition,
+  takeoverPosition,
+  type GroupMember,
+  type Heartbeat,
+  type HeartbeatCheckpoints,
+  type Position,
+} from './heartbeat.js';
+import {
   CheckpointItem,
+  ClientExtras,
   ClientItem,
   SequenceNumber,
   ShardCacheItem,
@@ -155,6 +165,71 @@ export class DynamoDBStateStore implements StateStore {
     );
   }
 
+  /**
+   * Upserts the client item with `last_update` = `now`, the heartbeat's `checkpoints` and (from
+   * the leader) `digests`; an empty or absent one is removed from the item.
+   */
+  async heartbeat(app: string, clientId: string, now: Date, heartbeat: Heartbeat): Promise<void> {
+    const lastUpdate = validDate('heartbeat', now).toISOString();
+    const checkpoints: Record<string, Record<string, string>> = {};
+    for (const [stream, shards] of Object.entries(heartbeat.checkpoints)) {
+      for (const [shardId, position] of Object.entries(shards)) {
+        validateSequenceNumber('heartbeat', stream, shardId, position.sequenceNumber);
+        (checkpoints[stream] ??= {})[shardId] = encodePosition(position);
+      }
+    }
+    const names: Record<string, string> = { '#last_update': 'last_update', '#checkpoints': 'checkpoints', '#digests': 'digests' };
+    const values: Record<string, unknown> = { ':last_update': lastUpdate };
+    const set = ['#last_update = :last_update'];
+    const remove: string[] = [];
+    if (Object.keys(checkpoints).length > 0) {
+      values[':checkpoints'] = checkpoints;
+      set.push('#checkpoints = :checkpoints');
+    } else {
+      remove.push('#checkpoints');
+    }
+    if (heartbeat.digests !== undefined && Object.keys(heartbeat.digests).length > 0) {
+      values[':digests'] = heartbeat.digests;
+      set.push('#digests = :digests');
+    } else {
+      remove.push('#digests');
+    }
+    await this.call('heartbeat', () =>
+      this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: marshall({ pk: clientKey(app), sk: clientId }),
+          UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: marshall(values),
+        }),
+      ),
+    );
+  }
+
+  /**
+   * The alive clients with the digests of their last heartbeat, sorted by id: one consistent
+   * Query that leaves the heartbeat checkpoints out.
+   */
+  async listGroup(app: string, since: Date): Promise<GroupMember[]> {
+    const sinceMs = validDate('listGroup', since).getTime();
+    const items = await this.queryAll('listGroup', {
+      KeyConditionExpression: '#pk = :pk',
+      ProjectionExpression: '#pk, #sk, #last_update, #digests',
+      ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#last_update': 'last_update', '#digests': 'digests' },
+      ExpressionAttributeValues: marshall({ ':pk': clientKey(app) }),
+      ConsistentRead: true,
+    });
+    const members: GroupMember[] = [];
+    for (const item of items) {
+      const [client] = this.decodeAll(ClientItem, [item]);
+      if (client === undefined || client.last_update.getTime() <= sinceMs) continue;
+      const digests = this.extrasOf(item)?.digests;
+      members.push(digests === undefined ? { clientId: client.sk } : { clientId: client.sk, digests });
+    }
+    return members.sort((a, b) => compareStrings(a.clientId, b.clientId));
+  }
+
   /** Deletes the client item. */
   async deregisterClient(app: string, clientId: string): Promise<void> {
     await this.call('deregisterClient', () =>
@@ -179,16 +254,21 @@ export class DynamoDBStateStore implements StateStore {
       .sort(compareStrings);
   }
 
-  /** Every client item of the app (a consistent Query, every page) with its heartbeat, sorted by id. */
+  /** Every client item of the app (a consistent Query, every page) with its heartbeat and heartbeat checkpoints, sorted by id. */
   async listClients(app: string): Promise<ClientHeartbeat[]> {
     const items = await this.queryAll('listClients', {
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: marshall({ ':pk': clientKey(app) }),
       ConsistentRead: true,
     });
-    return this.decodeAll(ClientItem, items)
-      .map((client) => ({ clientId: client.sk, lastUpdate: client.last_update }))
-      .sort((a, b) => compareStrings(a.clientId, b.clientId));
+    const clients: ClientHeartbeat[] = [];
+    for (const item of items) {
+      const [client] = this.decodeAll(ClientItem, [item]);
+      if (client === undefined) continue;
+      const checkpoints = this.checkpointsOf(item);
+      clients.push(checkpoints === undefined ? { clientId: client.sk, lastUpdate: client.last_update } : { clientId: client.sk, lastUpdate: client.last_update, checkpoints });
+    }
+    return clients.sort((a, b) => compareStrings(a.clientId, b.clientId));
   }
 
   /**
@@ -210,6 +290,15 @@ export class DynamoDBStateStore implements StateStore {
       .filter((client) => client.last_update.getTime() < beforeMs)
       .map((client) => client.sk)
       .sort(compareStrings);
+    // What they committed in heartbeats goes to the shards they still hold before they go.
+    if (ids.length > 0) {
+      const full = await this.getAll('pruneClients', ids.map((id) => marshall({ pk: clientKey(app), sk: id })));
+      for (const item of full) {
+        const checkpoints = this.checkpointsOf(item);
+        const id = item['sk']?.S;
+        if (checkpoints !== undefined && id !== undefined) await this.writeHeartbeatCheckpoints(app, id, checkpoints);
+      }
+    }
     const deletes = ids.map((id): WriteRequest => ({ DeleteRequest: { Key: marshall({ pk: clientKey(app), sk: id }) } }));
     await this.writeAll('pruneClients', deletes);
     return ids;
@@ -359,6 +448,8 @@ export class DynamoDBStateStore implements StateStore {
       this.client.send(new GetItemCommand({ TableName: this.table, Key: key, ConsistentRead: true })),
     );
     let condition: string;
+    let ahead: Position | undefined;
+    let positionCondition = '';
     const names: Record<string, string> = { '#owner': 'owner', '#last_update': 'last_update' };
     const values: Record<string, unknown> = { ':me': request.clientId, ':now': now };
     if (out.Item === undefined) {
@@ -367,8 +458,20 @@ export class DynamoDBStateStore implements StateStore {
       const [seen] = this.decodeAll(ShardStateItem, [out.Item]);
       if (seen === undefined) return undefined;
       if (seen.finished === true) return undefined;
-      if (seen.owner !== undefined && seen.owner !== request.clientId && (await this.heartbeatAfter(app, seen.owner, aliveSince))) {
-        return undefined;
+      if (seen.owner !== undefined) {
+        const owner = await this.readClient(app, seen.owner);
+        if (seen.owner !== request.clientId && owner !== undefined && owner.lastUpdate.getTime() > aliveSince) return undefined;
+        // Taken from a dead client (or from this one, restarted): start after its heartbeat checkpoint.
+        ahead = takeoverPosition(owner?.checkpoints?.[stream]?.[shardId], toShardState(seen), request.shardStart);
+        if (ahead !== undefined) {
+          names['#sequence_number'] = 'sequence_number';
+          if (seen.sequence_number === undefined) {
+            positionCondition = ' AND attribute_not_exists(#sequence_number)';
+          } else {
+            values[':seen_seq'] = seen.sequence_number;
+            positionCondition = ' AND #sequence_number = :seen_seq';
+          }
+        }
       }
       names['#finished'] = 'finished';
       values[':false'] = false;
@@ -386,13 +489,18 @@ export class DynamoDBStateStore implements StateStore {
       values[':start'] = request.shardStart;
       update += ', #shard_start = :start';
     }
+    if (ahead !== undefined) {
+      const position = positionUpdate(ahead, names, values);
+      update += position.set;
+      update += position.remove;
+    }
     const updated = await this.callConditional('acquireShard', () =>
       this.client.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: key,
           UpdateExpression: update,
-          ConditionExpression: condition,
+          ConditionExpression: condition + positionCondition,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: marshall(values),
           ReturnValues: 'ALL_NEW',
@@ -409,16 +517,85 @@ export class DynamoDBStateStore implements StateStore {
     return toShardState(state);
   }
 
-  /** Whether `clientId`'s last heartbeat is later than `sinceMs` (its own item, read now). */
-  private async heartbeatAfter(app: string, clientId: string, sinceMs: number): Promise<boolean> {
+  /** `clientId`'s heartbeat (its own item, read now), or `undefined` when it has none or it is malformed. */
+  private async readClient(app: string, clientId: string): Promise<{ lastUpdate: Date; checkpoints?: HeartbeatCheckpoints } | undefined> {
     const out = await this.call('acquireShard', () =>
       this.client.send(
         new GetItemCommand({ TableName: this.table, Key: marshall({ pk: clientKey(app), sk: clientId }), ConsistentRead: true }),
       ),
     );
-    if (out.Item === undefined) return false;
+    if (out.Item === undefined) return undefined;
     const [client] = this.decodeAll(ClientItem, [out.Item]);
-    return client !== undefined && client.last_update.getTime() > sinceMs;
+    if (client === undefined) return undefined;
+    const checkpoints = this.checkpointsOf(out.Item);
+    return checkpoints === undefined ? { lastUpdate: client.last_update } : { lastUpdate: client.last_update, checkpoints };
+  }
+
+  /** The heartbeat attributes of a client item; a malformed one is reported and read as absent. */
+  private extrasOf(item: Item): ClientExtras | undefined {
+    const [extras] = this.decodeAll(ClientExtras, [item]);
+    return extras;
+  }
+
+  /** The heartbeat checkpoints of a client item; malformed positions are reported and left out. */
+  private checkpointsOf(item: Item): HeartbeatCheckpoints | undefined {
+    const raw = this.extrasOf(item)?.checkpoints;
+    if (raw === undefined) return undefined;
+    const out: HeartbeatCheckpoints = {};
+    for (const [stream, shards] of Object.entries(raw)) {
+      for (const [shardId, text] of Object.entries(shards)) {
+        const position = decodePosition(text);
+        if (position === undefined) {
+          const key = { pk: item['pk']?.S ?? '<missing>', sk: item['sk']?.S ?? '<missing>' };
+          this.errors.next(new MalformedItemError(key, `checkpoints.${stream}.${shardId}: "${text}" is not a sequence number`));
+          continue;
+        }
+        (out[stream] ??= {})[shardId] = position;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Writes a removed client's heartbeat checkpoints to the shards it still holds, where they are
+   * further on than the stored ones (each on condition that owner and checkpoint are as read).
+   */
+  private async writeHeartbeatCheckpoints(app: string, clientId: string, checkpoints: HeartbeatCheckpoints): Promise<void> {
+    for (const [stream, shards] of Object.entries(checkpoints)) {
+      for (const [shardId, position] of Object.entries(shards)) {
+        const key = marshall({ pk: checkpointKey(app, stream), sk: shardId });
+        const out = await this.call('pruneClients', () =>
+          this.client.send(new GetItemCommand({ TableName: this.table, Key: key, ConsistentRead: true })),
+        );
+        if (out.Item === undefined) continue;
+        const [seen] = this.decodeAll(ShardStateItem, [out.Item]);
+        if (seen === undefined || seen.owner !== clientId) continue;
+        const ahead = takeoverPosition(position, toShardState(seen), seen.shard_start);
+        if (ahead === undefined) continue;
+        const names: Record<string, string> = { '#owner': 'owner', '#sequence_number': 'sequence_number' };
+        const values: Record<string, unknown> = { ':owner': clientId };
+        let condition = '#owner = :owner AND ';
+        if (seen.sequence_number === undefined) {
+          condition += 'attribute_not_exists(#sequence_number)';
+        } else {
+          values[':seen_seq'] = seen.sequence_number;
+          condition += '#sequence_number = :seen_seq';
+        }
+        const update = positionUpdate(ahead, names, values);
+        await this.callConditional('pruneClients', () =>
+          this.client.send(
+            new UpdateItemCommand({
+              TableName: this.table,
+              Key: key,
+              UpdateExpression: `SET ${update.set.slice(2)}${update.remove}`,
+              ConditionExpression: condition,
+              ExpressionAttributeNames: names,
+              ExpressionAttributeValues: marshall(values),
+            }),
+          ),
+        );
+      }
+    }
   }
 
   /**
@@ -642,6 +819,21 @@ function isConditionalCheckFailed(err: unknown): boolean {
 }
 
 /** A decoded checkpoint-partition item as a {@link ShardState} (`finished` false when absent). */
+/**
+ * The parts of an UpdateExpression that move a checkpoint to `position`: `set` starts with
+ * `, ` (to follow another SET action), `remove` is empty or ` REMOVE ...`.
+ */
+function positionUpdate(position: Position, names: Record<string, string>, values: Record<string, unknown>): { set: string; remove: string } {
+  names['#sequence_number'] = 'sequence_number';
+  names['#sub_sequence_number'] = 'sub_sequence_number';
+  values[':position_seq'] = position.sequenceNumber;
+  if (position.subSequenceNumber === undefined) {
+    return { set: ', #sequence_number = :position_seq', remove: ' REMOVE #sub_sequence_number' };
+  }
+  values[':position_sub'] = position.subSequenceNumber;
+  return { set: ', #sequence_number = :position_seq, #sub_sequence_number = :position_sub', remove: '' };
+}
+
 function toShardState(item: ShardStateItem): ShardState {
   return {
     shardId: item.sk,

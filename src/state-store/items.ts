@@ -113,6 +113,18 @@ export const ClientItem = t.exact(t.intersection([Key, t.type({ last_update: Rfc
 export type ClientItem = t.TypeOf<typeof ClientItem>;
 
 /**
+ * What a heartbeat carries besides `last_update` (attributes kinesumer does not know):
+ * `checkpoints` (M: stream → M: shard id → S `seq` or `seq/sub`) and, from the leader, `digests`
+ * (M: stream → S). Decoded apart from {@link ClientItem}: a malformed one must not make the
+ * client look dead.
+ */
+export const ClientExtras = t.exact(
+  t.partial({ checkpoints: t.record(t.string, t.record(t.string, t.string)), digests: t.record(t.string, t.string) }),
+  'ClientItem',
+);
+export type ClientExtras = t.TypeOf<typeof ClientExtras>;
+
+/**
  * One entry of a shard cache's `shards` list; kinesumer's `Shard{ID, Closed}` plus the parents
  * and the starting sequence number (all three absent in items kinesumer wrote).
  */

@@ -5,12 +5,15 @@
 import { Subject, defer, of, throwError, type Observable } from 'rxjs';
 import { StateStoreError, type KinesumerError } from '../errors.js';
 import { SequenceNumber } from './items.js';
+import { takeoverPosition, type GroupMember, type Heartbeat, type Position } from './heartbeat.js';
 import type { CachedShard, Checkpoint, ClientHeartbeat, ShardCommit, ShardState, StateStore } from './state-store.js';
 
 /** The names of the store's methods, for {@link MemoryStateStore.failNext}. */
 export type MemoryStateStoreMethod =
   | 'ready'
   | 'pingClient'
+  | 'heartbeat'
+  | 'listGroup'
   | 'deregisterClient'
   | 'listAliveClients'
   | 'pruneClients'
@@ -29,6 +32,8 @@ export type MemoryStateStoreMethod =
 export interface MemoryStateStoreSnapshot {
   /** app → client id → last heartbeat. */
   clients: Record<string, Record<string, Date>>;
+  /** app → client id → what its last {@link MemoryStateStore.heartbeat} carried. */
+  heartbeats: Record<string, Record<string, Heartbeat>>;
   /** app → stream → cached shard list. */
   shards: Record<string, Record<string, CachedShard[]>>;
   /** app → stream → checkpoints (the shard states that have a sequence number), in shard-id order. */
@@ -62,6 +67,8 @@ export class MemoryStateStore implements StateStore {
 
   private readonly errors = new Subject<KinesumerError>();
   private readonly clients = new Map<string, Map<string, Date>>();
+  /** app → client id → the checkpoints and digests of its last heartbeat. */
+  private readonly beats = new Map<string, Map<string, Heartbeat>>();
   private readonly shards = new Map<string, Map<string, CachedShard[]>>();
   /** app → stream → shard id → state; what the DynamoDB store keeps in checkpoint items. */
   private readonly states = new Map<string, Map<string, Map<string, ShardState>>>();
@@ -83,9 +90,33 @@ export class MemoryStateStore implements StateStore {
     });
   }
 
+  /** A ping that also keeps the heartbeat's checkpoints and digests (replacing the previous ones). */
+  heartbeat(app: string, clientId: string, now: Date, heartbeat: Heartbeat): Observable<void> {
+    return this.answer('heartbeat', () => {
+      const lastUpdate = copyDate('heartbeat', now);
+      const copy = copyHeartbeat(heartbeat);
+      entry(this.clients, app, () => new Map()).set(clientId, lastUpdate);
+      entry(this.beats, app, () => new Map()).set(clientId, copy);
+    });
+  }
+
   deregisterClient(app: string, clientId: string): Observable<void> {
     return this.answer('deregisterClient', () => {
       this.clients.get(app)?.delete(clientId);
+      this.beats.get(app)?.delete(clientId);
+    });
+  }
+
+  listGroup(app: string, since: Date): Observable<GroupMember[]> {
+    return this.answer('listGroup', () => {
+      const sinceMs = copyDate('listGroup', since).getTime();
+      return [...(this.clients.get(app) ?? [])]
+        .filter(([, lastUpdate]) => lastUpdate.getTime() > sinceMs)
+        .map(([clientId]): GroupMember => {
+          const digests = this.beats.get(app)?.get(clientId)?.digests;
+          return digests === undefined ? { clientId } : { clientId, digests: { ...digests } };
+        })
+        .sort((a, b) => compareStrings(a.clientId, b.clientId));
     });
   }
 
@@ -102,7 +133,12 @@ export class MemoryStateStore implements StateStore {
   listClients(app: string): Observable<ClientHeartbeat[]> {
     return this.answer('listClients', () =>
       [...(this.clients.get(app) ?? [])]
-        .map(([clientId, lastUpdate]) => ({ clientId, lastUpdate: new Date(lastUpdate.getTime()) }))
+        .map(([clientId, lastUpdate]): ClientHeartbeat => {
+          const beat = this.beats.get(app)?.get(clientId);
+          const heartbeat = { clientId, lastUpdate: new Date(lastUpdate.getTime()) };
+          const checkpoints = beat === undefined ? {} : copyHeartbeat(beat).checkpoints;
+          return Object.keys(checkpoints).length === 0 ? heartbeat : { ...heartbeat, checkpoints };
+        })
         .sort((a, b) => compareStrings(a.clientId, b.clientId)),
     );
   }
@@ -115,7 +151,21 @@ export class MemoryStateStore implements StateStore {
         .filter(([, lastUpdate]) => lastUpdate.getTime() < beforeMs)
         .map(([id]) => id)
         .sort(compareStrings);
-      for (const id of pruned) clients?.delete(id);
+      for (const id of pruned) {
+        // What the client committed in its heartbeats goes to the shards it still holds first.
+        const beat = this.beats.get(app)?.get(id);
+        for (const [stream, shards] of Object.entries(beat?.checkpoints ?? {})) {
+          for (const [shardId, position] of Object.entries(shards)) {
+            const stored = this.states.get(app)?.get(stream);
+            const state = stored?.get(shardId);
+            if (stored === undefined || state === undefined || state.owner !== id) continue;
+            const ahead = takeoverPosition(position, state, state.shardStart);
+            if (ahead !== undefined) stored.set(shardId, withPosition(state, ahead));
+          }
+        }
+        clients?.delete(id);
+        this.beats.get(app)?.delete(id);
+      }
       return pruned;
     });
   }
@@ -192,13 +242,18 @@ export class MemoryStateStore implements StateStore {
       const now = copyDate('acquireShard', request.now);
       const aliveSince = copyDate('acquireShard', request.aliveSince).getTime();
       const seen = this.states.get(app)?.get(stream)?.get(shardId);
+      let ahead: Position | undefined;
       if (seen !== undefined) {
         if (seen.finished) return undefined;
         const ownerBeat = seen.owner === undefined ? undefined : this.clients.get(app)?.get(seen.owner);
         if (seen.owner !== request.clientId && ownerBeat !== undefined && ownerBeat.getTime() > aliveSince) return undefined;
+        // Taken from a dead client (or from this one, restarted): start after its heartbeat checkpoint.
+        const beat = seen.owner === undefined ? undefined : this.beats.get(app)?.get(seen.owner)?.checkpoints[stream]?.[shardId];
+        ahead = takeoverPosition(beat, seen, request.shardStart);
       }
+      const base = seen === undefined ? undefined : ahead === undefined ? seen : withPosition(seen, ahead);
       const state: ShardState = {
-        ...(seen ?? { shardId, finished: false }),
+        ...(base ?? { shardId, finished: false }),
         owner: request.clientId,
         lastUpdate: now,
         ...(request.shardStart === undefined ? {} : { shardStart: request.shardStart }),
@@ -284,9 +339,12 @@ export class MemoryStateStore implements StateStore {
 
   /** A copy of the store's contents, for assertions. */
   snapshot(): MemoryStateStoreSnapshot {
-    const snapshot: MemoryStateStoreSnapshot = { clients: {}, shards: {}, checkpoints: {}, states: {} };
+    const snapshot: MemoryStateStoreSnapshot = { clients: {}, heartbeats: {}, shards: {}, checkpoints: {}, states: {} };
     for (const [app, clients] of this.clients) {
       snapshot.clients[app] = Object.fromEntries([...clients].map(([id, date]) => [id, new Date(date.getTime())]));
+    }
+    for (const [app, beats] of this.beats) {
+      if (beats.size > 0) snapshot.heartbeats[app] = Object.fromEntries([...beats].map(([id, beat]) => [id, copyHeartbeat(beat)]));
     }
     for (const [app, streams] of this.shards) {
       snapshot.shards[app] = Object.fromEntries([...streams].map(([stream, shards]) => [stream, shards.map(copyShard)]));
@@ -342,6 +400,35 @@ function copyShard(shard: CachedShard): CachedShard {
     ...(shard.parentShardId === undefined ? {} : { parentShardId: shard.parentShardId }),
     ...(shard.adjacentParentShardId === undefined ? {} : { adjacentParentShardId: shard.adjacentParentShardId }),
     ...(shard.startingSequenceNumber === undefined ? {} : { startingSequenceNumber: shard.startingSequenceNumber }),
+  };
+}
+
+function copyHeartbeat(heartbeat: Heartbeat): Heartbeat {
+  const checkpoints: Heartbeat['checkpoints'] = {};
+  for (const [stream, shards] of Object.entries(heartbeat.checkpoints)) {
+    for (const [shardId, position] of Object.entries(shards)) {
+      checkpoints[stream] ??= {};
+      if (!SequenceNumber.is(position.sequenceNumber)) {
+        throw new StateStoreError('heartbeat', `sequence number of shard ${shardId} of stream "${stream}" is not a decimal string`);
+      }
+      checkpoints[stream][shardId] =
+        position.subSequenceNumber === undefined
+          ? { sequenceNumber: position.sequenceNumber }
+          : { sequenceNumber: position.sequenceNumber, subSequenceNumber: position.subSequenceNumber };
+    }
+  }
+  // Empty digests are none, as in the DynamoDB store (which removes an empty map from the item).
+  const digests = heartbeat.digests === undefined || Object.keys(heartbeat.digests).length === 0 ? undefined : { ...heartbeat.digests };
+  return digests === undefined ? { checkpoints } : { checkpoints, digests };
+}
+
+/** `state` with its checkpoint moved to `position`. */
+function withPosition(state: ShardState, position: Position): ShardState {
+  const { subSequenceNumber: _old, ...rest } = state;
+  return {
+    ...rest,
+    sequenceNumber: position.sequenceNumber,
+    ...(position.subSequenceNumber === undefined ? {} : { subSequenceNumber: position.subSequenceNumber }),
   };
 }
 

@@ -1,5 +1,8 @@
 import type { Observable, ObservableInput } from 'rxjs';
 import type { KinesumerError } from '../errors.js';
+import type { GroupMember, Heartbeat, HeartbeatCheckpoints } from './heartbeat.js';
+
+export type { GroupMember, Heartbeat, HeartbeatCheckpoints, Position } from './heartbeat.js';
 
 /**
  * One shard in a stream's shard cache, as kinesumer stores it (`ID`, `Closed`), with the parent
@@ -66,6 +69,8 @@ export interface ShardCommit {
 export interface ClientHeartbeat {
   clientId: string;
   lastUpdate: Date;
+  /** The checkpoints its last heartbeat carried (stores with {@link StateStore.heartbeat}). */
+  checkpoints?: HeartbeatCheckpoints;
 }
 
 /** The last processed position in one shard. */
@@ -102,6 +107,23 @@ export interface StateStore {
 
   /** Registers `clientId` as alive at `now`, or refreshes its heartbeat (an upsert). */
   pingClient(app: string, clientId: string, now: Date): ObservableInput<void>;
+  /**
+   * Optional: registers `clientId` as alive at `now` like {@link pingClient}, and stores what the
+   * heartbeat carries: the client's checkpoints (replacing those of its previous heartbeat) and
+   * the leader's digests. A store that has this method must also, in {@link acquireShard}, start
+   * a shard taken from a client (a dead one, or the caller itself) after that client's heartbeat
+   * checkpoint when it is further on than the stored one (see `takeoverPosition`), and, in
+   * {@link pruneClients}, write a removed client's heartbeat checkpoints to the shards it still
+   * holds first. The consumer then commits through heartbeats (one write for every shard) and
+   * writes the checkpoint items less often; without it, every commit is a fenced write per shard.
+   */
+  heartbeat?(app: string, clientId: string, now: Date, heartbeat: Heartbeat): ObservableInput<void>;
+  /**
+   * Optional: the alive clients like {@link listAliveClients} (same order), each with the digests
+   * of its last heartbeat. Followers use the leader's to skip reading unchanged shard lists and
+   * shard states.
+   */
+  listGroup?(app: string, since: Date): ObservableInput<GroupMember[]>;
   /** Removes `clientId` from the group at once. */
   deregisterClient(app: string, clientId: string): ObservableInput<void>;
   /** Ids of the clients whose last heartbeat is later than `since`, sorted ascending. */

@@ -1,0 +1,94 @@
+/**
+ * Followers skip reading a stream's shard list and shard states while their snapshot matches the
+ * digest the leader publishes in its heartbeat: marble tests of which rounds read, on virtual
+ * time, with two members on one in-memory store (default timings: a round every 5000 ms).
+ */
+import test from 'ava';
+import { createKinesumer, type Kinesumer } from '../../src/kinesumer.js';
+import { MemoryStateStore } from '../../src/state-store/memory-state-store.js';
+import type { StateStore } from '../../src/state-store/state-store.js';
+import { FakeKinesis, openShards } from '../helpers/fake-kinesis.js';
+import { testScheduler } from '../helpers/marbles.js';
+import type { TestScheduler } from 'rxjs/testing';
+
+const S = (i: number) => `shardId-${String(i).padStart(12, '0')}`;
+
+function member(scheduler: TestScheduler, id: string, store: StateStore, kinesis: FakeKinesis): Kinesumer {
+  return createKinesumer({ app: 'app', clientId: id, kinesis, stateStore: store, initialPosition: 'TRIM_HORIZON', scheduler });
+}
+
+/** `store` with its shard-list and shard-state reads logged as frames, and without `listGroup` when asked. */
+function readsOf(store: MemoryStateStore, now: () => number, options: { listGroup?: boolean } = {}): { store: StateStore; reads: number[] } {
+  const reads: number[] = [];
+  const wrapped = Object.create(store) as StateStore;
+  wrapped.listShardStates = (app, stream) => {
+    reads.push(now());
+    return store.listShardStates(app, stream);
+  };
+  if (options.listGroup === false) (wrapped as { listGroup?: unknown }).listGroup = undefined;
+  return { store: wrapped, reads };
+}
+
+test('a follower reads shard states until its snapshot matches the leader digest, then once a minute', (t) => {
+  const scheduler = testScheduler(t);
+  let reads: number[] = [];
+  scheduler.run((helpers) => {
+    const kinesis = new FakeKinesis(helpers, () => scheduler.now(), { s: openShards(4) });
+    const store = new MemoryStateStore();
+    const follower = readsOf(store, () => scheduler.now());
+    reads = follower.reads;
+    const a = member(scheduler, 'a', store, kinesis);
+    const b = member(scheduler, 'b', follower.store, kinesis);
+    a.consume(['s']).subscribe();
+    scheduler.schedule(() => b.consume(['s']).subscribe(), 1000);
+    scheduler.schedule(() => [a, b].forEach((m) => void m.close()), 140_000);
+  });
+  // b reads at its first round (1000): a took every shard at 0, after its own first round, so
+  // its digest at 0 predates those states; from 5000 on the digests match
+  const settled = reads.filter((at) => at <= 21_000);
+  t.true(settled.length >= 1 && settled.length <= 4, reads.join(' '));
+  // then only one round in 13 (12 skipped) reads; a round skipped costs no read
+  const steady = reads.filter((at) => at > 21_000);
+  t.true(steady.length >= 1 && steady.length <= 2, reads.join(' '));
+  for (let i = 1; i < steady.length; i++) t.is(steady[i]! - steady[i - 1]!, 13 * 5000, reads.join(' '));
+});
+
+test('a follower reads again within two rounds of a change of the shard list', (t) => {
+  const scheduler = testScheduler(t);
+  let reads: number[] = [];
+  let kinesis: FakeKinesis | undefined;
+  scheduler.run((helpers) => {
+    kinesis = new FakeKinesis(helpers, () => scheduler.now(), { s: openShards(4) });
+    const store = new MemoryStateStore();
+    const follower = readsOf(store, () => scheduler.now());
+    reads = follower.reads;
+    const a = member(scheduler, 'a', store, kinesis);
+    const b = member(scheduler, 'b', follower.store, kinesis);
+    a.consume(['s']).subscribe();
+    scheduler.schedule(() => b.consume(['s']).subscribe(), 1000);
+    // a fifth shard at 32000: leader a caches it at its round at 35000 and publishes a new digest
+    scheduler.schedule(() => (kinesis!.shards = { s: openShards(5) }), 32_000);
+    scheduler.schedule(() => [a, b].forEach((m) => void m.close()), 60_000);
+    // b's round at 36000 reads, sees shard 4 and takes its half: it reads shard 4 from then on
+    helpers.expectSubscriptions(kinesis.iterator('s', S(4)).subscriptions).toBe('36000ms ^ 23999ms !');
+  });
+  t.true(reads.some((at) => at === 36_000), reads.join(' '));
+  t.false(reads.some((at) => at > 21_000 && at < 36_000), `no read between the settling and the change: ${reads.join(' ')}`);
+});
+
+test('with a store without listGroup, a follower reads every round', (t) => {
+  const scheduler = testScheduler(t);
+  let reads: number[] = [];
+  scheduler.run((helpers) => {
+    const kinesis = new FakeKinesis(helpers, () => scheduler.now(), { s: openShards(2) });
+    const store = new MemoryStateStore();
+    const follower = readsOf(store, () => scheduler.now(), { listGroup: false });
+    reads = follower.reads;
+    const a = member(scheduler, 'a', store, kinesis);
+    const b = member(scheduler, 'b', follower.store, kinesis);
+    a.consume(['s']).subscribe();
+    scheduler.schedule(() => b.consume(['s']).subscribe(), 1000);
+    scheduler.schedule(() => [a, b].forEach((m) => void m.close()), 40_000);
+  });
+  t.deepEqual(reads, [1000, 6000, 11_000, 16_000, 21_000, 26_000, 31_000, 36_000]);
+});

@@ -1,0 +1,19 @@
+import { createHash } from 'node:crypto';
+import type { StreamSnapshot } from './shard-lineage.js';
+
+/**
+ * A short digest of what a stream's snapshot says for assignment: every shard with its parents,
+ * whether it is closed and where it starts, and which shards have state and which are finished.
+ * Checkpoints and owners are left out: they change all the time and the assignment does not
+ * depend on them. The leader publishes these digests in its heartbeat; a follower whose own
+ * snapshot has the same digest does not need to read the stream's shard list and states again.
+ */
+export function snapshotDigest(snapshot: StreamSnapshot): string {
+  const hash = createHash('sha256');
+  for (const shard of snapshot.shards) {
+    hash.update(`${shard.id}|${shard.closed ? 1 : 0}|${shard.parentShardId ?? ''}|${shard.adjacentParentShardId ?? ''}|${shard.startingSequenceNumber ?? ''}\n`);
+  }
+  hash.update('--\n');
+  for (const id of [...snapshot.states.keys()].sort()) hash.update(`${id}|${snapshot.states.get(id)!.finished ? 1 : 0}\n`);
+  return hash.digest('base64url').slice(0, 22);
+}
