@@ -7,6 +7,7 @@ import {
   defer,
   finalize,
   from,
+  ignoreElements,
   map,
   merge,
   mergeMap,
@@ -351,6 +352,32 @@ export class Checkpointer {
       this.releasing.set(key, release);
       return release;
     });
+  }
+
+  /**
+   * An acquisition of the shard was left while in flight (the shard was assigned away): if its
+   * answer says it took the shard, free it. Counts as a release for {@link settled$}.
+   */
+  abandoned(stream: string, shardId: string, answer$: Observable<unknown>): void {
+    const { app, clientId, store, scheduler, report } = this.options;
+    const key = `${stream}/${shardId}`;
+    const release = answer$.pipe(
+      timeout({ first: this.options.heartbeatTimeout ?? this.options.timeout, scheduler }),
+      mergeMap((state) => (state ? from(store.releaseShard(app, stream, shardId, clientId)) : EMPTY)),
+      timeout({ each: this.options.timeout, scheduler }),
+      ignoreElements(),
+      catchError((err: unknown) => {
+        report(asStoreError(err, 'releaseShard'));
+        return EMPTY;
+      }),
+      finalize(() => {
+        if (this.releasing.get(key) === release) this.releasing.delete(key);
+      }),
+      runOnce(),
+    );
+    const before = this.releasing.get(key);
+    this.releasing.set(key, before ? concat(before, release) : release);
+    release.subscribe();
   }
 
   /**

@@ -444,7 +444,10 @@ export class Kinesumer {
     const acquire$ = defer(() => {
       const shard = this.latestView?.streams[stream]?.shards.find((s) => s.id === shardId);
       const now = scheduler.now();
-      return from(
+      // The call goes on when the shard is taken away from this client while it is in flight
+      // (the assignment moved): if it then takes the shard, nobody would ever free it. So the
+      // answer is kept and, if it comes after we left, the shard is released.
+      const call$ = from(
         this.store.acquireShard(app, stream, shardId, {
           clientId,
           // The owner's own heartbeat decides, read now: a client that joined after our last
@@ -453,9 +456,21 @@ export class Kinesumer {
           shardStart: shard?.startingSequenceNumber,
           now: new Date(now),
         }),
+      ).pipe(share({ resetOnError: false, resetOnComplete: false, resetOnRefCountZero: false }));
+      let settled = false;
+      return call$.pipe(
+        timeout({
+          each: group.clientTimeout,
+          scheduler,
+          // A call that timed out is retried at once and the retry takes the shard again.
+          with: () => ((settled = true), throwError(() => new StateStoreError('acquireShard', `no answer within ${group.clientTimeout} ms`, { retriable: true }))),
+        }),
+        tap({ next: () => (settled = true), error: () => (settled = true) }),
+        finalize(() => {
+          if (!settled) this.checkpointer.abandoned(stream, shardId, call$);
+        }),
       );
     }).pipe(
-      timeout({ each: group.clientTimeout, scheduler }),
       retryWithBackoff({ ...retry, scheduler }, { shouldRetry: () => true, onRetry: (err) => this.report(asKinesumerError(err, 'acquireShard')) }),
       // Another live client holds it (a handoff in progress) or it is finished: ask again shortly.
       mergeMap((state: ShardState | undefined) => (state ? of(state) : throwError(() => NOT_TAKEN))),
