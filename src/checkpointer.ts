@@ -28,7 +28,7 @@ import {
 } from './errors.js';
 import type { MetricsRecorder } from './metrics/metrics-recorder.js';
 import type { KinesumerRecord } from './record.js';
-import { isAfterPosition, type HeartbeatCheckpoints } from './state-store/heartbeat.js';
+import { encodePosition, isAfterPosition, type HeartbeatCheckpoints, type Position } from './state-store/heartbeat.js';
 import type { StateStore } from './state-store/state-store.js';
 
 /** The hidden link from a delivered record to the shard it came from. */
@@ -116,11 +116,6 @@ export type LinkedRecord = KinesumerRecord & {
   readonly [PARTIAL]: number | undefined;
 };
 
-/** Whether sequence number `a` is after `b` (both decimal strings without leading zeros). */
-export function isAfter(a: string, b: string | undefined): boolean {
-  if (b === undefined) return true;
-  return a.length !== b.length ? a.length > b.length : a > b;
-}
 
 /** What the checkpointer needs. */
 export interface CheckpointerOptions {
@@ -281,7 +276,7 @@ export class Checkpointer {
 
   private movedSinceBeat(): boolean {
     for (const handle of this.handles.values()) {
-      if (handle.active && handle.marked !== undefined && encoded(handle) !== handle.beaten) return true;
+      if (handle.active && handle.marked !== undefined && encodePosition(positionOf(handle.marked, handle.markedSub)) !== handle.beaten) return true;
     }
     return false;
   }
@@ -306,9 +301,9 @@ export class Checkpointer {
       const carried: { handle: ShardHandle; position: string; reached: number; sequenceNumber: string }[] = [];
       for (const handle of this.handles.values()) {
         if (!handle.active || handle.marked === undefined) continue;
-        (checkpoints[handle.stream] ??= {})[handle.shardId] =
-          handle.markedSub === undefined ? { sequenceNumber: handle.marked } : { sequenceNumber: handle.marked, subSequenceNumber: handle.markedSub };
-        carried.push({ handle, position: encoded(handle), reached: handle.reached, sequenceNumber: handle.marked });
+        const position = positionOf(handle.marked, handle.markedSub);
+        (checkpoints[handle.stream] ??= {})[handle.shardId] = position;
+        carried.push({ handle, position: encodePosition(position), reached: handle.reached, sequenceNumber: handle.marked });
       }
       const heartbeat = this.digests === undefined ? { checkpoints } : { checkpoints, digests: this.digests };
       const limit = this.options.heartbeatTimeout ?? this.options.timeout;
@@ -370,14 +365,17 @@ export class Checkpointer {
         report(asStoreError(err, 'releaseShard'));
         return EMPTY;
       }),
-      finalize(() => {
-        if (this.releasing.get(key) === release) this.releasing.delete(key);
-      }),
       runOnce(),
     );
     const before = this.releasing.get(key);
-    this.releasing.set(key, before ? concat(before, release) : release);
-    release.subscribe();
+    const pending: Observable<never> = (before ? concat(before, release) : release).pipe(
+      finalize(() => {
+        if (this.releasing.get(key) === pending) this.releasing.delete(key);
+      }),
+      runOnce(),
+    );
+    this.releasing.set(key, pending);
+    pending.subscribe();
   }
 
   /**
@@ -474,8 +472,8 @@ export class Checkpointer {
           mergeMap((applied) => {
             if (applied) {
               // A position a heartbeat already made durable is not committed a second time.
-              const position = subSequenceNumber === undefined ? `${sequenceNumber}` : `${sequenceNumber}/${subSequenceNumber}`;
-              if (position !== handle.beaten || reached > handle.reachedCommitted) {
+              const beaten = sequenceNumber !== undefined && encodePosition(positionOf(sequenceNumber, subSequenceNumber)) === handle.beaten;
+              if (!beaten || reached > handle.reachedCommitted) {
                 this.options.recorder?.committed(handle.stream, handle.shardId, reached - handle.reachedCommitted, sequenceNumber, scheduler.now() - startedAt);
               }
               handle.reachedCommitted = Math.max(handle.reachedCommitted, reached);
@@ -556,9 +554,8 @@ function entryOf(map: Map<string, string[]>, key: string): string[] {
   return list;
 }
 
-/** The handle's mark as a heartbeat keeps it. */
-function encoded(handle: ShardHandle): string {
-  return handle.markedSub === undefined ? `${handle.marked}` : `${handle.marked}/${handle.markedSub}`;
+function positionOf(sequenceNumber: string, subSequenceNumber: number | undefined): Position {
+  return subSequenceNumber === undefined ? { sequenceNumber } : { sequenceNumber, subSequenceNumber };
 }
 
 function dirtyOf(handles: Iterable<ShardHandle>): ShardHandle[] {

@@ -5,7 +5,7 @@
  * started (^) and stopped (!). Default timings: syncInterval 5000 ms, clientTimeout 10000 ms.
  */
 import test from 'ava';
-import { NEVER, type Subscription } from 'rxjs';
+import { NEVER, delay, type Subscription } from 'rxjs';
 import type { TestScheduler } from 'rxjs/testing';
 import { createKinesumer, type Kinesumer } from '../../src/kinesumer.js';
 import { MemoryStateStore } from '../../src/state-store/memory-state-store.js';
@@ -195,6 +195,28 @@ test('refresh() starts the readers of an added stream and stops those of a remov
     helpers.expectSubscriptions(kinesis.iterator('s', S(0)).subscriptions).toBe('^ 1999ms !');
     helpers.expectSubscriptions(kinesis.iterator('u', S(0)).subscriptions).toBe('2000ms ^ 7999ms !');
   });
+});
+
+test('a shard assigned away while its acquisition is in flight is freed when the acquisition lands', (t) => {
+  const scheduler = testScheduler(t);
+  const memory = new MemoryStateStore();
+  let ownerAt4000: string | undefined = 'not read';
+  scheduler.run((helpers) => {
+    const kinesis = new FakeKinesis(helpers, () => scheduler.now(), { s: openShards(1), u: openShards(1) });
+    // a store whose acquireShard of stream s answers 3000 ms late
+    const slow = Object.create(memory) as StateStore;
+    slow.acquireShard = (app, stream, shardId, request) =>
+      stream === 's' ? memory.acquireShard(app, stream, shardId, request).pipe(delay(3000, scheduler)) : memory.acquireShard(app, stream, shardId, request);
+    const a = member(scheduler, 'a', slow, kinesis);
+    a.consume(['s']).subscribe();
+    // when s is dropped at 1000, before the acquisition sent at 0 answers (at 3000)
+    scheduler.schedule(() => a.refresh(['u']), 1000);
+    scheduler.schedule(() => (ownerAt4000 = memory.snapshot().states['app']?.['s']?.[0]?.owner), 4000);
+    scheduler.schedule(() => void a.close(), 10_000);
+    // then s was never read, and its state has no owner once the late answer came
+    helpers.expectSubscriptions(kinesis.iterator('s', S(0)).subscriptions).toBe([]);
+  });
+  t.is(ownerAt4000 ?? 'nobody', 'nobody', 'a live client that does not read the shard must not hold it');
 });
 
 test('a client that cannot reach the store for clientTimeout stops reading, and the others take over', (t) => {
