@@ -39,6 +39,7 @@ import { inheritsReading, isStale, staleCheckpointError } from './group/shard-li
 import type { KinesisApi, StartPosition } from './kinesis/kinesis-api.js';
 import { resolveKinesisApi } from './kinesis/resolve-kinesis-api.js';
 import { mergeByKey } from './internal/merge-by-key.js';
+import { unbatch } from './internal/unbatch.js';
 import { MIN_CALL_INTERVAL, pollingReader } from './reader/polling-reader.js';
 import { enhancedFanOut, type EnhancedFanOut } from './efo/enhanced-fan-out.js';
 import type { KinesumerRecord } from './record.js';
@@ -184,7 +185,9 @@ export class Kinesumer {
     if (this.stopping) throw new ClosedError('consume()');
     if (this.records$) throw new UsageError('consume() was already called on this consumer; use refresh() to change streams');
     this.streams.next(this.useStreams(streams));
-    this.records$ = defer(() => this.run$()).pipe(takeUntil(this.stop), share());
+    // Pages travel the group's pipeline as arrays and become records only here, after share():
+    // per record, only this loop and the user's operators run.
+    this.records$ = defer(() => this.run$()).pipe(takeUntil(this.stop), share(), unbatch());
     return this.records$;
   }
 
@@ -287,7 +290,7 @@ export class Kinesumer {
   }
 
   /** The group for one subscription of records$: start, run, and tear down. */
-  private run$(): Observable<KinesumerRecord> {
+  private run$(): Observable<KinesumerRecord[]> {
     const { app, clientId, group, commit, retry } = this.config;
     const scheduler = this.scheduler;
     this.running = true;
@@ -385,7 +388,7 @@ export class Kinesumer {
         if (this.stopping) release();
         else concat(this.checkpointer.flush$(), this.leave$()).subscribe({ complete: release });
       }),
-    ) as Observable<KinesumerRecord>;
+    ) as Observable<KinesumerRecord[]>;
   }
 
   /**
@@ -435,7 +438,7 @@ export class Kinesumer {
    * still holds it), read it from its checkpoint, and stop at once if a fenced write shows it was
    * lost; then try to take it again, for as long as it stays assigned.
    */
-  private readShard(key: string): Observable<KinesumerRecord> {
+  private readShard(key: string): Observable<KinesumerRecord[]> {
     const [stream, shardId] = splitKey(key);
     const { app, clientId, polling, retry, initialPosition, group } = this.config;
     const scheduler = this.scheduler;
@@ -479,7 +482,7 @@ export class Kinesumer {
     // If this client is still releasing the shard (it left and came back), let that finish first.
     const take$ = concat(this.checkpointer.settled$(stream, shardId), acquire$);
 
-    const readOnce = (): Observable<KinesumerRecord> =>
+    const readOnce = (): Observable<KinesumerRecord[]> =>
       take$.pipe(
         mergeMap((state) => {
           const snapshot = this.latestView?.streams[stream];

@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { KinesisClient, ResourceNotFoundException } from '@aws-sdk/client-kinesis';
-import { EMPTY, firstValueFrom, lastValueFrom, merge, of, throwError, type Observable } from 'rxjs';
+import { EMPTY, concatAll, firstValueFrom, lastValueFrom, merge, of, throwError, type Observable } from 'rxjs';
 import type { TestScheduler } from 'rxjs/testing';
 import { resolveConfig } from '../../src/config.js';
 import { consumerName$, defaultConsumerName } from '../../src/efo/consumer-name.js';
@@ -73,7 +73,7 @@ const shardReader = (efo: EnhancedFanOut, stream: string, shardId: string, repor
     start: { type: 'TRIM_HORIZON' },
     report,
     toRecords: (records) => records.map((r) => r.PartitionKey ?? '?'),
-  });
+  }).pipe(concatAll()); // the reader emits one array per event
 
 test('one DescribeStreamSummary and one registration per stream, shared by the readers of its shards', (t) => {
   const scheduler = testScheduler(t);

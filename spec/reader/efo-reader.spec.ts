@@ -10,7 +10,7 @@
  */
 import test from 'ava';
 import { InternalFailureException, LimitExceededException, ResourceInUseException } from '@aws-sdk/client-kinesis';
-import { BehaviorSubject, defer, of, tap, type Observable } from 'rxjs';
+import { BehaviorSubject, concatAll, defer, of, tap, type Observable } from 'rxjs';
 import type { TestScheduler } from 'rxjs/testing';
 import type { KinesumerError } from '../../src/errors.js';
 import type { ShardEvent, StartPosition } from '../../src/kinesis/kinesis-api.js';
@@ -46,7 +46,7 @@ function reader(
     report: (err: KinesumerError) => reported.push({ at: scheduler.now(), code: err.code }),
     toRecords: (records) => records.map((r) => r.PartitionKey ?? '?'),
     ...overrides,
-  });
+  }).pipe(concatAll()); // the reader emits one array per event
   return { records$, reported };
 }
 

@@ -14,7 +14,7 @@ import {
   ProvisionedThroughputExceededException,
 } from '@aws-sdk/client-kinesis';
 import type { _Record } from '@aws-sdk/client-kinesis';
-import { EMPTY, defer, of, shareReplay, throwError, type Observable } from 'rxjs';
+import { EMPTY, concatAll, defer, of, shareReplay, throwError, type Observable } from 'rxjs';
 import type { TestScheduler } from 'rxjs/testing';
 import type { KinesumerError } from '../../src/errors.js';
 import type { KinesisApi, RecordsPage, StartPosition } from '../../src/kinesis/kinesis-api.js';
@@ -113,7 +113,7 @@ function reader(
     report: (err) => reported.push({ at: scheduler.now(), code: err.code, retriable: err.retriable }),
     toRecords: (records) => records.map((r) => r.PartitionKey ?? '?'),
     ...overrides,
-  });
+  }).pipe(concatAll()); // the reader emits one array per page
   return { records$, reported };
 }
 
@@ -321,6 +321,30 @@ test('a GetRecords call that never answers is cut off after scanTimeout, reporte
     { at: 0, position: { type: 'TRIM_HORIZON' } },
     { at: 2000, position: after('b') },
   ]);
+});
+
+test('after a timed-out GetRecords call the next ones ask for half as many records, growing back once an answer comes fast', (t) => {
+  const scheduler = testScheduler(t);
+  let script: ReturnType<typeof scriptedKinesis> | undefined;
+  scheduler.run(({ cold, expectObservable }) => {
+    script = scriptedKinesis(scheduler, [
+      cold<RecordsPage>('-'), //                     0: Limit 8, no answer: cut off at 1000, retried after 100
+      cold('300ms (p|)', { p: page('abcd') }), // 1100: Limit 4, full but slow (300 ms >= 1000 / 4): stays at 4
+      of(page('efgh')), //                        1400: Limit 4, full and fast: back to 8
+      of(page('i')), //                           1600: Limit 8
+    ]);
+    const r = reader(scheduler, script.kinesis, { scanLimit: 8, scanTimeout: 1000 });
+    expectObservable(r.records$, '^ 1999ms !').toBe('1400ms (abcdefgh) 190ms i');
+  });
+  t.deepEqual(
+    script?.calls.flatMap((c) => (c.op === 'getRecords' ? [[c.at, c.limit]] : [])),
+    [
+      [0, 8],
+      [1100, 4],
+      [1400, 4],
+      [1600, 8],
+    ],
+  );
 });
 
 test('ready$: no GetRecords call while it says false; the loop goes on when it says true', (t) => {

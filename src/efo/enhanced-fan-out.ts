@@ -127,7 +127,7 @@ export class EnhancedFanOut {
    * A reader of one shard: waits until the stream's consumer is ACTIVE, then reads the shard with
    * {@link efoReader}.
    */
-  reader<R>(options: EfoShardOptions<R>): Observable<R> {
+  reader<R>(options: EfoShardOptions<R>): Observable<R[]> {
     const { stream } = options;
     return efoReader<R>({
       ...options,

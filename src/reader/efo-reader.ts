@@ -57,7 +57,10 @@ export interface EfoReaderOptions<R> {
   scheduler: SchedulerLike;
   retry: Omit<RetryPolicy, 'scheduler'>;
   report: (err: KinesumerError) => void;
-  /** Builds the delivered records of one event (so the caller can link them to its shard state). */
+  /**
+   * Builds the delivered records of one event (so the caller can link them to its shard state).
+   * The reader emits what it returns as one value, and nothing when it is empty.
+   */
   toRecords: (records: _Record[]) => R[];
   /**
    * Backpressure: before reading each event from the HTTP stream the reader waits until this
@@ -113,13 +116,13 @@ export interface EfoReaderOptions<R> {
  *   consumerArn$: of(consumerArn), kinesis, scheduler: asyncScheduler,
  *   retry: { initialDelay: 100, maxDelay: 30000 }, report: console.warn,
  *   toRecords: (records) => records,
- * }).subscribe((record) => console.log(record.SequenceNumber));
+ * }).subscribe((records) => console.log(records.length));
  * ```
  *
  * @param options Where to read, how to reach Kinesis, and what to build of each event.
- * @returns The shard's records, in order; completes at the shard's end.
+ * @returns The shard's records, one array per page, in order; completes at the shard's end.
  */
-export function efoReader<R>(options: EfoReaderOptions<R>): Observable<R> {
+export function efoReader<R>(options: EfoReaderOptions<R>): Observable<R[]> {
   const { stream, shardId, kinesis, scheduler, report, toRecords } = options;
   const eventTimeout = options.eventTimeout ?? DEFAULT_EVENT_TIMEOUT;
   const whenReady$ = options.ready$ ? options.ready$.pipe(filter(Boolean), take(1)) : of(true);
@@ -234,7 +237,10 @@ export function efoReader<R>(options: EfoReaderOptions<R>): Observable<R> {
           onRetry: (err) => report(asError(err, stream, shardId)),
         },
       ),
-      mergeMap((event) => (event.records.length === 0 ? EMPTY : toRecords(event.records))),
+      // One value per event, not per record: the operators downstream run once an event.
+      filter((event) => event.records.length > 0),
+      map((event) => toRecords(event.records)),
+      filter((batch) => batch.length > 0),
     );
   });
 }

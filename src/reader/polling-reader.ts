@@ -37,7 +37,10 @@ export interface PollingReaderOptions<R> {
   idleInterval: number;
   retry: Omit<RetryPolicy, 'scheduler'>;
   report: (err: KinesumerError) => void;
-  /** Builds the delivered records of one page (so the caller can link them to its shard state). */
+  /**
+   * Builds the delivered records of one page (so the caller can link them to its shard state).
+   * The reader emits what it returns as one value, and nothing when it is empty.
+   */
   toRecords: (records: _Record[]) => R[];
   /**
    * Backpressure: before each GetRecords call the reader waits until this emits `true`.
@@ -61,10 +64,12 @@ interface Step {
  * Pacing: while the shard has more (a full page, or `MillisBehindLatest > 0`) the next call starts
  * as soon as the 5-calls-per-second limit allows; after an empty or short page it waits
  * `idleInterval`. Errors are reported and retried with backoff from the last delivered record:
- * an expired iterator is replaced at once, throttling backs off, and one shard's trouble never
- * ends the reader.
+ * an expired iterator is replaced at once, throttling backs off, a GetRecords call that timed
+ * out is retried asking for half as many records, and one shard's trouble never ends the reader.
+ *
+ * @returns The shard's records, one array per page, in order; completes at the shard's end.
  */
-export function pollingReader<R>(options: PollingReaderOptions<R>): Observable<R> {
+export function pollingReader<R>(options: PollingReaderOptions<R>): Observable<R[]> {
   const { stream, shardId, kinesis, scheduler, scanLimit, scanTimeout, idleInterval, report, toRecords } = options;
   const ready$ = options.ready$;
 
@@ -87,6 +92,10 @@ export function pollingReader<R>(options: PollingReaderOptions<R>): Observable<R
     // When the last GetRecords call started: every call, also the first after a retry, starts
     // at least MIN_CALL_INTERVAL after the one before, so the shard's limit holds across errors.
     let lastCallAt = Number.NEGATIVE_INFINITY;
+    // After a GetRecords call that timed out, ask for half as much (down to one record), so a
+    // page too large to arrive within scanTimeout cannot stall the shard for good; grow back one
+    // step with each answer that came within a quarter of scanTimeout (twice that page would fit).
+    let shrink = 0;
 
     const fetch = (iterator: string): Observable<Step> =>
       defer(() => {
@@ -96,9 +105,18 @@ export function pollingReader<R>(options: PollingReaderOptions<R>): Observable<R
         mergeMap(() => (ready$ ? ready$.pipe(filter(Boolean), take(1)) : of(true))),
         mergeMap(() => {
           lastCallAt = scheduler.now();
-          const limit = options.limit ? Math.max(1, Math.min(scanLimit, options.limit())) : scanLimit;
+          const wanted = options.limit ? Math.max(1, Math.min(scanLimit, options.limit())) : scanLimit;
+          const limit = Math.max(1, Math.floor(wanted / 2 ** shrink));
           return kinesis.getRecords(stream, shardId, iterator, limit).pipe(
             answerWithin<RecordsPage>('GetRecords'),
+            tap({
+              next: () => {
+                if (shrink > 0 && scheduler.now() - lastCallAt < scanTimeout / 4) shrink -= 1;
+              },
+              error: (err: unknown) => {
+                if (err instanceof KinesisError && err.code === 'KINESIS_TIMEOUT' && limit > 1) shrink += 1;
+              },
+            }),
             map((page): Step => ({ page, limit })),
           );
         }),
@@ -137,7 +155,10 @@ export function pollingReader<R>(options: PollingReaderOptions<R>): Observable<R
           onRetry: (err) => report(err as KinesumerError),
         },
       ),
-      mergeMap(({ page }) => (page.records.length === 0 ? EMPTY : toRecords(page.records))),
+      // One value per page, not per record: the operators downstream run once a page.
+      filter(({ page }) => page.records.length > 0),
+      map(({ page }) => toRecords(page.records)),
+      filter((batch) => batch.length > 0),
     );
   });
 }
