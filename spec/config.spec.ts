@@ -72,7 +72,7 @@ test('a minimal config gets the documented defaults', (t) => {
   t.is(config.initialPosition, 'LATEST');
   t.deepEqual(config.group, { syncInterval: 5000, clientTimeout: 10000 });
   t.deepEqual(config.commit, { auto: true, interval: 5000, timeout: 2000, itemInterval: 60000 });
-  t.deepEqual(config.polling, { scanLimit: 2000, scanTimeout: 10000, idleInterval: 1000, maxInFlight: 4000 });
+  t.deepEqual(config.polling, { scanLimit: 2000, scanTimeout: 2000, idleInterval: 1000, maxInFlight: 4000 });
   t.deepEqual(config.retry, { initialDelay: 100, maxDelay: 30000 });
   t.is(config.scheduler, asyncScheduler);
 });
@@ -82,7 +82,7 @@ test('DEFAULTS holds the documented numbers', (t) => {
     initialPosition: 'LATEST',
     group: { syncInterval: 5000, clientTimeout: 10000 },
     commit: { auto: true, interval: 5000, timeout: 2000, itemInterval: 60000 },
-    polling: { scanLimit: 2000, scanTimeout: 10000, idleInterval: 1000, maxInFlight: 4000 },
+    polling: { scanLimit: 2000, scanTimeout: 2000, idleInterval: 1000, maxInFlight: 4000 },
     retry: { initialDelay: 100, maxDelay: 30000 },
     metrics: { interval: 10000 },
     efo: false,

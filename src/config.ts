@@ -96,8 +96,9 @@ export interface KinesumerConfig {
     /** Records per GetRecords call, 1..10000. Default 2000 (kinesumer's). */
     scanLimit?: number;
     /**
-     * Time allowed for one GetRecords call (the whole answer), ms. Default 10000: a full page can
-     * hold 10 MB. A call that timed out is retried asking for half as many records.
+     * Time allowed for one GetRecords call (the whole answer), ms. Default 2000 (kinesumer's): a
+     * dead connection is noticed quickly. A call that timed out is retried asking for half as many
+     * records (down to 1/16), so a page too big for the link does not stall the shard.
      */
     scanTimeout?: number;
     /** Wait after an empty or short batch before polling again, ms, at least 200. Default 1000. */
@@ -177,7 +178,7 @@ export const DEFAULTS = {
   initialPosition: 'LATEST',
   group: { syncInterval: 5000, clientTimeout: 10000 },
   commit: { auto: true, interval: 5000, timeout: 2000, itemInterval: 60000 },
-  polling: { scanLimit: 2000, scanTimeout: 10000, idleInterval: 1000, maxInFlight: 4000 },
+  polling: { scanLimit: 2000, scanTimeout: 2000, idleInterval: 1000, maxInFlight: 4000 },
   retry: { initialDelay: 100, maxDelay: 30000 },
   metrics: { interval: 10000 },
   efo: false,

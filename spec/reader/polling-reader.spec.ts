@@ -347,6 +347,21 @@ test('after a timed-out GetRecords call the next ones ask for half as many recor
   );
 });
 
+test('timeouts shrink the page to 1/16 of scanLimit at most: past that the size is not what is wrong', (t) => {
+  const scheduler = testScheduler(t);
+  let script: ReturnType<typeof scriptedKinesis> | undefined;
+  scheduler.run(({ cold, expectObservable }) => {
+    const hung = () => cold<RecordsPage>('-');
+    script = scriptedKinesis(scheduler, [hung(), hung(), hung(), hung(), hung(), hung(), of(page('a'))]);
+    const r = reader(scheduler, script.kinesis, { scanLimit: 32, scanTimeout: 1000, retry: { initialDelay: 100, maxDelay: 100, random: () => 1 } });
+    expectObservable(r.records$, '^ 6999ms !').toBe('6600ms a');
+  });
+  t.deepEqual(
+    script?.calls.flatMap((c) => (c.op === 'getRecords' ? [c.limit] : [])),
+    [32, 16, 8, 4, 2, 2, 2],
+  );
+});
+
 test('ready$: no GetRecords call while it says false; the loop goes on when it says true', (t) => {
   const scheduler = testScheduler(t);
   let script: ReturnType<typeof scriptedKinesis> | undefined;

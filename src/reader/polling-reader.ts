@@ -21,6 +21,9 @@ import { retryWithBackoff, type RetryPolicy } from '../retry.js';
 /** Kinesis allows 5 GetRecords calls per second per shard: at least 200 ms between call starts. */
 export const MIN_CALL_INTERVAL = 200;
 
+/** After timeouts, GetRecords asks for as little as scanLimit / 2^MAX_SHRINK records. */
+const MAX_SHRINK = 4;
+
 /** What a polling reader needs. */
 export interface PollingReaderOptions<R> {
   stream: string;
@@ -92,9 +95,10 @@ export function pollingReader<R>(options: PollingReaderOptions<R>): Observable<R
     // When the last GetRecords call started: every call, also the first after a retry, starts
     // at least MIN_CALL_INTERVAL after the one before, so the shard's limit holds across errors.
     let lastCallAt = Number.NEGATIVE_INFINITY;
-    // After a GetRecords call that timed out, ask for half as much (down to one record), so a
-    // page too large to arrive within scanTimeout cannot stall the shard for good; grow back one
-    // step with each answer that came within a quarter of scanTimeout (twice that page would fit).
+    // After a GetRecords call that timed out, ask for half as much (down to 1/16), so a page too
+    // large to arrive within scanTimeout cannot stall the shard for good; grow back one step with
+    // each answer that came within a quarter of scanTimeout (twice that page would fit). Past
+    // 1/16 the size is not what is wrong (a dead connection, say).
     let shrink = 0;
 
     const fetch = (iterator: string): Observable<Step> =>
@@ -114,7 +118,7 @@ export function pollingReader<R>(options: PollingReaderOptions<R>): Observable<R
                 if (shrink > 0 && scheduler.now() - lastCallAt < scanTimeout / 4) shrink -= 1;
               },
               error: (err: unknown) => {
-                if (err instanceof KinesisError && err.code === 'KINESIS_TIMEOUT' && limit > 1) shrink += 1;
+                if (err instanceof KinesisError && err.code === 'KINESIS_TIMEOUT' && shrink < MAX_SHRINK) shrink += 1;
               },
             }),
             map((page): Step => ({ page, limit })),

@@ -22,7 +22,9 @@ const consumer = createKinesumer({
   kinesis,
   stateStore: store,
   initialPosition: 'TRIM_HORIZON',
-  polling: { scanLimit: 10_000, maxInFlight: 10_000 },
+  // Pages as big as the baseline's. kinesis-local answers one call at a time, so with 8 shards a
+  // 10,000-record page can take longer than the 2 s default scanTimeout: allow what a slow link would need.
+  polling: { scanLimit: 10_000, maxInFlight: 10_000, scanTimeout: 10_000 },
 });
 
 const cpu = process.cpuUsage();
