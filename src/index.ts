@@ -34,7 +34,7 @@ export {
   isRetriable,
 } from './errors.js';
 export type { KinesumerErrorOptions, ConfigProblem } from './errors.js';
-export type { StateStore, CachedShard, Checkpoint, ShardState, ShardCommit } from './state-store/state-store.js';
+export type { StateStore, AcquireRequest, CachedShard, Checkpoint, ShardState, ShardCommit } from './state-store/state-store.js';
 export { DynamoDBStateStore } from './state-store/dynamodb-state-store.js';
 export { MemoryStateStore } from './state-store/memory-state-store.js';
 export { createStateTable, stateTableDefinition } from './state-store/create-table.js';

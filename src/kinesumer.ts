@@ -445,7 +445,9 @@ export class Kinesumer {
     const acquireRetry = Math.max(MIN_CALL_INTERVAL, Math.round(group.syncInterval / 5));
 
     const acquire$ = defer(() => {
-      const shard = this.latestView?.streams[stream]?.shards.find((s) => s.id === shardId);
+      const snapshot = this.latestView?.streams[stream];
+      const shard = snapshot?.shards.find((s) => s.id === shardId);
+      const seen = snapshot?.states.get(shardId);
       const now = scheduler.now();
       // The call goes on when the shard is taken away from this client while it is in flight
       // (the assignment moved): if it then takes the shard, nobody would ever free it. So the
@@ -458,6 +460,8 @@ export class Kinesumer {
           aliveSince: new Date(now - group.clientTimeout),
           shardStart: shard?.startingSequenceNumber,
           now: new Date(now),
+          // the last round saw it free: the store may take it without reading it first
+          seenFree: snapshot !== undefined && seen?.owner === undefined,
         }),
       ).pipe(share({ resetOnError: false, resetOnComplete: false, resetOnRefCountZero: false }));
       let settled = false;

@@ -307,3 +307,23 @@ test('acquireShard conditions its write on exactly what it read', async (t) => {
   t.is(create?.ConditionExpression, 'attribute_not_exists(pk)');
   t.is(create?.UpdateExpression, 'SET #owner = :me, #last_update = :now, #shard_start = :start');
 });
+
+test('with a seenFree hint, acquireShard takes a free shard in one conditional write, and reads the item only when that fails', async (t) => {
+  const { mock, store } = setup();
+  const key = { pk: { S: 'check_point#app#s' }, sk: { S: shardId(0) } };
+  mock.on(UpdateItemCommand).resolves({ Attributes: { ...key, owner: { S: 'a' }, last_update: { S: at(0).toISOString() } } });
+  const request = { clientId: 'a', aliveSince: at(0), shardStart: undefined, now: at(0), seenFree: true };
+  t.deepEqual(await store.acquireShard('app', 's', shardId(0), request), { shardId: shardId(0), owner: 'a', finished: false, lastUpdate: at(0) });
+  t.is(mock.commandCalls(GetItemCommand).length, 0);
+  const update = mock.commandCalls(UpdateItemCommand)[0]?.args[0].input;
+  t.is(update?.ConditionExpression, 'attribute_not_exists(#owner) AND (attribute_not_exists(#finished) OR #finished = :false)');
+
+  // the hint was out of date: a live client holds it; the item and the owner's heartbeat are read, nothing is taken
+  mock.reset();
+  mock.on(UpdateItemCommand).rejects(conditionFailed());
+  mock.on(GetItemCommand, { Key: key }).resolves({ Item: { ...key, owner: { S: 'b' } } });
+  mock.on(GetItemCommand, { Key: { pk: { S: 'client#app' }, sk: { S: 'b' } } }).resolves({ Item: { pk: { S: 'client#app' }, sk: { S: 'b' }, last_update: { S: at(5).toISOString() } } });
+  t.is(await store.acquireShard('app', 's', shardId(0), request), undefined);
+  t.is(mock.commandCalls(UpdateItemCommand).length, 1, 'no second write once the owner was found alive');
+  t.is(mock.commandCalls(GetItemCommand).length, 2);
+});

@@ -140,6 +140,18 @@ export function heartbeatContract<C>(
     t.deepEqual(await run(store.getCheckpoints(app, 's')), [{ shardId: shardId(0), sequenceNumber: seq(12), lastUpdate: at(11) }]);
   });
 
+  test(`${name}: acquireShard with an out-of-date seenFree hint (the owner is dead, not gone) still starts after its heartbeat checkpoint`, async (t) => {
+    const store = await open(t);
+    const app = uniqueApp();
+    await acquire(store, app, 0, 'dead', { now: at(1) });
+    t.true(await commit(store, app, 0, 'dead', { sequenceNumber: seq(5), previous: undefined, now: at(2) }));
+    await beat(store, app, 'dead', at(3), { checkpoints: onS({ 0: 9 }) });
+    const taken = await acquire(store, app, 0, 'b', { alive: ['b'], now: at(10), seenFree: true });
+    t.is(taken?.owner, 'b');
+    t.is(taken?.sequenceNumber, seq(9));
+    t.is((await stateOf(store, app, 0))?.sequenceNumber, seq(9));
+  });
+
   test(`${name}: acquireShard from a dead owner with no stored checkpoint starts after its heartbeat checkpoint`, async (t) => {
     const store = await open(t);
     const app = uniqueApp();

@@ -47,7 +47,7 @@ import {
   hasCheckpoint,
   shardCacheKey,
 } from './items.js';
-import type { CachedShard, Checkpoint, ClientHeartbeat, ShardCommit, ShardState, StateStore } from './state-store.js';
+import type { AcquireRequest, CachedShard, Checkpoint, ClientHeartbeat, ShardCommit, ShardState, StateStore } from './state-store.js';
 
 /** Options of {@link DynamoDBStateStore}. */
 export interface DynamoDBStateStoreConfig extends DynamoDBStateStoreOptions {
@@ -73,6 +73,26 @@ const READ_BATCH = 100;
 const PRUNE_QUERY_MARGIN_MS = 14 * 3_600_000 + 1_000;
 
 type Item = Record<string, AttributeValue>;
+
+/** A condition expression with the names and values it uses. */
+interface Condition {
+  expression: string;
+  names: Record<string, string>;
+  values: Record<string, unknown>;
+}
+
+/** Not (yet) read to its end. */
+const NOT_FINISHED = '(attribute_not_exists(#finished) OR #finished = :false)';
+
+/** Nobody holds the shard and it is not finished; an absent item satisfies it too. */
+const FREE: Condition = {
+  expression: `attribute_not_exists(#owner) AND ${NOT_FINISHED}`,
+  names: { '#owner': 'owner', '#finished': 'finished' },
+  values: { ':false': false },
+};
+
+/** {@link DynamoDBStateStore}'s conditional take found the item other than expected. */
+const CONDITION_FAILED = Symbol('condition failed');
 
 /**
  * A {@link StateStore} on a DynamoDB table with kinesumer's schema: a table created for the Go
@@ -435,54 +455,69 @@ export class DynamoDBStateStore implements StateStore {
    *   finished, taken by another client in between (the condition failed), or malformed (then
    *   reported on `errors$`).
    */
-  async acquireShard(
-    app: string,
-    stream: string,
-    shardId: string,
-    request: { clientId: string; aliveSince: Date; shardStart: string | undefined; now: Date },
-  ): Promise<ShardState | undefined> {
+  async acquireShard(app: string, stream: string, shardId: string, request: AcquireRequest): Promise<ShardState | undefined> {
     const now = validDate('acquireShard', request.now).toISOString();
     const aliveSince = validDate('acquireShard', request.aliveSince).getTime();
     const key = marshall({ pk: checkpointKey(app, stream), sk: shardId });
+    if (request.seenFree === true) {
+      // Seen free: take it in one write if it still is (no owner; an absent item has none either).
+      const taken = await this.take(app, stream, shardId, request, now, key, FREE);
+      if (taken !== CONDITION_FAILED) return taken;
+    }
     const out = await this.call('acquireShard', () =>
       this.client.send(new GetItemCommand({ TableName: this.table, Key: key, ConsistentRead: true })),
     );
-    let condition: string;
-    let ahead: Position | undefined;
-    let positionCondition = '';
-    const names: Record<string, string> = { '#owner': 'owner', '#last_update': 'last_update' };
-    const values: Record<string, unknown> = { ':me': request.clientId, ':now': now };
     if (out.Item === undefined) {
-      condition = 'attribute_not_exists(pk)';
-    } else {
-      const [seen] = this.decodeAll(ShardStateItem, [out.Item]);
-      if (seen === undefined) return undefined;
-      if (seen.finished === true) return undefined;
-      if (seen.owner !== undefined) {
-        const owner = await this.readClient(app, seen.owner);
-        if (seen.owner !== request.clientId && owner !== undefined && owner.lastUpdate.getTime() > aliveSince) return undefined;
-        // Taken from a dead client (or from this one, restarted): start after its heartbeat checkpoint.
-        ahead = takeoverPosition(owner?.checkpoints?.[stream]?.[shardId], toShardState(seen), request.shardStart);
-        if (ahead !== undefined) {
-          names['#sequence_number'] = 'sequence_number';
-          if (seen.sequence_number === undefined) {
-            positionCondition = ' AND attribute_not_exists(#sequence_number)';
-          } else {
-            values[':seen_seq'] = seen.sequence_number;
-            positionCondition = ' AND #sequence_number = :seen_seq';
-          }
-        }
-      }
-      names['#finished'] = 'finished';
-      values[':false'] = false;
-      const finishedCondition = '(attribute_not_exists(#finished) OR #finished = :false)';
-      if (seen.owner === undefined) {
-        condition = `attribute_not_exists(#owner) AND ${finishedCondition}`;
+      const taken = await this.take(app, stream, shardId, request, now, key, { expression: 'attribute_not_exists(pk)', names: {}, values: {} });
+      return taken === CONDITION_FAILED ? undefined : taken;
+    }
+    const [seen] = this.decodeAll(ShardStateItem, [out.Item]);
+    if (seen === undefined) return undefined;
+    if (seen.finished === true) return undefined;
+    if (seen.owner === undefined) {
+      const taken = await this.take(app, stream, shardId, request, now, key, FREE);
+      return taken === CONDITION_FAILED ? undefined : taken;
+    }
+    const owner = await this.readClient(app, seen.owner);
+    if (seen.owner !== request.clientId && owner !== undefined && owner.lastUpdate.getTime() > aliveSince) return undefined;
+    // Taken from a dead client (or from this one, restarted): start after its heartbeat checkpoint.
+    const ahead = takeoverPosition(owner?.checkpoints?.[stream]?.[shardId], toShardState(seen), request.shardStart);
+    const condition: Condition = {
+      expression: `#owner = :seen_owner AND ${NOT_FINISHED}`,
+      names: { ...FREE.names },
+      values: { ...FREE.values, ':seen_owner': seen.owner },
+    };
+    if (ahead !== undefined) {
+      // ... and only if the stored checkpoint is still the one that position was compared with
+      condition.names['#sequence_number'] = 'sequence_number';
+      if (seen.sequence_number === undefined) {
+        condition.expression += ' AND attribute_not_exists(#sequence_number)';
       } else {
-        values[':seen_owner'] = seen.owner;
-        condition = `#owner = :seen_owner AND ${finishedCondition}`;
+        condition.values[':seen_seq'] = seen.sequence_number;
+        condition.expression += ' AND #sequence_number = :seen_seq';
       }
     }
+    const taken = await this.take(app, stream, shardId, request, now, key, condition, ahead);
+    return taken === CONDITION_FAILED ? undefined : taken;
+  }
+
+  /**
+   * The conditional write of {@link acquireShard}: sets the owner (and the shard start, and a
+   * takeover position when `ahead` is given) if `condition` holds. A taken item that cannot be
+   * read is released again (and reported).
+   */
+  private async take(
+    app: string,
+    stream: string,
+    shardId: string,
+    request: AcquireRequest,
+    now: string,
+    key: Item,
+    condition: Condition,
+    ahead?: Position,
+  ): Promise<ShardState | undefined | typeof CONDITION_FAILED> {
+    const names: Record<string, string> = { '#owner': 'owner', '#last_update': 'last_update', ...condition.names };
+    const values: Record<string, unknown> = { ':me': request.clientId, ':now': now, ...condition.values };
     let update = 'SET #owner = :me, #last_update = :now';
     if (request.shardStart !== undefined) {
       names['#shard_start'] = 'shard_start';
@@ -500,14 +535,14 @@ export class DynamoDBStateStore implements StateStore {
           TableName: this.table,
           Key: key,
           UpdateExpression: update,
-          ConditionExpression: condition + positionCondition,
+          ConditionExpression: condition.expression,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: marshall(values),
           ReturnValues: 'ALL_NEW',
         }),
       ),
     );
-    if (updated === undefined) return undefined;
+    if (updated === undefined) return CONDITION_FAILED;
     const [state] = this.decodeAll(ShardStateItem, [updated.Attributes ?? {}]);
     if (state === undefined) {
       // Taken, but what the item now holds cannot be read (reported): do not keep it.

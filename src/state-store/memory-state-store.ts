@@ -6,7 +6,7 @@ import { Subject, defer, of, throwError, type Observable } from 'rxjs';
 import { StateStoreError, type KinesumerError } from '../errors.js';
 import { SequenceNumber } from './items.js';
 import { takeoverPosition, type GroupMember, type Heartbeat, type Position } from './heartbeat.js';
-import type { CachedShard, Checkpoint, ClientHeartbeat, ShardCommit, ShardState, StateStore } from './state-store.js';
+import type { AcquireRequest, CachedShard, Checkpoint, ClientHeartbeat, ShardCommit, ShardState, StateStore } from './state-store.js';
 
 /** The names of the store's methods, for {@link MemoryStateStore.failNext}. */
 export type MemoryStateStoreMethod =
@@ -236,7 +236,7 @@ export class MemoryStateStore implements StateStore {
     app: string,
     stream: string,
     shardId: string,
-    request: { clientId: string; aliveSince: Date; shardStart: string | undefined; now: Date },
+    request: AcquireRequest,
   ): Observable<ShardState | undefined> {
     return this.answer('acquireShard', () => {
       const now = copyDate('acquireShard', request.now);

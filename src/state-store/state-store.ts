@@ -65,6 +65,23 @@ export interface ShardCommit {
   now: Date;
 }
 
+/** What {@link StateStore.acquireShard} is asked. */
+export interface AcquireRequest {
+  clientId: string;
+  /** A holder whose last heartbeat is not later than this is dead: its shard may be taken. */
+  aliveSince: Date;
+  /** `startingSequenceNumber` of the shard, recorded on its state. */
+  shardStart: string | undefined;
+  now: Date;
+  /**
+   * The caller's latest view showed the shard free (no state, or no owner). A store may then try
+   * the conditional take at once, without reading the item first: one request instead of two.
+   * The take's conditions are the same either way, so a view that is out of date costs a failed
+   * write, never a wrong take.
+   */
+  seenFree?: boolean;
+}
+
 /** A registered client and its last heartbeat, as {@link StateStore.listClients} gives them. */
 export interface ClientHeartbeat {
   clientId: string;
@@ -160,12 +177,7 @@ export interface StateStore {
    * live client holds it or it is finished. Must be atomic (a conditional write on the owner it
    * saw): of two clients racing for one shard, at most one gets it.
    */
-  acquireShard(
-    app: string,
-    stream: string,
-    shardId: string,
-    request: { clientId: string; aliveSince: Date; shardStart: string | undefined; now: Date },
-  ): ObservableInput<ShardState | undefined>;
+  acquireShard(app: string, stream: string, shardId: string, request: AcquireRequest): ObservableInput<ShardState | undefined>;
   /** Frees the shard if `clientId` holds it; does nothing otherwise. */
   releaseShard(app: string, stream: string, shardId: string, clientId: string): ObservableInput<void>;
   /**
