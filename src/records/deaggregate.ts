@@ -16,9 +16,13 @@ interface AggregatedRecord {
   explicit_hash_key_table: string[];
   records: { partition_key_index: number; explicit_hash_key_index?: number; data: Uint8Array }[];
 }
-const { AggregatedRecord } = createRequire(import.meta.url)('aws-kinesis-agg/lib/common.js') as {
-  AggregatedRecord: { decode(bytes: Uint8Array): AggregatedRecord };
-};
+type AggregateModel = { decode(bytes: Uint8Array): AggregatedRecord };
+let model: AggregateModel | undefined;
+/** The model, loaded with the first aggregate: consumers of plain records never load protobufjs (about 1.4 MB). */
+function aggregateModel(): AggregateModel {
+  model ??= (createRequire(import.meta.url)('aws-kinesis-agg/lib/common.js') as { AggregatedRecord: AggregateModel }).AggregatedRecord;
+  return model;
+}
 
 /** One user record taken out of a KPL aggregate. */
 export interface UserRecord {
@@ -47,7 +51,7 @@ export function deaggregate(record: _Record): { records: UserRecord[] } | { erro
   }
   let decoded: AggregatedRecord;
   try {
-    decoded = AggregatedRecord.decode(message);
+    decoded = aggregateModel().decode(message);
   } catch (err) {
     return { error: err instanceof Error ? err : new Error(String(err)) };
   }
