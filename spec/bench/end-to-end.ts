@@ -2,7 +2,8 @@
  * End to end on the emulators: kinesis-local + dynalite, 8 shards, 20,000 preloaded records of
  * about 100 bytes; one rx-kinesumer client from TRIM_HORIZON with auto-commit until every record
  * was delivered, against a plain GetShardIterator + GetRecords(Limit 10000) loop. Each side runs
- * in its own child process (so its CPU and memory are its own), alternately, 5 times; medians.
+ * in its own child process (so its CPU and memory are its own), alternately, 9 times
+ * (BENCH_RUNS); medians.
  * Both sides make one call with each of their SDK clients before the clock starts, so the SDK's
  * lazy module loading is not counted as per-record cost on either side.
  *
@@ -18,7 +19,9 @@ import { startDynalite, startKinesisLocal } from '../helpers/emulators.js';
 
 const RECORDS = Number(process.env['BENCH_RECORDS'] ?? 20_000);
 const SHARDS = 8;
-const RUNS = 5;
+// Alternating runs; the median. Run-to-run spread on a 2-core machine that also runs both emulators
+// is about +-15% of CPU, so fewer runs cannot tell 1.05x from 1.15x.
+const RUNS = Number(process.env['BENCH_RUNS'] ?? 9);
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 interface Run {
@@ -27,6 +30,10 @@ interface Run {
   cpuUs: number;
   peakRss: number;
 }
+
+// The consumer child runs the compiled library (see e2e/consumer.ts): build it from this src/.
+const build = spawnSync('npm', ['run', 'build'], { encoding: 'utf8' });
+if (build.status !== 0) throw new Error(`npm run build failed: ${build.stdout}${build.stderr}`);
 
 const [kinesisLocal, dynalite] = await Promise.all([startKinesisLocal(), startDynalite()]);
 try {
@@ -79,7 +86,9 @@ try {
   console.log(`\nend to end: ${RECORDS} records, ${SHARDS} shards, median of ${RUNS} alternating runs\n`);
   console.log('side                 wall ms   CPU ns/record   peak RSS MB');
   for (const r of [b, c]) console.log(`${r.name.padEnd(18)}${String(r.wallMs).padStart(10)}${String(r.cpuNsPerRecord).padStart(16)}${String(r.peakRssMb).padStart(14)}`);
-  console.log(`\nratios: wall ${ratios.wall}x (target <= 1.05), CPU per record ${ratios.cpuPerRecord}x (target <= 1.10), peak RSS +${ratios.rssDeltaMb} MB (target <= +15)`);
+  const cpuMs = (runs: Run[]) => runs.map((r) => Math.round(r.cpuUs / 1000)).join(' ');
+  console.log(`\nCPU ms of each run: baseline ${cpuMs(baseline)}; rx-kinesumer ${cpuMs(consumer)}`);
+  console.log(`ratios: wall ${ratios.wall}x (target <= 1.05), CPU per record ${ratios.cpuPerRecord}x (target <= 1.10), peak RSS +${ratios.rssDeltaMb} MB (target <= +15)`);
   mkdirSync('.bench', { recursive: true });
   writeFileSync('.bench/end-to-end.json', JSON.stringify({ when: new Date().toISOString(), records: RECORDS, shards: SHARDS, baseline: b, consumer: c, ratios, runs: { baseline, consumer } }, null, 2));
 } finally {
