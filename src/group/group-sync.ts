@@ -83,6 +83,14 @@ export interface GroupSyncOptions {
 const FULL_READ_EVERY = 12;
 
 /**
+ * The leader prunes dead clients at its first round as leader and then at the first round at
+ * least this many sync intervals after the last prune. Nothing waits for it: a dead client counts
+ * as dead by its heartbeat whether or not its item is still there, and whoever takes its shards
+ * starts after its heartbeat checkpoints either way.
+ */
+const PRUNE_EVERY = 6;
+
+/**
  * The group's heartbeat and membership loop, kinesumer's `loopSyncClient`, as an Observable:
  * every `syncInterval` (and at once on subscribe) it pings this client's heartbeat, lists the
  * alive clients, lets the leader (index 0) refresh every stream's shard cache from ListShards and
@@ -133,6 +141,8 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
   const known = new Map<string, { digest: string; snapshot: StreamSnapshot; rounds: number }>();
   // The last view emitted: a stream that cannot be listed in a round keeps its assignment from it.
   let previous: GroupView | undefined;
+  // When this client last pruned as leader; forgotten on losing the lead, so a new leader prunes at once.
+  let prunedAt = Number.NEGATIVE_INFINITY;
   const gaveUp = (at: number): GroupView => ({ clients: [], index: -1, leader: false, assignment: {}, streams: {}, at });
 
   // clientTimeout after the last written heartbeat the others count this client dead: give every
@@ -284,9 +294,12 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
         concatMap(({ clients, leaderDigests }) => {
           const index = stale ? -1 : clients.indexOf(clientId);
           const leader = index === 0;
+          const pruning = leader && !regaining && at - prunedAt >= PRUNE_EVERY * syncInterval;
+          if (pruning) prunedAt = at;
+          else if (!leader) prunedAt = Number.NEGATIVE_INFINITY;
           return merge(
             from(streams).pipe(mergeMap((stream) => snapshotOf$(stream, leader, leaderDigests?.[stream], full))),
-            leader && !regaining ? prune(at).pipe(mergeMap(() => EMPTY)) : EMPTY,
+            pruning ? prune(at).pipe(mergeMap(() => EMPTY)) : EMPTY,
           ).pipe(
             toArray(),
             map((entries): GroupView => {
