@@ -42,6 +42,7 @@ export function shardStart(n: number, incarnation = 0): string {
 /**
  * `store.acquireShard` for `clientId`, run to completion. The clients in `alive` heartbeat at
  * `now` first; every other client's last heartbeat is older than `aliveSince` (`now` - 1 ms).
+ * `seenFree` is passed on as the caller's hint.
  */
 export async function acquire(
   store: StateStore,
