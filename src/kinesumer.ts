@@ -491,7 +491,7 @@ export class Kinesumer {
         mergeMap((state) => {
           const snapshot = this.latestView?.streams[stream];
           const shard = snapshot?.shards.find((s) => s.id === shardId);
-          const valid = state.sequenceNumber !== undefined && !isStale(state, shard) ? state.sequenceNumber : undefined;
+          const valid = state.sequenceNumber !== undefined && !isStale(state, shard?.startingSequenceNumber) ? state.sequenceNumber : undefined;
           if (state.sequenceNumber !== undefined && valid === undefined) this.report(staleCheckpointError(stream, state, shard));
           const handle = this.checkpointer.open(stream, shardId, state.sequenceNumber, valid, valid === undefined ? undefined : state.subSequenceNumber);
           this.recorder.acquired(stream, shardId);

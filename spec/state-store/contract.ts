@@ -423,6 +423,35 @@ export function stateStoreContract<C>(
       });
     });
 
+    test(`${title}: acquireShard drops a checkpoint and finished mark written for an older shard of that id, and still respects its live owner`, async (t) => {
+      const store = await open(t);
+      const app = uniqueApp();
+      // given state left by the stream's previous incarnation (shards starting at shardStart(n, 0))
+      for (const [shard, finished] of [[0, false], [1, true]] as const) {
+        await acquire(store, app, shard, 'x', { start: shardStart(shard, 0) });
+        t.true(await commit(store, app, shard, 'x', { sequenceNumber: seq(5), previous: undefined, finished }));
+        await run(store.releaseShard(app, 's', shardId(shard), 'x'));
+      }
+      await acquire(store, app, 3, 'live', { start: shardStart(3, 0), now: at(1) });
+      t.true(await commit(store, app, 3, 'live', { sequenceNumber: seq(1), previous: undefined }));
+      // and kinesumer's items without a shard start: one behind the new shard's start, one after it
+      await run(store.updateCheckpoints(app, 's', [{ shardId: shardId(2), sequenceNumber: '12345', lastUpdate: at(0) }, checkpoint(4, 7)]));
+      // when the shards of the new incarnation (starting at shardStart(n, 1)) are taken
+      const taken = await Promise.all(
+        [0, 1, 2, 4].map((shard) => acquire(store, app, shard, 'a', { start: shardStart(shard, 1), now: at(2) })),
+      );
+      // then the older shards' checkpoints and finished marks are gone, in the store too
+      for (const [i, shard] of [0, 1, 2].entries()) {
+        t.deepEqual(taken[i], { shardId: shardId(shard), owner: 'a', finished: false, shardStart: shardStart(shard, 1), lastUpdate: at(2) }, `shard ${shard}`);
+      }
+      // and a checkpoint at or after the shard's start is this shard's: kept
+      t.is(taken[3]?.sequenceNumber, seq(7));
+      const stored = await run(store.listShardStates(app, 's'));
+      t.deepEqual(stored.filter((s) => s.sequenceNumber !== undefined).map((s) => s.shardId), [shardId(3), shardId(4)]);
+      // and a live owner keeps even a shard whose state is an older shard's
+      t.is(await acquire(store, app, 3, 'a', { alive: ['a', 'live'], start: shardStart(3, 1), now: at(2) }), undefined);
+    });
+
     for (const [given, setUp] of [
       ['no state', async () => {}],
       ['a released shard with a checkpoint', async (store: StateStore, app: string, shard: number) => {

@@ -16,11 +16,11 @@ export function compareSequenceNumbers(a: string, b: string): number {
 }
 
 /**
- * Whether `state` was written for an older shard with the same id: a stream deleted and created
- * again under the same name restarts its shard ids, but its shards start at new sequence numbers.
+ * Whether `state` was written for an older shard with the same id than the one starting at
+ * `start`: a stream deleted and created again under the same name restarts its shard ids, but
+ * its shards start at new sequence numbers. Unknowable (false) without `start`.
  */
-export function isStale(state: ShardState, shard: CachedShard | undefined): boolean {
-  const start = shard?.startingSequenceNumber;
+export function isStale(state: Pick<ShardState, 'sequenceNumber' | 'shardStart'>, start: string | undefined): boolean {
   if (start === undefined) return false;
   if (state.shardStart !== undefined) return state.shardStart !== start;
   return state.sequenceNumber !== undefined && compareSequenceNumbers(state.sequenceNumber, start) < 0;
@@ -45,7 +45,7 @@ export function snapshotOf(shards: CachedShard[], stored: readonly ShardState[])
   const states = new Map<string, ShardState>();
   const stale: string[] = [];
   for (const state of stored) {
-    if (isStale(state, byId.get(state.shardId))) stale.push(state.shardId);
+    if (isStale(state, byId.get(state.shardId)?.startingSequenceNumber)) stale.push(state.shardId);
     else states.set(state.shardId, state);
   }
   return { shards, states, stale };

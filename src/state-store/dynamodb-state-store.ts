@@ -23,6 +23,7 @@ import type * as t from 'io-ts';
 import type { DynamoDBStateStoreOptions } from '../config.js';
 import { MalformedItemError, StateStoreError, describeCause, type KinesumerError } from '../errors.js';
 import { chunk, retryUnprocessed, type BatchRetryOptions } from './batch-retry.js';
+import { isStale } from '../group/shard-lineage.js';
 import { CLIENT_LAST_UPDATE_INDEX } from './create-table.js';
 import { describeLocation, toStateStoreError } from './dynamodb-errors.js';
 import {
@@ -90,6 +91,19 @@ const FREE: Condition = {
   names: { '#owner': 'owner', '#finished': 'finished' },
   values: { ':false': false },
 };
+
+/**
+ * {@link FREE}, and, when the shard's start is known, no checkpoint unless it was written for
+ * this shard: one of an older shard of that id must be removed, which needs a read first.
+ */
+function freeFor(shardStart: string | undefined): Condition {
+  if (shardStart === undefined) return FREE;
+  return {
+    expression: `${FREE.expression} AND (attribute_not_exists(#sequence_number) OR #shard_start = :start)`,
+    names: { ...FREE.names, '#sequence_number': 'sequence_number', '#shard_start': 'shard_start' },
+    values: { ...FREE.values, ':start': shardStart },
+  };
+}
 
 /** {@link DynamoDBStateStore}'s conditional take found the item other than expected. */
 const CONDITION_FAILED = Symbol('condition failed');
@@ -460,8 +474,9 @@ export class DynamoDBStateStore implements StateStore {
     const aliveSince = validDate('acquireShard', request.aliveSince).getTime();
     const key = marshall({ pk: checkpointKey(app, stream), sk: shardId });
     if (request.seenFree === true) {
-      // Seen free: take it in one write if it still is (no owner; an absent item has none either).
-      const taken = await this.take(app, stream, shardId, request, now, key, FREE);
+      // Seen free: take it in one write if it still is (no owner; an absent item has none either)
+      // and holds no checkpoint that could be an older shard's (that needs the read below).
+      const taken = await this.take(app, stream, shardId, request, now, key, freeFor(request.shardStart));
       if (taken !== CONDITION_FAILED) return taken;
     }
     const out = await this.call('acquireShard', () =>
@@ -471,40 +486,48 @@ export class DynamoDBStateStore implements StateStore {
       const taken = await this.take(app, stream, shardId, request, now, key, { expression: 'attribute_not_exists(pk)', names: {}, values: {} });
       return taken === CONDITION_FAILED ? undefined : taken;
     }
-    const [seen] = this.decodeAll(ShardStateItem, [out.Item]);
-    if (seen === undefined) return undefined;
-    if (seen.finished === true) return undefined;
-    if (seen.owner === undefined) {
-      const taken = await this.take(app, stream, shardId, request, now, key, FREE);
-      return taken === CONDITION_FAILED ? undefined : taken;
+    const [item] = this.decodeAll(ShardStateItem, [out.Item]);
+    if (item === undefined) return undefined;
+    // State written for an older shard of this id (a stream created again) is not this shard's
+    // progress: the take removes its checkpoint and finished mark. Its owner still counts.
+    const stale = isStale(toShardState(item), request.shardStart);
+    const seen = stale ? { ...toShardState(item), sequenceNumber: undefined, subSequenceNumber: undefined, finished: false } : toShardState(item);
+    if (seen.finished) return undefined;
+    let ahead: Position | undefined;
+    if (seen.owner !== undefined) {
+      const owner = await this.readClient(app, seen.owner);
+      if (seen.owner !== request.clientId && owner !== undefined && owner.lastUpdate.getTime() > aliveSince) return undefined;
+      // Taken from a dead client (or from this one, restarted): start after its heartbeat checkpoint.
+      ahead = takeoverPosition(owner?.checkpoints?.[stream]?.[shardId], seen, request.shardStart);
     }
-    const owner = await this.readClient(app, seen.owner);
-    if (seen.owner !== request.clientId && owner !== undefined && owner.lastUpdate.getTime() > aliveSince) return undefined;
-    // Taken from a dead client (or from this one, restarted): start after its heartbeat checkpoint.
-    const ahead = takeoverPosition(owner?.checkpoints?.[stream]?.[shardId], toShardState(seen), request.shardStart);
-    const condition: Condition = {
-      expression: `#owner = :seen_owner AND ${NOT_FINISHED}`,
-      names: { ...FREE.names },
-      values: { ...FREE.values, ':seen_owner': seen.owner },
-    };
-    if (ahead !== undefined) {
-      // ... and only if the stored checkpoint is still the one that position was compared with
+    const condition: Condition =
+      seen.owner === undefined
+        ? { expression: 'attribute_not_exists(#owner)', names: { '#owner': 'owner' }, values: {} }
+        : { expression: '#owner = :seen_owner', names: { '#owner': 'owner' }, values: { ':seen_owner': seen.owner } };
+    if (!stale) {
+      condition.expression += ` AND ${NOT_FINISHED}`;
+      Object.assign(condition.names, FREE.names);
+      Object.assign(condition.values, FREE.values);
+    }
+    if (ahead !== undefined || stale) {
+      // ... and only if the stored checkpoint is still the one that was compared or found stale
       condition.names['#sequence_number'] = 'sequence_number';
-      if (seen.sequence_number === undefined) {
+      if (item.sequence_number === undefined) {
         condition.expression += ' AND attribute_not_exists(#sequence_number)';
       } else {
-        condition.values[':seen_seq'] = seen.sequence_number;
+        condition.values[':seen_seq'] = item.sequence_number;
         condition.expression += ' AND #sequence_number = :seen_seq';
       }
     }
-    const taken = await this.take(app, stream, shardId, request, now, key, condition, ahead);
+    const taken = await this.take(app, stream, shardId, request, now, key, condition, ahead, stale);
     return taken === CONDITION_FAILED ? undefined : taken;
   }
 
   /**
    * The conditional write of {@link acquireShard}: sets the owner (and the shard start, and a
-   * takeover position when `ahead` is given) if `condition` holds. A taken item that cannot be
-   * read is released again (and reported).
+   * takeover position when `ahead` is given) if `condition` holds; with `dropProgress`, removes
+   * the checkpoint and finished mark (an older shard's) that `ahead` does not replace. A taken item
+   * that cannot be read is released again (and reported).
    */
   private async take(
     app: string,
@@ -515,26 +538,35 @@ export class DynamoDBStateStore implements StateStore {
     key: Item,
     condition: Condition,
     ahead?: Position,
+    dropProgress = false,
   ): Promise<ShardState | undefined | typeof CONDITION_FAILED> {
     const names: Record<string, string> = { '#owner': 'owner', '#last_update': 'last_update', ...condition.names };
     const values: Record<string, unknown> = { ':me': request.clientId, ':now': now, ...condition.values };
-    let update = 'SET #owner = :me, #last_update = :now';
+    const set = ['#owner = :me', '#last_update = :now'];
+    const remove: string[] = [];
     if (request.shardStart !== undefined) {
       names['#shard_start'] = 'shard_start';
       values[':start'] = request.shardStart;
-      update += ', #shard_start = :start';
+      set.push('#shard_start = :start');
     }
     if (ahead !== undefined) {
       const position = positionUpdate(ahead, names, values);
-      update += position.set;
-      update += position.remove;
+      set.push(...position.set);
+      remove.push(...position.remove);
+    }
+    if (dropProgress) {
+      names['#finished'] = 'finished';
+      names['#sequence_number'] = 'sequence_number';
+      names['#sub_sequence_number'] = 'sub_sequence_number';
+      remove.push('#finished');
+      if (ahead === undefined) remove.push('#sequence_number', '#sub_sequence_number');
     }
     const updated = await this.callConditional('acquireShard', () =>
       this.client.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: key,
-          UpdateExpression: update,
+          UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${[...new Set(remove)].join(', ')}` : ''}`,
           ConditionExpression: condition.expression,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: marshall(values),
@@ -622,7 +654,7 @@ export class DynamoDBStateStore implements StateStore {
             new UpdateItemCommand({
               TableName: this.table,
               Key: key,
-              UpdateExpression: `SET ${update.set.slice(2)}${update.remove}`,
+              UpdateExpression: `SET ${update.set.join(', ')}${update.remove.length > 0 ? ` REMOVE ${update.remove.join(', ')}` : ''}`,
               ConditionExpression: condition,
               ExpressionAttributeNames: names,
               ExpressionAttributeValues: marshall(values),
@@ -858,15 +890,15 @@ function isConditionalCheckFailed(err: unknown): boolean {
  * The parts of an UpdateExpression that move a checkpoint to `position`: `set` starts with
  * `, ` (to follow another SET action), `remove` is empty or ` REMOVE ...`.
  */
-function positionUpdate(position: Position, names: Record<string, string>, values: Record<string, unknown>): { set: string; remove: string } {
+function positionUpdate(position: Position, names: Record<string, string>, values: Record<string, unknown>): { set: string[]; remove: string[] } {
   names['#sequence_number'] = 'sequence_number';
   names['#sub_sequence_number'] = 'sub_sequence_number';
   values[':position_seq'] = position.sequenceNumber;
   if (position.subSequenceNumber === undefined) {
-    return { set: ', #sequence_number = :position_seq', remove: ' REMOVE #sub_sequence_number' };
+    return { set: ['#sequence_number = :position_seq'], remove: ['#sub_sequence_number'] };
   }
   values[':position_sub'] = position.subSequenceNumber;
-  return { set: ', #sequence_number = :position_seq, #sub_sequence_number = :position_sub', remove: '' };
+  return { set: ['#sequence_number = :position_seq', '#sub_sequence_number = :position_sub'], remove: [] };
 }
 
 function toShardState(item: ShardStateItem): ShardState {

@@ -4,6 +4,7 @@
  */
 import { Subject, defer, of, throwError, type Observable } from 'rxjs';
 import { StateStoreError, type KinesumerError } from '../errors.js';
+import { isStale } from '../group/shard-lineage.js';
 import { SequenceNumber } from './items.js';
 import { takeoverPosition, type GroupMember, type Heartbeat, type Position } from './heartbeat.js';
 import type { AcquireRequest, CachedShard, Checkpoint, ClientHeartbeat, ShardCommit, ShardState, StateStore } from './state-store.js';
@@ -230,7 +231,8 @@ export class MemoryStateStore implements StateStore {
 
   /**
    * Takes the shard if it is free (no owner, this client, or an owner not in `alive`) and not
-   * finished; its other fields, the checkpoint among them, are kept.
+   * finished; its other fields, the checkpoint among them, are kept, unless they were written for
+   * an older shard of that id.
    */
   acquireShard(
     app: string,
@@ -241,7 +243,10 @@ export class MemoryStateStore implements StateStore {
     return this.answer('acquireShard', () => {
       const now = copyDate('acquireShard', request.now);
       const aliveSince = copyDate('acquireShard', request.aliveSince).getTime();
-      const seen = this.states.get(app)?.get(stream)?.get(shardId);
+      const stored = this.states.get(app)?.get(stream)?.get(shardId);
+      // State written for an older shard of this id (a stream created again) is not this shard's
+      // progress: its checkpoint and finished mark go. Its owner still counts.
+      const seen = stored !== undefined && isStale(stored, request.shardStart) ? withoutProgress(stored) : stored;
       let ahead: Position | undefined;
       if (seen !== undefined) {
         if (seen.finished) return undefined;
@@ -460,4 +465,10 @@ function sortedCheckpoints(stored: Map<string, ShardState>): Checkpoint[] {
 
 function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** `state` without its checkpoint and finished mark. */
+function withoutProgress(state: ShardState): ShardState {
+  const { sequenceNumber: _seq, subSequenceNumber: _sub, finished: _finished, ...rest } = state;
+  return { ...rest, finished: false };
 }

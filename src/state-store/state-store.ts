@@ -173,7 +173,9 @@ export interface StateStore {
    * Takes the shard for `clientId` if it is free, already this client's, or held by a client whose
    * last heartbeat is not later than `aliveSince` (looked up now, not from the caller's possibly
    * older list: a client that joined a moment ago is alive), and not finished; records
-   * `shardStart` on it. Returns the shard's state after taking it, or `undefined` when another
+   * `shardStart` on it. State written for an older shard of that id (a stream deleted and created
+   * again: another shard start, or a checkpoint before `shardStart`) is not this shard's progress:
+   * the take removes its checkpoint and finished mark (its owner still counts). Returns the shard's state after taking it, or `undefined` when another
    * live client holds it or it is finished. Must be atomic (a conditional write on the owner it
    * saw): of two clients racing for one shard, at most one gets it.
    */
