@@ -88,7 +88,7 @@ try {
   for (const r of [b, c]) console.log(`${r.name.padEnd(18)}${String(r.wallMs).padStart(10)}${String(r.cpuNsPerRecord).padStart(16)}${String(r.peakRssMb).padStart(14)}`);
   const cpuMs = (runs: Run[]) => runs.map((r) => Math.round(r.cpuUs / 1000)).join(' ');
   console.log(`\nCPU ms of each run: baseline ${cpuMs(baseline)}; rx-kinesumer ${cpuMs(consumer)}`);
-  console.log(`ratios: wall ${ratios.wall}x (target <= 1.05), CPU per record ${ratios.cpuPerRecord}x (target <= 1.10), peak RSS ${ratios.rssDeltaMb >= 0 ? "+" : ""}${ratios.rssDeltaMb} MB (target <= +15)`);
+  console.log(`ratios: wall ${ratios.wall}x (target <= 1.05), CPU per record ${ratios.cpuPerRecord}x (target <= 1.10), peak RSS ${ratios.rssDeltaMb >= 0 ? '+' : ''}${ratios.rssDeltaMb} MB (target <= +15)`);
   mkdirSync('.bench', { recursive: true });
   writeFileSync('.bench/end-to-end.json', JSON.stringify({ when: new Date().toISOString(), records: RECORDS, shards: SHARDS, baseline: b, consumer: c, ratios, runs: { baseline, consumer } }, null, 2));
 } finally {
