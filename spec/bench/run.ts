@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const dir = fileURLToPath(new URL('.', import.meta.url));
 const all = readdirSync(dir)
-  .filter((f) => f.endsWith('.ts') && f !== 'run.ts') // e2e/ holds the end-to-end benchmark's children
+  .filter((f) => f.endsWith('.ts') && f !== 'run.ts' && f !== 'profile-summary.ts') // e2e/ holds the end-to-end benchmark's children
   .map((f) => f.slice(0, -3));
 const wanted = process.argv.slice(2);
 const chosen = wanted.length ? all.filter((b) => wanted.includes(b)) : all;

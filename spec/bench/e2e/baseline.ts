@@ -5,6 +5,7 @@
  */
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { profileWindow } from './window-profile.js';
 
 const endpoint = process.env['KINESIS_ENDPOINT']!;
 const stream = process.env['STREAM']!;
@@ -22,6 +23,7 @@ const client = new KinesisClient({
 
 // Warm-up: the client loads its lazy modules before the clock starts, as the consumer's do.
 await client.send(new ListShardsCommand({ StreamName: stream }));
+const stopProfile = await profileWindow('baseline');
 const cpu = process.cpuUsage();
 const start = performance.now();
 const shards = (await client.send(new ListShardsCommand({ StreamName: stream }))).Shards ?? [];
@@ -43,6 +45,7 @@ await Promise.all(
 const wall = performance.now() - start;
 const used = process.cpuUsage(cpu);
 clearInterval(sampler);
+await stopProfile();
 peak = Math.max(peak, process.memoryUsage.rss());
 if (count !== expected) throw new Error(`baseline read ${count} of ${expected}`);
 console.log(JSON.stringify({ records: count, wallMs: wall, cpuUs: used.user + used.system, peakRss: peak, sum }));

@@ -9,6 +9,7 @@
 import { KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { tap } from 'rxjs';
+import { profileWindow } from './window-profile.js';
 type Library = typeof import('../../../src/index.js');
 const { checkpoint, createKinesumer, DynamoDBStateStore }: Library = await import(new URL('../../../dist/index.js', import.meta.url).href);
 
@@ -32,6 +33,7 @@ const consumer = createKinesumer({
   polling: { scanLimit: 10_000, maxInFlight: 10_000, scanTimeout: 10_000 },
 });
 
+const stopProfile = await profileWindow('consumer');
 const cpu = process.cpuUsage();
 const start = performance.now();
 let count = 0;
@@ -56,6 +58,7 @@ await new Promise<void>((resolve, reject) => {
 const wall = performance.now() - start;
 const used = process.cpuUsage(cpu);
 clearInterval(sampler);
+await stopProfile();
 peak = Math.max(peak, process.memoryUsage.rss());
 await consumer.close();
 console.log(JSON.stringify({ records: count, wallMs: wall, cpuUs: used.user + used.system, peakRss: peak, sum }));
