@@ -27,6 +27,17 @@ export function isStale(state: Pick<ShardState, 'sequenceNumber' | 'shardStart'>
 }
 
 /**
+ * `state` as the shard starting at `start` may use it: unchanged, or, when it was written for an
+ * older shard of that id ({@link isStale}), without its checkpoint and finished mark (its owner,
+ * and the rest, stay). What a store's take of the shard starts from.
+ */
+export function ownProgress(state: ShardState, start: string | undefined): ShardState {
+  if (!isStale(state, start)) return state;
+  const { sequenceNumber: _seq, subSequenceNumber: _sub, finished: _finished, ...rest } = state;
+  return { ...rest, finished: false };
+}
+
+/**
  * The report for a stored checkpoint that is not used because {@link isStale} says it was written
  * for an older shard of that id: records are not read from it, so this must not go unnoticed.
  */

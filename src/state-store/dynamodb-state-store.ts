@@ -23,7 +23,7 @@ import type * as t from 'io-ts';
 import type { DynamoDBStateStoreOptions } from '../config.js';
 import { MalformedItemError, StateStoreError, describeCause, type KinesumerError } from '../errors.js';
 import { chunk, retryUnprocessed, type BatchRetryOptions } from './batch-retry.js';
-import { isStale } from '../group/shard-lineage.js';
+import { ownProgress } from '../group/shard-lineage.js';
 import { CLIENT_LAST_UPDATE_INDEX } from './create-table.js';
 import { describeLocation, toStateStoreError } from './dynamodb-errors.js';
 import {
@@ -490,8 +490,9 @@ export class DynamoDBStateStore implements StateStore {
     if (item === undefined) return undefined;
     // State written for an older shard of this id (a stream created again) is not this shard's
     // progress: the take removes its checkpoint and finished mark. Its owner still counts.
-    const stale = isStale(toShardState(item), request.shardStart);
-    const seen = stale ? { ...toShardState(item), sequenceNumber: undefined, subSequenceNumber: undefined, finished: false } : toShardState(item);
+    const stored = toShardState(item);
+    const seen = ownProgress(stored, request.shardStart);
+    const stale = seen !== stored;
     if (seen.finished) return undefined;
     let ahead: Position | undefined;
     if (seen.owner !== undefined) {

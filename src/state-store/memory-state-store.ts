@@ -4,7 +4,7 @@
  */
 import { Subject, defer, of, throwError, type Observable } from 'rxjs';
 import { StateStoreError, type KinesumerError } from '../errors.js';
-import { isStale } from '../group/shard-lineage.js';
+import { ownProgress } from '../group/shard-lineage.js';
 import { SequenceNumber } from './items.js';
 import { takeoverPosition, type GroupMember, type Heartbeat, type Position } from './heartbeat.js';
 import type { AcquireRequest, CachedShard, Checkpoint, ClientHeartbeat, ShardCommit, ShardState, StateStore } from './state-store.js';
@@ -246,7 +246,7 @@ export class MemoryStateStore implements StateStore {
       const stored = this.states.get(app)?.get(stream)?.get(shardId);
       // State written for an older shard of this id (a stream created again) is not this shard's
       // progress: its checkpoint and finished mark go. Its owner still counts.
-      const seen = stored !== undefined && isStale(stored, request.shardStart) ? withoutProgress(stored) : stored;
+      const seen = stored === undefined ? undefined : ownProgress(stored, request.shardStart);
       let ahead: Position | undefined;
       if (seen !== undefined) {
         if (seen.finished) return undefined;
@@ -465,10 +465,4 @@ function sortedCheckpoints(stored: Map<string, ShardState>): Checkpoint[] {
 
 function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** `state` without its checkpoint and finished mark. */
-function withoutProgress(state: ShardState): ShardState {
-  const { sequenceNumber: _seq, subSequenceNumber: _sub, finished: _finished, ...rest } = state;
-  return { ...rest, finished: false };
 }
