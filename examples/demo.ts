@@ -14,8 +14,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { readGroupStatus, type GroupStatus } from '../src/cli/group-status.js';
 import type { RecordLine } from '../src/cli/record-line.js';
-import { createStateTable } from '../src/state-store/create-table.js';
-import { DynamoDBStateStore } from '../src/state-store/dynamodb-state-store.js';
+import { createStateTable } from '../src/state-store/dynamodb/create-table.js';
+import { DynamoDBStateStore } from '../src/state-store/dynamodb/dynamodb-state-store.js';
 import { Producer, TailMember, type GroupSetup } from './support/demo-processes.js';
 import { localAws, startDynalite, startKinesisLocal, type Emulator } from './support/emulators.js';
 import { LiveView } from './support/live-view.js';

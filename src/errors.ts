@@ -207,6 +207,34 @@ export class ClosedError extends UsageError {
   }
 }
 
+/**
+ * `err` as a {@link KinesumerError}: unchanged when it is one, otherwise what `wrap` makes of its
+ * description (credentials redacted) with `err` as the cause. The one place where a foreign
+ * error (an SDK exception, a rejected promise's value) becomes one of the library's.
+ *
+ * ## Example
+ * ```ts
+ * import { StateStoreError, toKinesumerError } from 'rx-kinesumer';
+ * const error = toKinesumerError(err, (message, cause) => new StateStoreError('pingClient', message, { cause, retriable: true }));
+ * ```
+ *
+ * @param err Anything thrown.
+ * @param wrap Builds the library's error from the description of `err` and `err` itself.
+ */
+export function toKinesumerError(err: unknown, wrap: (message: string, cause: unknown) => KinesumerError): KinesumerError {
+  return err instanceof KinesumerError ? err : wrap(describeCause(err), err);
+}
+
+/** `err` as a retriable {@link StateStoreError} of `operation` (see {@link toKinesumerError}). */
+export function asStateStoreError(err: unknown, operation: string): KinesumerError {
+  return toKinesumerError(err, (message, cause) => new StateStoreError(operation, message, { cause, retriable: true }));
+}
+
+/** `err` as a retriable {@link KinesisError} of `operation` on `stream` (and `shardId`) (see {@link toKinesumerError}). */
+export function asKinesisError(err: unknown, operation: string, stream: string, shardId?: string): KinesumerError {
+  return toKinesumerError(err, (message, cause) => new KinesisError(operation, stream, shardId, message, { cause, retriable: true }));
+}
+
 /** Whether retrying the operation that failed with `err` may succeed. */
 export function isRetriable(err: unknown): boolean {
   return err instanceof KinesumerError ? err.retriable : false;

@@ -2,9 +2,9 @@
  * rx-kinesumer: Kinesis consumer groups on RxJS 7.
  * @packageDocumentation
  */
-export { createKinesumer, Kinesumer } from './kinesumer.js';
-export type { Assignment, CloseOptions } from './kinesumer.js';
-export { checkpoint } from './checkpoint.js';
+export { createKinesumer, Kinesumer } from './consumer/kinesumer.js';
+export type { Assignment, CloseOptions } from './consumer/kinesumer.js';
+export { checkpoint } from './checkpoint/checkpoint.js';
 export type { KinesumerRecord } from './record.js';
 export type { KinesumerMetrics, ShardMetrics, KinesumerEvent } from './metrics/metrics.js';
 export type { Logger } from './logger.js';
@@ -16,8 +16,8 @@ export type {
   KinesisOptions,
   DynamoDBStateStoreOptions,
   EfoOptions,
-} from './config.js';
-export { DEFAULTS } from './config.js';
+} from './config/resolve-config.js';
+export { DEFAULTS } from './config/resolve-config.js';
 export {
   KinesumerError,
   ConfigError,
@@ -35,9 +35,9 @@ export {
 } from './errors.js';
 export type { KinesumerErrorOptions, ConfigProblem } from './errors.js';
 export type { StateStore, AcquireRequest, CachedShard, Checkpoint, ShardState, ShardCommit } from './state-store/state-store.js';
-export { DynamoDBStateStore } from './state-store/dynamodb-state-store.js';
+export { DynamoDBStateStore } from './state-store/dynamodb/dynamodb-state-store.js';
 export { MemoryStateStore } from './state-store/memory-state-store.js';
-export { createStateTable, stateTableDefinition } from './state-store/create-table.js';
+export { createStateTable, stateTableDefinition } from './state-store/dynamodb/create-table.js';
 export type {
   KinesisApi,
   EfoKinesisApi,

@@ -14,7 +14,7 @@
  * @packageDocumentation
  */
 import { Counter, Gauge, register as defaultRegistry, type Registry } from 'prom-client';
-import type { Kinesumer } from './kinesumer.js';
+import type { Kinesumer } from './consumer/kinesumer.js';
 
 /** Options for {@link registerKinesumerMetrics}. */
 export interface PrometheusOptions {

@@ -1,5 +1,5 @@
-import { retry, throwError, timer, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
-import { isRetriable } from './errors.js';
+import { retry, throwError, timeout, timer, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
+import { isRetriable, type KinesumerError } from './errors.js';
 
 /** The library's one retry policy: exponential backoff with jitter, bounded. */
 export interface RetryPolicy {
@@ -48,5 +48,30 @@ export function retryWithBackoff<T>(policy: RetryPolicy, hooks: RetryHooks = {})
       hooks.onRetry?.(err, attempt);
       return timer(backoffDelay(attempt, policy), policy.scheduler);
     },
+  });
+}
+
+/**
+ * Fails a call whose first answer (a value, or its completion) does not come within `ms` with
+ * the error `error` builds from the message `no answer within <ms> ms`; unsubscribing from the
+ * call aborts it. Every AWS call of the library is bounded this way: the SDK sets no request
+ * timeout of its own, and a call on a connection that went silent would otherwise hold its
+ * caller for good, without a word.
+ *
+ * ## Example
+ * ```ts
+ * import { answerWithin } from './retry.js';
+ * call$.pipe(answerWithin(2000, scheduler, (message) => new StateStoreError('heartbeat', message, { retriable: true })));
+ * ```
+ *
+ * @param ms How long to wait, ms.
+ * @param scheduler The clock.
+ * @param error Builds the error to fail with.
+ */
+export function answerWithin<T>(ms: number, scheduler: SchedulerLike, error: (message: string) => KinesumerError): MonoTypeOperatorFunction<T> {
+  return timeout({
+    first: ms,
+    with: () => throwError(() => error(`no answer within ${ms} ms`)),
+    scheduler,
   });
 }

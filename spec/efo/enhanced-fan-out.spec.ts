@@ -7,7 +7,7 @@ import test from 'ava';
 import { KinesisClient, ResourceNotFoundException } from '@aws-sdk/client-kinesis';
 import { EMPTY, concatAll, firstValueFrom, lastValueFrom, merge, of, throwError, type Observable } from 'rxjs';
 import type { TestScheduler } from 'rxjs/testing';
-import { resolveConfig } from '../../src/config.js';
+import { resolveConfig } from '../../src/config/resolve-config.js';
 import { consumerName$, defaultConsumerName } from '../../src/efo/consumer-name.js';
 import { EnhancedFanOut, enhancedFanOut, type EnhancedFanOutOptions } from '../../src/efo/enhanced-fan-out.js';
 import { UsageError, type KinesumerError } from '../../src/errors.js';

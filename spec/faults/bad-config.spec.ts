@@ -5,7 +5,7 @@
  * says what was expected and shows what was given (credentials excepted: only their type).
  */
 import test from 'ava';
-import { resolveConfig } from '../../src/config.js';
+import { resolveConfig } from '../../src/config/resolve-config.js';
 import { ConfigError } from '../../src/errors.js';
 
 const minimal = { app: 'billing', kinesis: { region: 'us-east-1' }, stateStore: { table: 'kinesumer-state-store' } };

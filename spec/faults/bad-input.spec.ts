@@ -17,8 +17,8 @@ import { DeleteStreamCommand } from '@aws-sdk/client-kinesis';
 import anyTest, { type TestFn } from 'ava';
 import { lastValueFrom, timeout } from 'rxjs';
 import { KinesisError, MalformedItemError, StateStoreError, StreamNotFoundError } from '../../src/errors.js';
-import { createKinesumer } from '../../src/kinesumer.js';
-import { stateTableDefinition } from '../../src/state-store/create-table.js';
+import { createKinesumer } from '../../src/consumer/kinesumer.js';
+import { stateTableDefinition } from '../../src/state-store/dynamodb/create-table.js';
 import { createStream } from '../helpers/aws-fixtures.js';
 import {
   Ledger,

@@ -10,9 +10,9 @@
 import { InvalidArgumentException } from '@aws-sdk/client-kinesis';
 import test from 'ava';
 import { lastValueFrom, of, take, toArray, type Observable } from 'rxjs';
-import { checkpoint } from '../../src/checkpoint.js';
+import { checkpoint } from '../../src/checkpoint/checkpoint.js';
 import { ClosedError, KinesisError, UsageError, type KinesumerError } from '../../src/errors.js';
-import { createKinesumer, type Kinesumer } from '../../src/kinesumer.js';
+import { createKinesumer, type Kinesumer } from '../../src/consumer/kinesumer.js';
 import { silentLogger } from '../../src/logger.js';
 import type { KinesumerRecord } from '../../src/record.js';
 import { MemoryStateStore } from '../../src/state-store/memory-state-store.js';

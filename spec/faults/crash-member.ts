@@ -15,10 +15,10 @@
  */
 import { openSync, writeSync } from 'node:fs';
 import { tap } from 'rxjs';
-import { checkpoint } from '../../src/checkpoint.js';
-import { createKinesumer } from '../../src/kinesumer.js';
+import { checkpoint } from '../../src/checkpoint/checkpoint.js';
+import { createKinesumer } from '../../src/consumer/kinesumer.js';
 import { silentLogger } from '../../src/logger.js';
-import { DynamoDBStateStore } from '../../src/state-store/dynamodb-state-store.js';
+import { DynamoDBStateStore } from '../../src/state-store/dynamodb/dynamodb-state-store.js';
 import type { Heartbeat, ShardCommit } from '../../src/state-store/state-store.js';
 import { localAws } from '../helpers/emulators.js';
 

@@ -14,7 +14,7 @@
  */
 import anyTest, { type TestFn } from 'ava';
 import { CheckpointError, StateStoreError } from '../../src/errors.js';
-import { withHeartbeatCheckpoints } from '../../src/state-store/heartbeat.js';
+import { withHeartbeatCheckpoints } from '../../src/state-store/heartbeat-checkpoints.js';
 import { createStream } from '../helpers/aws-fixtures.js';
 import { startTcpProxy, type CutMode } from '../helpers/tcp-proxy.js';
 import {

@@ -7,14 +7,14 @@
 import { DeleteStreamCommand, PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import type { ExecutionContext, TestFn } from 'ava';
 import { concatMap, tap, type Observable, type OperatorFunction, type Subscription } from 'rxjs';
-import { checkpoint } from '../../src/checkpoint.js';
+import { checkpoint } from '../../src/checkpoint/checkpoint.js';
 import type { KinesumerError } from '../../src/errors.js';
-import { createKinesumer, type Assignment, type Kinesumer } from '../../src/kinesumer.js';
-import type { KinesumerConfig } from '../../src/config.js';
+import { createKinesumer, type Assignment, type Kinesumer } from '../../src/consumer/kinesumer.js';
+import type { KinesumerConfig } from '../../src/config/resolve-config.js';
 import { silentLogger } from '../../src/logger.js';
 import type { KinesumerRecord } from '../../src/record.js';
-import { createStateTable } from '../../src/state-store/create-table.js';
-import { DynamoDBStateStore } from '../../src/state-store/dynamodb-state-store.js';
+import { createStateTable } from '../../src/state-store/dynamodb/create-table.js';
+import { DynamoDBStateStore } from '../../src/state-store/dynamodb/dynamodb-state-store.js';
 import { localDynamoClient, localKinesisClient } from '../helpers/aws-fixtures.js';
 import { localAws, startDynalite, startKinesisLocal, type Emulator } from '../helpers/emulators.js';
 

@@ -12,7 +12,7 @@
 import anyTest, { type TestFn } from 'ava';
 import { createStream } from '../helpers/aws-fixtures.js';
 import { localAws } from '../helpers/emulators.js';
-import { DynamoDBStateStore } from '../../src/state-store/dynamodb-state-store.js';
+import { DynamoDBStateStore } from '../../src/state-store/dynamodb/dynamodb-state-store.js';
 import type { StateStore } from '../../src/state-store/state-store.js';
 import {
   Ledger,

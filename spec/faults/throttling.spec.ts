@@ -19,11 +19,11 @@ import {
 } from '@aws-sdk/client-kinesis';
 import test from 'ava';
 import { ThrottledError, type KinesumerError } from '../../src/errors.js';
-import { createKinesumer } from '../../src/kinesumer.js';
+import { createKinesumer } from '../../src/consumer/kinesumer.js';
 import { silentLogger } from '../../src/logger.js';
 import type { KinesumerRecord } from '../../src/record.js';
 import { MemoryStateStore } from '../../src/state-store/memory-state-store.js';
-import { checkpoint } from '../../src/checkpoint.js';
+import { checkpoint } from '../../src/checkpoint/checkpoint.js';
 import { tap } from 'rxjs';
 import { MockKinesis, mockShardId, type MockCall } from './mock-kinesis.js';
 import { waitUntil } from './fixtures.js';

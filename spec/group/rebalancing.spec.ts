@@ -7,11 +7,11 @@
 import test from 'ava';
 import { NEVER, delay, type Subscription } from 'rxjs';
 import type { TestScheduler } from 'rxjs/testing';
-import { createKinesumer, type Kinesumer } from '../../src/kinesumer.js';
+import { createKinesumer, type Kinesumer } from '../../src/consumer/kinesumer.js';
 import { MemoryStateStore } from '../../src/state-store/memory-state-store.js';
 import type { StateStore } from '../../src/state-store/state-store.js';
 import { FakeKinesis, makeRecords, openShards } from '../helpers/fake-kinesis.js';
-import { checkpoint } from '../../src/checkpoint.js';
+import { checkpoint } from '../../src/checkpoint/checkpoint.js';
 import { testScheduler } from '../helpers/marbles.js';
 
 const S = (i: number) => `shardId-${String(i).padStart(12, '0')}`;

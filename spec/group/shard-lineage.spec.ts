@@ -5,7 +5,6 @@
  */
 import test from 'ava';
 import {
-  compareSequenceNumbers,
   inheritsReading,
   isDone,
   readableShards,
@@ -82,10 +81,4 @@ test('the leader may delete finished parents once every child has state, and sta
     state('x', { sequenceNumber: '1' }),
   ]);
   t.deepEqual(removableStates(snapshot).sort(), ['p', 'x'], 'c1 waits for m to have state');
-});
-
-test('sequence numbers compare as big integers', (t) => {
-  t.is(compareSequenceNumbers('9', '10'), -1);
-  t.is(compareSequenceNumbers('49680580299888846110373644099512833039902024347326349314', '49680580299888846110373644099512833039902024347326349313'), 1);
-  t.is(compareSequenceNumbers('12', '12'), 0);
 });

@@ -8,8 +8,8 @@
  *   [MEMBER_SYNC_INTERVAL MEMBER_CLIENT_TIMEOUT MEMBER_COMMIT_INTERVAL MEMBER_IDLE_INTERVAL]
  */
 import { tap } from 'rxjs';
-import { checkpoint } from '../../src/checkpoint.js';
-import { createKinesumer } from '../../src/kinesumer.js';
+import { checkpoint } from '../../src/checkpoint/checkpoint.js';
+import { createKinesumer } from '../../src/consumer/kinesumer.js';
 import { localAws } from './emulators.js';
 
 const env = (name: string): string => {

@@ -48,7 +48,7 @@ interface Pair {
  *
  * ## Example
  * ```ts
- * import { startTcpProxy } from '../helpers/tcp-proxy.js';
+ * import { startTcpProxy } from './tcp-proxy.js';
  * const proxy = await startTcpProxy({ port: kinesis.port });
  * // clients use proxy.endpoint; later:
  * proxy.cut('reset');

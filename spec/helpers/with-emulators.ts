@@ -1,5 +1,5 @@
 import type { TestFn } from 'ava';
-import { createStateTable } from '../../src/state-store/create-table.js';
+import { createStateTable } from '../../src/state-store/dynamodb/create-table.js';
 import { localDynamoClient } from './aws-fixtures.js';
 import { startDynalite, startKinesisLocal, type Emulator } from './emulators.js';
 

@@ -14,13 +14,13 @@ import {
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
 import { asyncScheduler, firstValueFrom, of, tap, type Subscription } from 'rxjs';
-import { checkpoint } from '../../src/checkpoint.js';
+import { checkpoint } from '../../src/checkpoint/checkpoint.js';
 import { KinesumerError } from '../../src/errors.js';
 import { SdkKinesisApi } from '../../src/kinesis/sdk-kinesis-api.js';
-import { createKinesumer, type Kinesumer } from '../../src/kinesumer.js';
-import { efoReader } from '../../src/reader/efo-reader.js';
+import { createKinesumer, type Kinesumer } from '../../src/consumer/kinesumer.js';
+import { efoReader } from '../../src/shard/efo-reader.js';
 import type { KinesumerRecord } from '../../src/record.js';
-import { createStateTable } from '../../src/state-store/create-table.js';
+import { createStateTable } from '../../src/state-store/dynamodb/create-table.js';
 import { createStream, localDynamoClient, localKinesisClient, putRecords, uniqueName, waitFor } from '../helpers/aws-fixtures.js';
 import { localAws, startDynalite, startKinesisLocal, type Emulator } from '../helpers/emulators.js';
 

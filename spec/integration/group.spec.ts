@@ -4,9 +4,9 @@
  */
 import anyTest, { type TestFn } from 'ava';
 import { filter, tap, type Subscription } from 'rxjs';
-import { checkpoint } from '../../src/checkpoint.js';
+import { checkpoint } from '../../src/checkpoint/checkpoint.js';
 import { KinesumerError } from '../../src/errors.js';
-import { createKinesumer, type Kinesumer } from '../../src/kinesumer.js';
+import { createKinesumer, type Kinesumer } from '../../src/consumer/kinesumer.js';
 import type { KinesumerRecord } from '../../src/record.js';
 import {
   createStream,

@@ -14,9 +14,9 @@ import {
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
 import { tap, type Subscription } from 'rxjs';
-import { checkpoint } from '../../src/checkpoint.js';
+import { checkpoint } from '../../src/checkpoint/checkpoint.js';
 import type { KinesumerError } from '../../src/errors.js';
-import { createKinesumer, type Kinesumer } from '../../src/kinesumer.js';
+import { createKinesumer, type Kinesumer } from '../../src/consumer/kinesumer.js';
 import { createStream, localKinesisClient, putRecords, uniqueName, waitFor } from '../helpers/aws-fixtures.js';
 import { localAws } from '../helpers/emulators.js';
 import { withEmulators, type EmulatorContext } from '../helpers/with-emulators.js';

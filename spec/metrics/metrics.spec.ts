@@ -5,8 +5,8 @@
  */
 import test from 'ava';
 import type { KinesumerEvent, KinesumerMetrics } from '../../src/metrics/metrics.js';
-import { checkpoint } from '../../src/checkpoint.js';
-import { createKinesumer } from '../../src/kinesumer.js';
+import { checkpoint } from '../../src/checkpoint/checkpoint.js';
+import { createKinesumer } from '../../src/consumer/kinesumer.js';
 import { silentLogger } from '../../src/logger.js';
 import { MemoryStateStore } from '../../src/state-store/memory-state-store.js';
 import { FakeKinesis, makeRecords, openShards } from '../helpers/fake-kinesis.js';

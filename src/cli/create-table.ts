@@ -3,9 +3,9 @@
  * waits until it is ACTIVE. On an existing table it only checks the schema, so running it twice
  * is fine.
  */
-import { createStateTable } from '../state-store/create-table.js';
-import { describeLocation } from '../state-store/dynamodb-errors.js';
-import { DynamoDBStateStore } from '../state-store/dynamodb-state-store.js';
+import { createStateTable } from '../state-store/dynamodb/create-table.js';
+import { describeLocation } from '../state-store/dynamodb/dynamodb-errors.js';
+import { DynamoDBStateStore } from '../state-store/dynamodb/dynamodb-state-store.js';
 import { dynamoDBClient } from './aws-clients.js';
 import type { CreateTableOptions } from './command-line.js';
 

@@ -4,7 +4,7 @@
  * checkpoint. What `kinesumer status` prints; the demo draws its live view from it too.
  */
 import { from, lastValueFrom } from 'rxjs';
-import { withHeartbeatCheckpoints } from '../state-store/heartbeat.js';
+import { withHeartbeatCheckpoints } from '../state-store/heartbeat-checkpoints.js';
 import type { CachedShard, ShardState, StateStore } from '../state-store/state-store.js';
 
 /** One registered client. */

@@ -4,9 +4,9 @@
  */
 import { QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { DynamoDBStateStore } from '../state-store/dynamodb-state-store.js';
-import { describeLocation, toStateStoreError } from '../state-store/dynamodb-errors.js';
-import { shardCacheKey } from '../state-store/items.js';
+import { DynamoDBStateStore } from '../state-store/dynamodb/dynamodb-state-store.js';
+import { describeLocation, toStateStoreError } from '../state-store/dynamodb/dynamodb-errors.js';
+import { shardCacheKey } from '../state-store/dynamodb/items.js';
 import { dynamoDBClient, resolveRegion } from './aws-clients.js';
 import type { StatusOptions } from './command-line.js';
 import { readGroupStatus, type GroupStatus } from './group-status.js';

@@ -4,12 +4,12 @@
  * (commit, release, deregister); logs go to stderr.
  */
 import { firstValueFrom, map, concatMap, Observable } from 'rxjs';
-import { checkpoint } from '../checkpoint.js';
+import { checkpoint } from '../checkpoint/checkpoint.js';
 import { ConfigError } from '../errors.js';
 import { SdkKinesisApi } from '../kinesis/sdk-kinesis-api.js';
-import { createKinesumer, type Kinesumer } from '../kinesumer.js';
+import { createKinesumer, type Kinesumer } from '../consumer/kinesumer.js';
 import type { Logger } from '../logger.js';
-import { DynamoDBStateStore } from '../state-store/dynamodb-state-store.js';
+import { DynamoDBStateStore } from '../state-store/dynamodb/dynamodb-state-store.js';
 import { dynamoDBClient, kinesisClient, whereabouts } from './aws-clients.js';
 import { CommandLineError, EXIT, type TailOptions } from './command-line.js';
 import { failureMessage, type Whereabouts } from './failure-message.js';

@@ -16,10 +16,10 @@ import {
   timeout,
   type SchedulerLike,
 } from 'rxjs';
-import type { ResolvedConfig } from '../config.js';
+import type { ResolvedConfig } from '../config/resolve-config.js';
 import { KinesisError, KinesumerError, StateStoreError, UsageError, describeCause } from '../errors.js';
 import { isEfoKinesisApi, type EfoKinesisApi, type KinesisApi, type StreamConsumer } from '../kinesis/kinesis-api.js';
-import { efoReader, type EfoReaderOptions } from '../reader/efo-reader.js';
+import { efoReader, type EfoReaderOptions } from '../shard/efo-reader.js';
 import type { RetryPolicy } from '../retry.js';
 import type { StateStore } from '../state-store/state-store.js';
 import { activeConsumer } from './active-consumer.js';

@@ -1,4 +1,5 @@
 import { KinesumerError } from '../errors.js';
+import { compareSequenceNumbers } from '../position.js';
 import type { CachedShard, ShardState } from '../state-store/state-store.js';
 
 /** A stream's shards and their states, as one sync round saw them. */
@@ -7,12 +8,6 @@ export interface StreamSnapshot {
   shards: CachedShard[];
   /** The state of each shard that has one. States left by an older stream of the same name are dropped. */
   states: Map<string, ShardState>;
-}
-
-/** Decimal strings without leading zeros, compared as big integers. */
-export function compareSequenceNumbers(a: string, b: string): number {
-  if (a.length !== b.length) return a.length < b.length ? -1 : 1;
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**

@@ -5,8 +5,8 @@
 import { Subject, defer, of, throwError, type Observable } from 'rxjs';
 import { StateStoreError, type KinesumerError } from '../errors.js';
 import { ownProgress } from '../group/shard-lineage.js';
-import { SequenceNumber } from './items.js';
-import { takeoverPosition, type GroupMember, type Heartbeat, type Position } from './heartbeat.js';
+import { SequenceNumber } from './dynamodb/items.js';
+import { takeoverPosition, type GroupMember, type Heartbeat, type Position } from './heartbeat-checkpoints.js';
 import type { AcquireRequest, CachedShard, Checkpoint, ClientHeartbeat, ShardCommit, ShardState, StateStore } from './state-store.js';
 
 /** The names of the store's methods, for {@link MemoryStateStore.failNext}. */

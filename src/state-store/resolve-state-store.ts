@@ -1,5 +1,5 @@
-import type { DynamoDBStateStoreOptions } from '../config.js';
-import { DynamoDBStateStore } from './dynamodb-state-store.js';
+import type { DynamoDBStateStoreOptions } from '../config/resolve-config.js';
+import { DynamoDBStateStore } from './dynamodb/dynamodb-state-store.js';
 import type { StateStore } from './state-store.js';
 
 /** Whether `value` implements {@link StateStore}. */

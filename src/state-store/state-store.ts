@@ -1,8 +1,8 @@
 import type { Observable, ObservableInput } from 'rxjs';
 import type { KinesumerError } from '../errors.js';
-import type { GroupMember, Heartbeat, HeartbeatCheckpoints } from './heartbeat.js';
+import type { GroupMember, Heartbeat, HeartbeatCheckpoints } from './heartbeat-checkpoints.js';
 
-export type { GroupMember, Heartbeat, HeartbeatCheckpoints, Position } from './heartbeat.js';
+export type { GroupMember, Heartbeat, HeartbeatCheckpoints, Position } from './heartbeat-checkpoints.js';
 
 /**
  * One shard in a stream's shard cache, as kinesumer stores it (`ID`, `Closed`), with the parent

@@ -1,0 +1,47 @@
+/**
+ * Positions in a shard and their arithmetic: Kinesis sequence numbers are decimal strings of up
+ * to 128 bits, compared as big integers without parsing them; a position inside a KPL aggregate
+ * adds the sub-sequence number of its last processed user record.
+ */
+
+/** A position in a shard: the last processed record, and inside a KPL aggregate its last processed user record. */
+export interface Position {
+  sequenceNumber: string;
+  /** The last processed user record of a partly processed aggregate; absent: the whole record. */
+  subSequenceNumber?: number;
+}
+
+/** Decimal strings without leading zeros, compared as big integers. */
+export function compareSequenceNumbers(a: string, b: string): number {
+  if (a.length !== b.length) return a.length < b.length ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Whether position (`a`, `aSub`) is after (`b`, `bSub`); an `undefined` sub is the whole record. */
+export function isAfterPosition(a: string, aSub: number | undefined, b: string | undefined, bSub: number | undefined): boolean {
+  if (b === undefined) return true;
+  if (a !== b) return compareSequenceNumbers(a, b) > 0;
+  return bSub !== undefined && (aSub === undefined || aSub > bSub);
+}
+
+/** The position of record `sequenceNumber`, inside an aggregate up to `subSequenceNumber`. */
+export function positionOf(sequenceNumber: string, subSequenceNumber: number | undefined): Position {
+  return subSequenceNumber === undefined ? { sequenceNumber } : { sequenceNumber, subSequenceNumber };
+}
+
+/** `seq`, or `seq/sub` inside an aggregate: how a position is kept in a DynamoDB heartbeat item. */
+export function encodePosition(position: Position): string {
+  return position.subSequenceNumber === undefined ? position.sequenceNumber : `${position.sequenceNumber}/${position.subSequenceNumber}`;
+}
+
+const ENCODED = /^(0|[1-9][0-9]*)(?:\/(0|[1-9][0-9]*))?$/;
+
+/** The position {@link encodePosition} wrote, or `undefined` when `text` is not one. */
+export function decodePosition(text: unknown): Position | undefined {
+  if (typeof text !== 'string') return undefined;
+  const m = ENCODED.exec(text);
+  if (!m) return undefined;
+  const sub = m[2] === undefined ? undefined : Number(m[2]);
+  if (sub !== undefined && !Number.isSafeInteger(sub)) return undefined;
+  return positionOf(m[1]!, sub);
+}
