@@ -406,10 +406,10 @@ test('kinesis must be a KinesisClient or an options object', (t) => {
 });
 
 test('a StateStore missing some methods is reported method by method', (t) => {
-  const { getShards: _g, pruneClients: _p, ...partial } = fakeStore();
+  const { getShards: _g, pruneClients: _p, acquireShard: _a, ...partial } = fakeStore();
   const err = rejects(t, withPatch({ stateStore: partial }));
 
-  t.deepEqual(paths(err), ['Config.stateStore.getShards', 'Config.stateStore.pruneClients']);
+  t.deepEqual(paths(err), ['Config.stateStore.getShards', 'Config.stateStore.pruneClients', 'Config.stateStore.acquireShard']);
   t.is(
     problemAt(t, err, 'Config.stateStore.getShards'),
     'Expecting function (StateStore.getShards) at Config.stateStore.getShards but instead got: undefined',
@@ -427,6 +427,11 @@ test('a StateStore class instance with methods on its prototype is accepted as i
     updateShards() { return of(undefined); }
     getCheckpoints() { return of([]); }
     updateCheckpoints() { return of(undefined); }
+    listShardStates() { return of([]); }
+    acquireShard() { return of(undefined); }
+    releaseShard() { return of(undefined); }
+    commitShard() { return of(false); }
+    deleteShardStates() { return of(undefined); }
   }
   const store = new Store();
   t.is(resolveConfig(withPatch({ stateStore: store })).stateStore, store);

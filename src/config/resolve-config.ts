@@ -16,46 +16,16 @@ import * as t from 'io-ts';
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import type { StateStore } from '../state-store/state-store.js';
+import { STATE_STORE_METHODS, isStateStore, missingStateStoreMethods } from '../state-store/is-state-store.js';
+import type { KinesisOptions } from '../kinesis/kinesis-options.js';
+import type { DynamoDBStateStoreOptions } from '../state-store/dynamodb/dynamodb-options.js';
+
+export type { KinesisOptions } from '../kinesis/kinesis-options.js';
+export type { DynamoDBStateStoreOptions } from '../state-store/dynamodb/dynamodb-options.js';
 import { stderrLogger, type Logger } from '../logger.js';
 
 /** Where a shard without a checkpoint starts. */
 export type InitialPosition = 'LATEST' | 'TRIM_HORIZON' | { timestamp: Date };
-
-/** How to reach Kinesis when no client is given. */
-export interface KinesisOptions {
-  /** AWS region. Default: the SDK's (AWS_REGION, profile). */
-  region?: string;
-  /** Endpoint URL, for emulators such as kinesis-local. */
-  endpoint?: string;
-  /** Credentials or a provider. Default: the SDK's default chain. */
-  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
-  /**
-   * IAM role to assume for streams in another account. Kinesis calls then use temporary
-   * credentials from STS AssumeRole (refreshed by the SDK before they expire), got with
-   * `credentials` or the default chain; the state store keeps the caller's own credentials.
-   */
-  roleArn?: string;
-  /** External id the role's trust policy asks for, with `roleArn`. */
-  externalId?: string;
-  /** Session name for the assumed role (shows in CloudTrail). Default `rx-kinesumer`. */
-  sessionName?: string;
-  /**
-   * Use an HTTP/1.1 handler instead of the SDK default. kinesis-local answers HTTP/2 with a
-   * protocol error; real AWS works with both for polling. Default `false`.
-   */
-  http1?: boolean;
-}
-
-/** How to reach the DynamoDB state store when no `StateStore` is given. */
-export interface DynamoDBStateStoreOptions {
-  /** Table name (at least 3 characters). kinesumer's default name is `kinesumer-state-store`. */
-  table: string;
-  /** A DynamoDB client to use; region/endpoint/credentials are then ignored. */
-  client?: DynamoDBClient;
-  region?: string;
-  endpoint?: string;
-  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
-}
 
 /** The configuration accepted by `createKinesumer`. Every field is documented with its default. */
 export interface KinesumerConfig {
@@ -543,21 +513,6 @@ const DynamoDBStateStoreOptionsCodec = closed(
  * A `StateStore` implementation as it is (an object with any of the store's methods is taken for
  * one, and must have them all), or the DynamoDB table to use.
  */
-/** The methods every `StateStore` has; an object with any of them is taken for a store. */
-const STATE_STORE_METHODS = [
-  'pingClient',
-  'listAliveClients',
-  'getShards',
-  'updateShards',
-  'getCheckpoints',
-  'updateCheckpoints',
-  'deregisterClient',
-  'pruneClients',
-] as const;
-
-const isStateStore = (u: unknown): u is StateStore =>
-  typeof u === 'object' && u !== null && STATE_STORE_METHODS.every((m) => typeof (u as Record<string, unknown>)[m] === 'function');
-
 const StateStoreCodec = new t.Type<StateStore | DynamoDBStateStoreOptions, unknown, unknown>(
   'StateStore | DynamoDBStateStoreOptions',
   (u): u is StateStore | DynamoDBStateStoreOptions => isStateStore(u) || DynamoDBStateStoreOptionsCodec.is(u),
@@ -566,7 +521,7 @@ const StateStoreCodec = new t.Type<StateStore | DynamoDBStateStoreOptions, unkno
       return t.failure(u, c, expecting('StateStore | DynamoDBStateStoreOptions', u, c));
     }
     const store = u as Record<string, unknown>;
-    const missing = STATE_STORE_METHODS.filter((m) => typeof store[m] !== 'function');
+    const missing = missingStateStoreMethods(u);
     if (missing.length === STATE_STORE_METHODS.length) return DynamoDBStateStoreOptionsCodec.validate(u, c);
     if (missing.length === 0) return t.success(u as StateStore);
     return t.failures(

@@ -1,6 +1,6 @@
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { Observable, catchError, defer, from, map, of } from 'rxjs';
-import type { KinesisOptions } from '../config/resolve-config.js';
+import type { KinesisOptions } from '../kinesis/kinesis-options.js';
 import { isKinesisApi, type KinesisApi } from '../kinesis/kinesis-api.js';
 
 /** What Kinesis accepts as a consumer name: 1 to 128 of a-z, A-Z, 0-9, `_`, `.` and `-`. */

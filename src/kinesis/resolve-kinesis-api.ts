@@ -2,7 +2,7 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import type { KinesisOptions } from '../config/resolve-config.js';
+import type { KinesisOptions } from './kinesis-options.js';
 import { AssumeRoleError } from '../errors.js';
 import { isKinesisApi, type KinesisApi } from './kinesis-api.js';
 import { SdkKinesisApi } from './sdk-kinesis-api.js';

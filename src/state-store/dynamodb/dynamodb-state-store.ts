@@ -20,7 +20,7 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { Subject, type Observable } from 'rxjs';
 import type * as t from 'io-ts';
-import type { DynamoDBStateStoreOptions } from '../../config/resolve-config.js';
+import type { DynamoDBStateStoreOptions } from './dynamodb-options.js';
 import { MalformedItemError, StateStoreError, describeCause, type KinesumerError } from '../../errors.js';
 import { chunk, retryUnprocessed, type BatchRetryOptions } from './batch-retry.js';
 import { ownProgress } from '../../group/shard-lineage.js';
