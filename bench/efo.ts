@@ -8,7 +8,7 @@
  */
 import { tap } from 'rxjs';
 import { checkpoint } from '../src/checkpoint/checkpoint.js';
-import { createKinesumer } from '../src/consumer/kinesumer.js';
+import { createKinesumer } from '../src/index.js';
 import { createStateTable } from '../src/state-store/dynamodb/create-table.js';
 import { createStream, localDynamoClient, localKinesisClient, putRecords } from '../spec/helpers/aws-fixtures.js';
 import { localAws, startDynalite, startKinesisLocal } from '../spec/helpers/emulators.js';

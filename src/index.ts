@@ -2,7 +2,8 @@
  * rx-kinesumer: Kinesis consumer groups on RxJS 7.
  * @packageDocumentation
  */
-export { createKinesumer, Kinesumer } from './consumer/kinesumer.js';
+export { Kinesumer } from './consumer/kinesumer.js';
+export { createKinesumer } from './consumer/create-kinesumer.js';
 export type { Assignment, CloseOptions } from './consumer/kinesumer.js';
 export { checkpoint } from './checkpoint/checkpoint.js';
 export type { KinesumerRecord } from './record.js';

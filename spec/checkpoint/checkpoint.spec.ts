@@ -6,7 +6,7 @@ import test from 'ava';
 import { asyncScheduler, concatMap, delay, filter, lastValueFrom, of, take, tap, toArray, type Observable } from 'rxjs';
 import { checkpoint } from '../../src/checkpoint/checkpoint.js';
 import { ClosedError, UsageError } from '../../src/errors.js';
-import { createKinesumer, type Kinesumer } from '../../src/consumer/kinesumer.js';
+import { createKinesumer, type Kinesumer } from '../../src/index.js';
 import type { KinesumerRecord } from '../../src/record.js';
 import { MemoryStateStore } from '../../src/state-store/memory-state-store.js';
 import type { StateStore } from '../../src/state-store/state-store.js';

@@ -10,7 +10,7 @@ import { NEVER, defer, map, of, tap, zip, type Observable } from 'rxjs';
 import type { TestScheduler } from 'rxjs/testing';
 import { checkpoint } from '../../src/checkpoint/checkpoint.js';
 import type { EfoKinesisApi, KinesisApi, ShardDescription, ShardEvent, StartPosition, StreamConsumer } from '../../src/kinesis/kinesis-api.js';
-import { createKinesumer, type Kinesumer } from '../../src/consumer/kinesumer.js';
+import { createKinesumer, type Kinesumer } from '../../src/index.js';
 import { MemoryStateStore } from '../../src/state-store/memory-state-store.js';
 import type { StateStore } from '../../src/state-store/state-store.js';
 import { FakeKinesis, openShards } from '../helpers/fake-kinesis.js';

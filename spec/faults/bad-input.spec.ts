@@ -17,7 +17,7 @@ import { DeleteStreamCommand } from '@aws-sdk/client-kinesis';
 import anyTest, { type TestFn } from 'ava';
 import { lastValueFrom, timeout } from 'rxjs';
 import { KinesisError, MalformedItemError, StateStoreError, StreamNotFoundError } from '../../src/errors.js';
-import { createKinesumer } from '../../src/consumer/kinesumer.js';
+import { createKinesumer } from '../../src/index.js';
 import { stateTableDefinition } from '../../src/state-store/dynamodb/create-table.js';
 import { createStream } from '../helpers/aws-fixtures.js';
 import {

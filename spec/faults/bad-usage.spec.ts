@@ -12,7 +12,7 @@ import test from 'ava';
 import { lastValueFrom, of, take, toArray, type Observable } from 'rxjs';
 import { checkpoint } from '../../src/checkpoint/checkpoint.js';
 import { ClosedError, KinesisError, UsageError, type KinesumerError } from '../../src/errors.js';
-import { createKinesumer, type Kinesumer } from '../../src/consumer/kinesumer.js';
+import { createKinesumer, type Kinesumer } from '../../src/index.js';
 import { silentLogger } from '../../src/logger.js';
 import type { KinesumerRecord } from '../../src/record.js';
 import { MemoryStateStore } from '../../src/state-store/memory-state-store.js';

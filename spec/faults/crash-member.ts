@@ -16,7 +16,7 @@
 import { openSync, writeSync } from 'node:fs';
 import { tap } from 'rxjs';
 import { checkpoint } from '../../src/checkpoint/checkpoint.js';
-import { createKinesumer } from '../../src/consumer/kinesumer.js';
+import { createKinesumer } from '../../src/index.js';
 import { silentLogger } from '../../src/logger.js';
 import { DynamoDBStateStore } from '../../src/state-store/dynamodb/dynamodb-state-store.js';
 import type { Heartbeat, ShardCommit } from '../../src/state-store/state-store.js';

@@ -9,7 +9,7 @@ import type { ExecutionContext, TestFn } from 'ava';
 import { concatMap, tap, type Observable, type OperatorFunction, type Subscription } from 'rxjs';
 import { checkpoint } from '../../src/checkpoint/checkpoint.js';
 import type { KinesumerError } from '../../src/errors.js';
-import { createKinesumer, type Assignment, type Kinesumer } from '../../src/consumer/kinesumer.js';
+import { createKinesumer, type Assignment, type Kinesumer } from '../../src/index.js';
 import type { KinesumerConfig } from '../../src/config/resolve-config.js';
 import { silentLogger } from '../../src/logger.js';
 import type { KinesumerRecord } from '../../src/record.js';

@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import test from 'ava';
 import { ThrottledError, type KinesumerError } from '../../src/errors.js';
-import { createKinesumer } from '../../src/consumer/kinesumer.js';
+import { createKinesumer } from '../../src/index.js';
 import { silentLogger } from '../../src/logger.js';
 import type { KinesumerRecord } from '../../src/record.js';
 import { MemoryStateStore } from '../../src/state-store/memory-state-store.js';

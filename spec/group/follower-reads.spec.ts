@@ -4,7 +4,7 @@
  * time, with two members on one in-memory store (default timings: a round every 5000 ms).
  */
 import test from 'ava';
-import { createKinesumer, type Kinesumer } from '../../src/consumer/kinesumer.js';
+import { createKinesumer, type Kinesumer } from '../../src/index.js';
 import { MemoryStateStore } from '../../src/state-store/memory-state-store.js';
 import type { StateStore } from '../../src/state-store/state-store.js';
 import { FakeKinesis, openShards } from '../helpers/fake-kinesis.js';

@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { from, of, tap, type Subscription } from 'rxjs';
-import { createKinesumer, type Kinesumer } from '../../src/consumer/kinesumer.js';
+import { createKinesumer, type Kinesumer } from '../../src/index.js';
 import { MemoryStateStore } from '../../src/state-store/memory-state-store.js';
 import type { StateStore } from '../../src/state-store/state-store.js';
 import { FakeKinesis, openShards } from '../helpers/fake-kinesis.js';

@@ -7,7 +7,7 @@
 import test from 'ava';
 import { NEVER, delay, type Subscription } from 'rxjs';
 import type { TestScheduler } from 'rxjs/testing';
-import { createKinesumer, type Kinesumer } from '../../src/consumer/kinesumer.js';
+import { createKinesumer, type Kinesumer } from '../../src/index.js';
 import { MemoryStateStore } from '../../src/state-store/memory-state-store.js';
 import type { StateStore } from '../../src/state-store/state-store.js';
 import { FakeKinesis, makeRecords, openShards } from '../helpers/fake-kinesis.js';

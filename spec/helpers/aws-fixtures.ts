@@ -27,6 +27,14 @@ export function uniqueName(prefix: string): string {
 /** Creates a stream and waits until it is ACTIVE. */
 export async function createStream(client: KinesisClient, name: string, shards: number): Promise<void> {
   await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
+  await waitUntilActive(client, name);
+}
+
+/**
+ * Waits until the stream is ACTIVE: after CreateStream, and after a split or merge (the stream is
+ * UPDATING meanwhile, and Kinesis refuses the next reshard with ResourceInUseException).
+ */
+export async function waitUntilActive(client: KinesisClient, name: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
     const out = await client.send(new DescribeStreamSummaryCommand({ StreamName: name }));
     if (out.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;

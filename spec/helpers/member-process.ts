@@ -9,7 +9,7 @@
  */
 import { tap } from 'rxjs';
 import { checkpoint } from '../../src/checkpoint/checkpoint.js';
-import { createKinesumer } from '../../src/consumer/kinesumer.js';
+import { createKinesumer } from '../../src/index.js';
 import { localAws } from './emulators.js';
 
 const env = (name: string): string => {

@@ -8,7 +8,7 @@ import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { filter, firstValueFrom, tap, timeout } from 'rxjs';
 import { ClosedError, ShardLostError } from '../../src/errors.js';
 import { DynamoDBStateStore } from '../../src/state-store/dynamodb/dynamodb-state-store.js';
-import { createKinesumer } from '../../src/consumer/kinesumer.js';
+import { createKinesumer } from '../../src/index.js';
 import type { KinesumerRecord } from '../../src/record.js';
 import { createStream, localDynamoClient, localKinesisClient, putRecords, uniqueName, waitFor } from '../helpers/aws-fixtures.js';
 import { localAws } from '../helpers/emulators.js';

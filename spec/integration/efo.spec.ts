@@ -17,7 +17,7 @@ import { asyncScheduler, firstValueFrom, of, tap, type Subscription } from 'rxjs
 import { checkpoint } from '../../src/checkpoint/checkpoint.js';
 import { KinesumerError } from '../../src/errors.js';
 import { SdkKinesisApi } from '../../src/kinesis/sdk-kinesis-api.js';
-import { createKinesumer, type Kinesumer } from '../../src/consumer/kinesumer.js';
+import { createKinesumer, type Kinesumer } from '../../src/index.js';
 import { efoReader } from '../../src/shard/efo-reader.js';
 import type { KinesumerRecord } from '../../src/record.js';
 import { createStateTable } from '../../src/state-store/dynamodb/create-table.js';

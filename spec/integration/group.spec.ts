@@ -6,7 +6,7 @@ import anyTest, { type TestFn } from 'ava';
 import { filter, tap, type Subscription } from 'rxjs';
 import { checkpoint } from '../../src/checkpoint/checkpoint.js';
 import { KinesumerError } from '../../src/errors.js';
-import { createKinesumer, type Kinesumer } from '../../src/consumer/kinesumer.js';
+import { createKinesumer, type Kinesumer } from '../../src/index.js';
 import type { KinesumerRecord } from '../../src/record.js';
 import {
   createStream,

@@ -8,7 +8,7 @@ import { PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { filter, tap } from 'rxjs';
 import { checkpoint } from '../../src/checkpoint/checkpoint.js';
 import { CorruptAggregateError, type KinesumerError } from '../../src/errors.js';
-import { createKinesumer } from '../../src/consumer/kinesumer.js';
+import { createKinesumer } from '../../src/index.js';
 import { silentLogger } from '../../src/logger.js';
 import type { KinesumerRecord } from '../../src/record.js';
 import { createStream, localKinesisClient, uniqueName, waitFor } from '../helpers/aws-fixtures.js';

@@ -5,7 +5,7 @@
 import anyTest, { type TestFn } from 'ava';
 import { firstValueFrom, lastValueFrom, filter, take, timeout, toArray } from 'rxjs';
 import { StreamNotFoundError, TableNotFoundError } from '../../src/errors.js';
-import { createKinesumer } from '../../src/consumer/kinesumer.js';
+import { createKinesumer } from '../../src/index.js';
 import { createStream, localKinesisClient, putRecords, uniqueName } from '../helpers/aws-fixtures.js';
 import { localAws } from '../helpers/emulators.js';
 import { withEmulators, type EmulatorContext } from '../helpers/with-emulators.js';

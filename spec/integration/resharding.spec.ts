@@ -16,8 +16,8 @@ import {
 import { tap, type Subscription } from 'rxjs';
 import { checkpoint } from '../../src/checkpoint/checkpoint.js';
 import type { KinesumerError } from '../../src/errors.js';
-import { createKinesumer, type Kinesumer } from '../../src/consumer/kinesumer.js';
-import { createStream, localKinesisClient, putRecords, uniqueName, waitFor } from '../helpers/aws-fixtures.js';
+import { createKinesumer, type Kinesumer } from '../../src/index.js';
+import { createStream, localKinesisClient, putRecords, uniqueName, waitFor, waitUntilActive } from '../helpers/aws-fixtures.js';
 import { localAws } from '../helpers/emulators.js';
 import { withEmulators, type EmulatorContext } from '../helpers/with-emulators.js';
 
@@ -56,7 +56,7 @@ async function shards(client: KinesisClient, stream: string) {
 async function waitForShardCount(client: KinesisClient, stream: string, open: number): Promise<void> {
   for (let i = 0; i < 100; i++) {
     const list = await shards(client, stream);
-    if (list.filter((s) => !s.SequenceNumberRange?.EndingSequenceNumber).length === open) return;
+    if (list.filter((s) => !s.SequenceNumberRange?.EndingSequenceNumber).length === open) return waitUntilActive(client, stream);
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`stream ${stream} did not reach ${open} open shards`);

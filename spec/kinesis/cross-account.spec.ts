@@ -117,7 +117,7 @@ test.serial('a denied AssumeRole is an AssumeRoleError that names the role', asy
 
 test.serial('a stream named by ARN is addressed by StreamARN; records and state use its name', async (t) => {
   const { KinesisClient, ListShardsCommand, GetShardIteratorCommand, GetRecordsCommand } = await import('@aws-sdk/client-kinesis');
-  const { createKinesumer } = await import('../../src/consumer/kinesumer.js');
+  const { createKinesumer } = await import('../../src/index.js');
   const { MemoryStateStore } = await import('../../src/state-store/memory-state-store.js');
   const { silentLogger } = await import('../../src/logger.js');
   const { firstValueFrom } = await import('rxjs');
@@ -145,7 +145,7 @@ test.serial('a stream named by ARN is addressed by StreamARN; records and state 
 });
 
 test('two streams of one name in two accounts are refused in one consumer, with a way out', async (t) => {
-  const { createKinesumer } = await import('../../src/consumer/kinesumer.js');
+  const { createKinesumer } = await import('../../src/index.js');
   const { MemoryStateStore } = await import('../../src/state-store/memory-state-store.js');
   const { UsageError } = await import('../../src/errors.js');
   const consumer = createKinesumer({ app: 'x', kinesis: { region: 'us-east-1' }, stateStore: new MemoryStateStore() });

@@ -6,7 +6,7 @@
 import test from 'ava';
 import type { KinesumerEvent, KinesumerMetrics } from '../../src/metrics/metrics.js';
 import { checkpoint } from '../../src/checkpoint/checkpoint.js';
-import { createKinesumer } from '../../src/consumer/kinesumer.js';
+import { createKinesumer } from '../../src/index.js';
 import { silentLogger } from '../../src/logger.js';
 import { MemoryStateStore } from '../../src/state-store/memory-state-store.js';
 import { FakeKinesis, makeRecords, openShards } from '../helpers/fake-kinesis.js';

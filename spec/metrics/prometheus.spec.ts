@@ -6,7 +6,7 @@ import { createServer, get, type Server } from 'node:http';
 import { Registry } from 'prom-client';
 import { tap } from 'rxjs';
 import { checkpoint } from '../../src/checkpoint/checkpoint.js';
-import { createKinesumer } from '../../src/consumer/kinesumer.js';
+import { createKinesumer } from '../../src/index.js';
 import { silentLogger } from '../../src/logger.js';
 import { registerKinesumerMetrics } from '../../src/prometheus.js';
 import { createStream, localKinesisClient, putRecords, uniqueName, waitFor } from '../helpers/aws-fixtures.js';

@@ -16,7 +16,7 @@ import anyTest, { type TestFn } from 'ava';
 import { mockClient } from 'aws-sdk-client-mock';
 import { lastValueFrom, take, toArray } from 'rxjs';
 import { inspect } from 'node:util';
-import { createKinesumer } from '../../src/consumer/kinesumer.js';
+import { createKinesumer } from '../../src/index.js';
 import { KinesumerError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
 import type { KinesumerRecord } from '../../src/record.js';
@@ -110,8 +110,12 @@ test('a run in which everything goes wrong reports no credential and no payload,
     await sleep(2000);
     kinesisProxy.restore();
     await waitUntil(() => ledger.deliveries.length >= 31, 20_000, 'the records after the Kinesis outage');
+    // records delivered while the store is unreachable: their commit must fail (CHECKPOINT_FAILED)
     dynamoProxy.cut('reset');
-    await sleep(2000);
+    const cutAt = Date.now();
+    await putBatch(direct.kinesis, stream, PAYLOAD, 8, 5, 200);
+    await waitUntil(() => ledger.deliveries.length >= 36, 1500, 'the records during the DynamoDB outage');
+    await sleep(Math.max(0, 2000 - (Date.now() - cutAt)));
     dynamoProxy.restore();
     // a malformed item, with the payload prefix in it for good measure (state, not a payload: shown)
     await direct.dynamo.send(new PutItemCommand({ TableName: TABLE, Item: { pk: { S: `client#${app}` }, sk: { S: 'ghost' }, last_update: { S: 'not a date' } } }));

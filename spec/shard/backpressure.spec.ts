@@ -5,7 +5,7 @@
 import test from 'ava';
 import { concatMap, defer, delay, filter, NEVER, concat, of, tap, type Observable } from 'rxjs';
 import { checkpoint } from '../../src/checkpoint/checkpoint.js';
-import { createKinesumer } from '../../src/consumer/kinesumer.js';
+import { createKinesumer } from '../../src/index.js';
 import type { KinesisApi, RecordsPage } from '../../src/kinesis/kinesis-api.js';
 import { MemoryStateStore } from '../../src/state-store/memory-state-store.js';
 import { makeRecords, openShards } from '../helpers/fake-kinesis.js';

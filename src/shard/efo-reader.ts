@@ -17,11 +17,11 @@ import {
   take,
   tap,
   timer,
-  type SchedulerLike,
 } from 'rxjs';
-import { KinesisError, KinesumerError, describeCause } from '../errors.js';
+import { KinesisError, asKinesisError } from '../errors.js';
 import type { EfoKinesisApi, KinesisApi, ShardEvent, StartPosition } from '../kinesis/kinesis-api.js';
-import { retryWithBackoff, type RetryPolicy } from '../retry.js';
+import { retryWithBackoff } from '../retry.js';
+import type { ShardReaderOptions } from './shard-reader-options.js';
 
 /**
  * Kinesis refuses a SubscribeToShard call for the same consumer and shard within 5 seconds of the
@@ -38,12 +38,8 @@ export const DEFAULT_EVENT_TIMEOUT = 60_000;
  */
 export const END_CHECK_INTERVAL = 500;
 
-/** What an enhanced fan-out reader needs. Shaped like `PollingReaderOptions`. */
-export interface EfoReaderOptions<R> {
-  stream: string;
-  shardId: string;
-  /** Where to start: after the checkpoint, or the initial position. */
-  start: StartPosition;
+/** What an enhanced fan-out reader needs besides {@link ShardReaderOptions}. */
+export interface EfoReaderOptions<R> extends ShardReaderOptions<R> {
   /**
    * The consumer's ARN. Subscribed before every SubscribeToShard call and only its first value is
    * used, so a consumer that was registered again is picked up. Pass `of(arn)` for a fixed one.
@@ -54,19 +50,6 @@ export interface EfoReaderOptions<R> {
    * where Kinesis sends no `ChildShards` (see `isClosed`).
    */
   kinesis: EfoKinesisApi & Pick<KinesisApi, 'getShardIterator' | 'getRecords'>;
-  scheduler: SchedulerLike;
-  retry: Omit<RetryPolicy, 'scheduler'>;
-  report: (err: KinesumerError) => void;
-  /**
-   * Builds the delivered records of one event (so the caller can link them to its shard state).
-   * The reader emits what it returns as one value, and nothing when it is empty.
-   */
-  toRecords: (records: _Record[]) => R[];
-  /**
-   * Backpressure: before reading each event from the HTTP stream the reader waits until this
-   * emits `true`. Default: always ready.
-   */
-  ready$?: Observable<boolean>;
   /**
    * A subscription that brings no event for this long (counted from when the reader asked for
    * one, so time spent waiting on `ready$` does not count) is taken for a dead connection: it is
@@ -144,7 +127,7 @@ export function efoReader<R>(options: EfoReaderOptions<R>): Observable<R[]> {
       mergeMap((iterator) => kinesis.getRecords(stream, shardId, iterator, 1)),
       map((page) => page.records.length === 0 && page.nextShardIterator === undefined),
       catchError((err: unknown) => {
-        report(asError(err, stream, shardId));
+        report(asKinesisError(err, 'SubscribeToShard', stream, shardId));
         return of(false);
       }),
     );
@@ -234,7 +217,7 @@ export function efoReader<R>(options: EfoReaderOptions<R>): Observable<R[]> {
         { ...options.retry, scheduler },
         {
           shouldRetry: () => true,
-          onRetry: (err) => report(asError(err, stream, shardId)),
+          onRetry: (err) => report(asKinesisError(err, 'SubscribeToShard', stream, shardId)),
         },
       ),
       // One value per event, not per record: the operators downstream run once an event.
@@ -243,9 +226,4 @@ export function efoReader<R>(options: EfoReaderOptions<R>): Observable<R[]> {
       filter((batch) => batch.length > 0),
     );
   });
-}
-
-function asError(err: unknown, stream: string, shardId: string): KinesumerError {
-  if (err instanceof KinesumerError) return err;
-  return new KinesisError('SubscribeToShard', stream, shardId, describeCause(err), { cause: err, retriable: true });
 }

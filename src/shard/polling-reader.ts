@@ -1,4 +1,3 @@
-import type { _Record } from '@aws-sdk/client-kinesis';
 import {
   EMPTY,
   Observable,
@@ -10,13 +9,12 @@ import {
   of,
   take,
   tap,
-  timeout,
   timer,
-  type SchedulerLike,
 } from 'rxjs';
-import { KinesisError, type KinesumerError } from '../errors.js';
-import type { KinesisApi, RecordsPage, StartPosition } from '../kinesis/kinesis-api.js';
-import { retryWithBackoff, type RetryPolicy } from '../retry.js';
+import { KinesisError, asKinesisError } from '../errors.js';
+import type { KinesisApi, RecordsPage } from '../kinesis/kinesis-api.js';
+import { answerWithin, retryWithBackoff } from '../retry.js';
+import type { ShardReaderOptions } from './shard-reader-options.js';
 
 /** Kinesis allows 5 GetRecords calls per second per shard: at least 200 ms between call starts. */
 export const MIN_CALL_INTERVAL = 200;
@@ -24,32 +22,15 @@ export const MIN_CALL_INTERVAL = 200;
 /** After timeouts, GetRecords asks for as little as scanLimit / 2^MAX_SHRINK records. */
 const MAX_SHRINK = 4;
 
-/** What a polling reader needs. */
-export interface PollingReaderOptions<R> {
-  stream: string;
-  shardId: string;
-  /** Where to start: after the checkpoint, or the initial position. */
-  start: StartPosition;
+/** What a polling reader needs besides {@link ShardReaderOptions}. */
+export interface PollingReaderOptions<R> extends ShardReaderOptions<R> {
   kinesis: KinesisApi;
-  scheduler: SchedulerLike;
   /** Records per GetRecords call. */
   scanLimit: number;
   /** Time allowed for one GetRecords call, ms. */
   scanTimeout: number;
   /** Wait after an empty or short batch, ms (at least {@link MIN_CALL_INTERVAL}). */
   idleInterval: number;
-  retry: Omit<RetryPolicy, 'scheduler'>;
-  report: (err: KinesumerError) => void;
-  /**
-   * Builds the delivered records of one page (so the caller can link them to its shard state).
-   * The reader emits what it returns as one value, and nothing when it is empty.
-   */
-  toRecords: (records: _Record[]) => R[];
-  /**
-   * Backpressure: before each GetRecords call the reader waits until this emits `true`.
-   * Default: always ready.
-   */
-  ready$?: Observable<boolean>;
   /** Records to ask for in the next call (at most `scanLimit`); default `scanLimit`. */
   limit?: () => number;
 }
@@ -81,17 +62,8 @@ export function pollingReader<R>(options: PollingReaderOptions<R>): Observable<R
     let position = options.start;
     // A call's first answer must come within scanTimeout (the SDK sets no request timeout);
     // otherwise it is given up (aborted by unsubscribing), reported and retried.
-    const answerWithin = <T>(operation: string) =>
-      timeout<T, never>({
-        first: scanTimeout,
-        with: () => {
-          throw new KinesisError(operation, stream, shardId, `no answer within ${scanTimeout} ms`, {
-            retriable: true,
-            code: 'KINESIS_TIMEOUT',
-          });
-        },
-        scheduler,
-      });
+    const within = <T>(operation: string) =>
+      answerWithin<T>(scanTimeout, scheduler, (message) => new KinesisError(operation, stream, shardId, message, { retriable: true, code: 'KINESIS_TIMEOUT' }));
     // When the last GetRecords call started: every call, also the first after a retry, starts
     // at least MIN_CALL_INTERVAL after the one before, so the shard's limit holds across errors.
     let lastCallAt = Number.NEGATIVE_INFINITY;
@@ -112,7 +84,7 @@ export function pollingReader<R>(options: PollingReaderOptions<R>): Observable<R
           const wanted = options.limit ? Math.max(1, Math.min(scanLimit, options.limit())) : scanLimit;
           const limit = Math.max(1, Math.floor(wanted / 2 ** shrink));
           return kinesis.getRecords(stream, shardId, iterator, limit).pipe(
-            answerWithin<RecordsPage>('GetRecords'),
+            within<RecordsPage>('GetRecords'),
             tap({
               next: () => {
                 if (shrink > 0 && scheduler.now() - lastCallAt < scanTimeout / 4) shrink -= 1;
@@ -141,7 +113,7 @@ export function pollingReader<R>(options: PollingReaderOptions<R>): Observable<R
       if (from.type === 'LATEST') position = { type: 'AT_TIMESTAMP', timestamp: new Date(scheduler.now()) };
       // Bounded like GetRecords: the SDK has no request timeout, and a call on a connection that
       // went silent would otherwise hold this shard's reader for good, without a word.
-      return kinesis.getShardIterator(stream, shardId, from).pipe(answerWithin<string>('GetShardIterator'));
+      return kinesis.getShardIterator(stream, shardId, from).pipe(within<string>('GetShardIterator'));
     }).pipe(
       mergeMap(fetch),
       expand(next, 1),
@@ -156,7 +128,7 @@ export function pollingReader<R>(options: PollingReaderOptions<R>): Observable<R
         {
           shouldRetry: () => true,
           immediate: (err) => err instanceof KinesisError && err.code === 'ITERATOR_EXPIRED',
-          onRetry: (err) => report(err as KinesumerError),
+          onRetry: (err) => report(asKinesisError(err, 'GetRecords', stream, shardId)),
         },
       ),
       // One value per page, not per record: the operators downstream run once a page.

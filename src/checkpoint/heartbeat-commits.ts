@@ -1,0 +1,53 @@
+import { EMPTY, Observable, defer, from, mergeMap, type SchedulerLike } from 'rxjs';
+import { StateStoreError } from '../errors.js';
+import type { MetricsRecorder } from '../metrics/metrics-recorder.js';
+import { encodePosition } from '../position.js';
+import { answerWithin } from '../retry.js';
+import type { HeartbeatCheckpoints, StateStore } from '../state-store/state-store.js';
+import type { ShardProgress } from './shard-progress.js';
+
+/** What a heartbeat commit needs. */
+export interface HeartbeatCommitOptions {
+  app: string;
+  clientId: string;
+  store: Required<Pick<StateStore, 'heartbeat'>>;
+  scheduler: SchedulerLike;
+  /** Time allowed for the heartbeat, ms. */
+  timeout: number;
+  recorder?: MetricsRecorder | undefined;
+}
+
+/**
+ * Writes this client's heartbeat carrying the marks of every shard it holds (one write commits
+ * them all) and, from the leader, `digests`. Once it landed, each carried position counts as
+ * committed. Emits nothing; fails as the store call fails.
+ */
+export function writeHeartbeat$(
+  progresses: Iterable<ShardProgress>,
+  digests: Record<string, string> | undefined,
+  options: HeartbeatCommitOptions,
+): Observable<never> {
+  const { app, clientId, store, scheduler, recorder } = options;
+  return defer(() => {
+    const startedAt = scheduler.now();
+    const checkpoints: HeartbeatCheckpoints = {};
+    const carried: { progress: ShardProgress; position: string; reached: number; sequenceNumber: string }[] = [];
+    for (const progress of progresses) {
+      const position = progress.beatPosition;
+      if (position === undefined) continue;
+      (checkpoints[progress.stream] ??= {})[progress.shardId] = position;
+      carried.push({ progress, position: encodePosition(position), reached: progress.reached, sequenceNumber: position.sequenceNumber });
+    }
+    const heartbeat = digests === undefined ? { checkpoints } : { checkpoints, digests };
+    return from(store.heartbeat(app, clientId, new Date(startedAt), heartbeat)).pipe(
+      answerWithin(options.timeout, scheduler, (message) => new StateStoreError('heartbeat', message, { retriable: true })),
+      mergeMap(() => {
+        for (const { progress, position, reached, sequenceNumber } of carried) {
+          const committed = progress.beatLanded(position, reached);
+          if (committed > 0) recorder?.committed(progress.stream, progress.shardId, committed, sequenceNumber, scheduler.now() - startedAt);
+        }
+        return EMPTY;
+      }),
+    );
+  });
+}

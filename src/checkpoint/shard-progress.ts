@@ -1,0 +1,286 @@
+import { Observable, Subject, defer, finalize, take } from 'rxjs';
+import { encodePosition, isAfterPosition, positionOf, type Position } from '../position.js';
+
+/** A fenced item write as it started: the marks of that moment and the checkpoint it replaces. */
+export interface ItemCommit {
+  sequenceNumber: string | undefined;
+  subSequenceNumber: number | undefined;
+  /** The checkpoint the store holds, as far as this client knows: the write's fencing condition. */
+  previous: string | undefined;
+  /** The write also records the shard finished (every record of the ended shard is marked). */
+  finishing: boolean;
+  /** Records known processed when the write started. */
+  reached: number;
+}
+
+/** What a landed write did: records newly covered by a commit (`undefined`: nothing to count), and whether the shard is finished now. */
+export interface Landed {
+  committed: number | undefined;
+  finished: boolean;
+}
+
+/**
+ * How far one shard this client holds got: what its reader delivered, what the pipeline marked
+ * processed, and what the state store holds. Every record read from the shard links to it.
+ *
+ * Its fields are private: the reader side reports deliveries and the shard's end, marks come
+ * through {@link ShardProgress.mark}, and the checkpoint writer reads snapshots and reports what
+ * landed. Each group of fields has one writer, so no two parts of the library update the same
+ * number.
+ */
+export class ShardProgress {
+  // What the reader delivered.
+  private deliveredCount = 0;
+  private lastDelivered: string | undefined;
+  /** Resuming inside a KPL aggregate: its user records up to `sub` were processed before. */
+  private resumeInside: { sequenceNumber: string; sub: number } | undefined;
+  private readEnded = false;
+
+  // What the pipeline marked processed.
+  private marked: string | undefined;
+  private markedSub: number | undefined;
+  /** One past the ordinal of the last marked record: records known processed. */
+  private reachedCount = 0;
+  /** While the reader waits for room: the in-flight count that lets it read again; -1 otherwise. */
+  private waitingBelow = -1;
+  private readonly room = new Subject<void>();
+
+  // What the state store holds.
+  private stored: string | undefined;
+  private storedSub: number | undefined;
+  private finishedMark = false;
+  /**
+   * Checkpoints this client tried to write whose answer never came (a timeout, a dropped
+   * connection): one may have landed, and then the next fenced write fails although the shard is
+   * still ours.
+   */
+  private readonly unconfirmed = new Set<string>();
+  /** `reachedCount` as of the last commit that landed (for the checkpointed-records metric). */
+  private reachedCommitted = 0;
+  /** The position the last landed heartbeat carried (`seq` or `seq/sub`). */
+  private beaten: string | undefined;
+
+  // Whether this client still holds the shard.
+  private held = true;
+  private readonly lost = new Subject<void>();
+
+  /** Emits once when a fenced write showed another client holds the shard; completes when the shard leaves this client. */
+  readonly lost$: Observable<void> = this.lost.asObservable();
+
+  /**
+   * @param owner The checkpointer that tracks it: a record of another consumer is refused.
+   * @param stored The checkpoint the store holds, even one left by an older stream of the same name.
+   * @param resumeAfter The checkpoint reading resumes after, when it is valid for this shard.
+   * @param storedSub The stored sub-sequence (a partly processed aggregate at the checkpoint).
+   */
+  constructor(
+    readonly owner: object,
+    readonly stream: string,
+    readonly shardId: string,
+    stored: string | undefined,
+    resumeAfter: string | undefined,
+    storedSub?: number,
+  ) {
+    this.stored = stored;
+    this.storedSub = storedSub;
+    this.marked = resumeAfter;
+    this.markedSub = resumeAfter === undefined ? undefined : storedSub;
+    this.resumeInside = resumeAfter !== undefined && storedSub !== undefined ? { sequenceNumber: resumeAfter, sub: storedSub } : undefined;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The reader side
+
+  /** Records delivered from this shard so far: the ordinal of the next one. */
+  get delivered(): number {
+    return this.deliveredCount;
+  }
+
+  /** Resuming inside a partly processed aggregate: the user records of it to skip. */
+  get skip(): { sequenceNumber: string; sub: number } | undefined {
+    return this.resumeInside;
+  }
+
+  /**
+   * A page was delivered: `next` is the ordinal of the record after it, `lastSequenceNumber` the
+   * page's last Kinesis record (`undefined` for an empty page).
+   */
+  pageDelivered(next: number, lastSequenceNumber: string | undefined): void {
+    if (lastSequenceNumber !== undefined) {
+      this.lastDelivered = lastSequenceNumber;
+      this.resumeInside = undefined;
+    }
+    this.deliveredCount = next;
+  }
+
+  /** The reader delivered every record of the (closed) shard. Returns whether it can be recorded finished now. */
+  readerEnded(): boolean {
+    this.readEnded = true;
+    return this.held && this.complete;
+  }
+
+  /** Records delivered but not yet processed (as far as marks tell). */
+  get inFlight(): number {
+    return this.deliveredCount - this.reachedCount;
+  }
+
+  /** Records known processed so far. */
+  get reached(): number {
+    return this.reachedCount;
+  }
+
+  /**
+   * Completes (without a value) once at most `threshold` records are in flight; the reader waits
+   * on it before a call when the shard is at its bound.
+   */
+  roomBelow(threshold: number): Observable<void> {
+    return defer(() => {
+      this.waitingBelow = threshold;
+      return this.room.pipe(
+        take(1),
+        finalize(() => (this.waitingBelow = -1)),
+      );
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Marks
+
+  /**
+   * Records that the record at `sequenceNumber` (inside an aggregate up to `sub`), the
+   * `ordinal`-th delivered, and everything before it were processed. Marks only move forward,
+   * and not at all once the shard left this client. Returns whether this made the ended shard
+   * complete (it can be recorded finished now).
+   */
+  mark(sequenceNumber: string, sub: number | undefined, ordinal: number): boolean {
+    if (!this.held || !isAfterPosition(sequenceNumber, sub, this.marked, this.markedSub)) return false;
+    this.marked = sequenceNumber;
+    this.markedSub = sub;
+    const reached = ordinal + 1;
+    if (reached > this.reachedCount) {
+      this.reachedCount = reached;
+      if (this.waitingBelow >= 0 && this.inFlight <= this.waitingBelow) {
+        this.waitingBelow = -1;
+        this.room.next();
+      }
+    }
+    return this.readEnded && this.complete;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Holding the shard
+
+  /** Whether this client still holds the shard: marks count only then. */
+  get isHeld(): boolean {
+    return this.held;
+  }
+
+  /** Marks from now on are ignored (the shard is being released: they could miss the final write). */
+  stopMarking(): void {
+    this.held = false;
+  }
+
+  /** The shard left this client (released, or replaced by a new take): `lost$` completes. */
+  left(): void {
+    this.held = false;
+    this.lost.complete();
+  }
+
+  /** A fenced write showed another client holds the shard: `lost$` emits, then completes. */
+  wasLost(): void {
+    this.held = false;
+    this.lost.next();
+    this.lost.complete();
+  }
+
+  /** Every record delivered from the ended shard is marked: the shard can be recorded finished. */
+  get complete(): boolean {
+    return this.readEnded && (this.lastDelivered === undefined || (this.marked === this.lastDelivered && this.markedSub === undefined));
+  }
+
+  /** The shard is recorded finished in the store. */
+  get finished(): boolean {
+    return this.finishedMark;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Checkpoint items (the fenced writes)
+
+  /** Whether the item needs a write: the marks moved past what it holds, or the shard can be recorded finished. */
+  get dirty(): boolean {
+    const moved = this.marked !== undefined && (this.marked !== this.stored || this.markedSub !== this.storedSub);
+    return moved || (this.complete && !this.finishedMark);
+  }
+
+  /** A write of the marks as they are now. Marks made while it is in flight go into the next one. */
+  itemCommit(): ItemCommit {
+    return {
+      sequenceNumber: this.marked,
+      subSequenceNumber: this.markedSub,
+      previous: this.stored,
+      finishing: this.complete && !this.finishedMark,
+      reached: this.reachedCount,
+    };
+  }
+
+  /** `commit` was applied: the store holds it now. */
+  itemWritten(commit: ItemCommit): Landed {
+    const { sequenceNumber, subSequenceNumber, reached } = commit;
+    // A position a heartbeat already made durable is not counted a second time.
+    const beaten = sequenceNumber !== undefined && encodePosition(positionOf(sequenceNumber, subSequenceNumber)) === this.beaten;
+    const committed = !beaten || reached > this.reachedCommitted ? reached - this.reachedCommitted : undefined;
+    this.reachedCommitted = Math.max(this.reachedCommitted, reached);
+    this.unconfirmed.clear();
+    if (sequenceNumber !== undefined) {
+      this.stored = sequenceNumber;
+      this.storedSub = subSequenceNumber;
+    }
+    const finished = commit.finishing && !this.finishedMark;
+    if (commit.finishing) this.finishedMark = true;
+    return { committed, finished };
+  }
+
+  /** The answer to the write of `commit` never came: it may have landed. */
+  itemUnconfirmed(commit: ItemCommit): void {
+    if (commit.sequenceNumber !== undefined) this.unconfirmed.add(commit.sequenceNumber);
+  }
+
+  /** Whether a write whose answer was lost might explain a failed condition. */
+  get hasUnconfirmed(): boolean {
+    return this.unconfirmed.size > 0;
+  }
+
+  /**
+   * After a fenced write failed: the store holds `stored` with this client as the owner. If that is
+   * one of the writes whose answer was lost, the shard was never lost and `stored` becomes the
+   * next write's `previous`. Returns whether it was.
+   */
+  landedEarlier(stored: string | undefined): boolean {
+    if (stored === undefined || !this.unconfirmed.has(stored)) return false;
+    this.stored = stored;
+    this.unconfirmed.clear();
+    return true;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Heartbeat commits
+
+  /** The position a heartbeat carries for this shard: the marks, while the shard is held. */
+  get beatPosition(): Position | undefined {
+    return this.held && this.marked !== undefined ? positionOf(this.marked, this.markedSub) : undefined;
+  }
+
+  /** Whether the marks moved since the last heartbeat that landed. */
+  get movedSinceBeat(): boolean {
+    const position = this.beatPosition;
+    return position !== undefined && encodePosition(position) !== this.beaten;
+  }
+
+  /** A heartbeat carrying `position` (encoded), written when `reached` records were known processed, landed. Returns the records it newly covers (0: none). */
+  beatLanded(position: string, reached: number): number {
+    const committed = Math.max(0, reached - this.reachedCommitted);
+    if (committed > 0) this.reachedCommitted = reached;
+    this.beaten = position;
+    return committed;
+  }
+}

@@ -1,0 +1,154 @@
+import { EMPTY, Observable, catchError, concat, defer, exhaustMap, from, ignoreElements, map, merge, mergeMap, of, tap, timer } from 'rxjs';
+import type { Checkpointer } from '../checkpoint/checkpointer.js';
+import type { ResolvedConfig } from '../config/resolve-config.js';
+import type { EnhancedFanOut } from '../efo/enhanced-fan-out.js';
+import { asStateStoreError, type KinesumerError } from '../errors.js';
+import { groupSync, type Assignment, type GroupView } from '../group/group-sync.js';
+import { mergeByKey } from '../internal/merge-by-key.js';
+import type { KinesisApi } from '../kinesis/kinesis-api.js';
+import type { MetricsRecorder } from '../metrics/metrics-recorder.js';
+import type { KinesumerRecord } from '../record.js';
+import { retryWithBackoff } from '../retry.js';
+import { shardSession } from '../shard/shard-session.js';
+import type { StateStore } from '../state-store/state-store.js';
+import { assignmentKeys, onlyStreams, splitKey } from './assignment-keys.js';
+
+/** What the group saw last, kept across runs: the shard sessions and enhanced fan-out read it. */
+export interface LatestView {
+  /** The last completed sync round. */
+  view: GroupView | undefined;
+  /** The shard keys of the last assignment, to tell a rebalance from a repeated round. */
+  keys: string;
+}
+
+/** What one run of the group needs. */
+export interface GroupRunOptions {
+  app: string;
+  clientId: string;
+  store: StateStore;
+  kinesis: KinesisApi;
+  efo: EnhancedFanOut | undefined;
+  checkpointer: Checkpointer;
+  recorder: MetricsRecorder;
+  config: Pick<ResolvedConfig, 'scheduler' | 'group' | 'commit' | 'polling' | 'retry' | 'initialPosition'>;
+  report: (err: KinesumerError) => void;
+  latest: LatestView;
+  /** The streams consumed now; read at the start of every sync round. */
+  streams: () => readonly string[];
+  /** `refresh()`: a sync round now. */
+  refreshes$: Observable<unknown>;
+  /** Whether `close()` was called. */
+  isStopping: () => boolean;
+  /** Whether a `checkpoint()` is in the pipeline. */
+  tracked: () => boolean;
+  /** This client's assignment after each round. */
+  onAssignment: (assignment: Assignment) => void;
+}
+
+/**
+ * One run of the group, from the first subscriber until the group stops: checks the store,
+ * joins the group ({@link groupSync}: heartbeats, membership, shard lists, assignment), keeps a
+ * {@link shardSession} for each assigned shard, and commits (auto-commit, item flushes, finished
+ * shards). Its state lives in this function's closure, one per subscription.
+ *
+ * @returns The records of every owned shard, one array per page; errors only when the store
+ *   cannot be used at all (a missing table, say).
+ */
+export function groupRun(options: GroupRunOptions): Observable<KinesumerRecord[]> {
+  const { app, clientId, store, kinesis, checkpointer, recorder, report, latest, config } = options;
+  const { scheduler, group, commit, retry } = config;
+
+  const ready$ = defer(() => (store.ready ? from(store.ready()) : of(undefined))).pipe(
+    retryWithBackoff({ ...retry, scheduler }, { onRetry: (err) => report(asStateStoreError(err, 'ready')) }),
+    catchError((err: unknown) => {
+      const error = asStateStoreError(err, 'ready');
+      report(error);
+      throw error;
+    }),
+  );
+
+  const views$ = groupSync({
+    app,
+    clientId,
+    store,
+    kinesis,
+    scheduler,
+    syncInterval: group.syncInterval,
+    clientTimeout: group.clientTimeout,
+    streams: options.streams,
+    report,
+    triggers: merge(options.refreshes$, checkpointer.finished$),
+    ...(checkpointer.viaHeartbeat ? { beat: (digests: Record<string, string> | undefined) => checkpointer.beat$(digests) } : {}),
+    initialLatest: config.initialPosition === 'LATEST',
+  });
+
+  const keys$ = views$.pipe(
+    tap((view) => {
+      latest.view = view;
+      recorder.view(view);
+    }),
+    map((view) => onlyStreams(view.assignment, options.streams())),
+    tap(options.onAssignment),
+    map(assignmentKeys),
+    tap((keys) => {
+      const joined = keys.join(',');
+      if (joined !== latest.keys) recorder.assignment(keys);
+      latest.keys = joined;
+    }),
+  );
+
+  const records$ = keys$.pipe(
+    mergeByKey((key) => {
+      const [stream, shardId] = splitKey(key);
+      return shardSession(stream, shardId, {
+        app,
+        clientId,
+        store,
+        kinesis,
+        efo: options.efo,
+        checkpointer,
+        recorder,
+        report,
+        scheduler,
+        syncInterval: group.syncInterval,
+        clientTimeout: group.clientTimeout,
+        retry,
+        polling: config.polling,
+        initialPosition: config.initialPosition,
+        snapshot: () => latest.view?.streams[stream],
+        tracked: options.tracked,
+        isStopping: options.isStopping,
+      });
+    }),
+  );
+
+  // With heartbeat commits every heartbeat (each syncInterval) carries the marks: a timer of
+  // its own is needed only for a shorter commit interval.
+  const ownTimer = !checkpointer.viaHeartbeat || commit.interval < group.syncInterval;
+  const autoCommit$ =
+    commit.auto && ownTimer
+      ? timer(commit.interval, commit.interval, scheduler).pipe(
+          exhaustMap(() => checkpointer.autoCommit$()),
+          ignoreElements(),
+        )
+      : EMPTY;
+
+  // With heartbeat commits, the checkpoint items (kinesumer's layout) are brought up to date
+  // every itemInterval; this is also when a lost shard is noticed at the latest.
+  const itemFlush$ = checkpointer.viaHeartbeat
+    ? timer(commit.itemInterval, commit.itemInterval, scheduler).pipe(
+        exhaustMap(() => checkpointer.flush$()),
+        ignoreElements(),
+      )
+    : EMPTY;
+
+  // The last record of an ended shard was marked: record it finished now, not at the next tick.
+  const finishing$ = checkpointer.commitRequests$.pipe(
+    mergeMap(() => checkpointer.finish$()),
+    ignoreElements(),
+  );
+
+  const storeErrors$ = (store.errors$ ?? EMPTY).pipe(tap(report), ignoreElements());
+
+  return concat(ready$.pipe(ignoreElements()), merge(records$, autoCommit$, itemFlush$, finishing$, storeErrors$));
+}

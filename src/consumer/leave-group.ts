@@ -1,0 +1,39 @@
+import { EMPTY, Observable, catchError, concat, defer, from, ignoreElements, type SchedulerLike } from 'rxjs';
+import type { EnhancedFanOut } from '../efo/enhanced-fan-out.js';
+import { StateStoreError, asStateStoreError, type KinesumerError } from '../errors.js';
+import { answerWithin } from '../retry.js';
+import type { StateStore } from '../state-store/state-store.js';
+
+/** What leaving the group needs. */
+export interface LeaveGroupOptions {
+  app: string;
+  clientId: string;
+  store: Pick<StateStore, 'deregisterClient'>;
+  scheduler: SchedulerLike;
+  /** Time allowed for the call, ms (`commit.timeout`). */
+  timeout: number;
+  report: (err: KinesumerError) => void;
+  efo: EnhancedFanOut | undefined;
+  /** The streams consumed now. */
+  streams: () => readonly string[];
+}
+
+/**
+ * Deregisters this client: the others take its shards at their next sync. With
+ * `efo.deregisterOnClose`, the group's last client then deregisters the stream consumers.
+ * Emits nothing; never errors (failures are reported).
+ */
+export function leaveGroup$(options: LeaveGroupOptions): Observable<never> {
+  const { app, clientId, store, scheduler, timeout, report } = options;
+  return concat(
+    defer(() => from(store.deregisterClient(app, clientId))).pipe(
+      answerWithin(timeout, scheduler, (message) => new StateStoreError('deregisterClient', message, { retriable: true })),
+      ignoreElements(),
+      catchError((err: unknown) => {
+        report(asStateStoreError(err, 'deregisterClient'));
+        return EMPTY;
+      }),
+    ),
+    defer(() => options.efo?.leave$(options.streams()) ?? EMPTY),
+  );
+}

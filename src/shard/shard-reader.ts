@@ -1,0 +1,82 @@
+import type { _Record } from '@aws-sdk/client-kinesis';
+import type { Observable, SchedulerLike } from 'rxjs';
+import type { ShardProgress } from '../checkpoint/shard-progress.js';
+import type { EnhancedFanOut } from '../efo/enhanced-fan-out.js';
+import type { KinesumerError } from '../errors.js';
+import type { KinesisApi, StartPosition } from '../kinesis/kinesis-api.js';
+import type { MetricsRecorder } from '../metrics/metrics-recorder.js';
+import type { KinesumerRecord } from '../record.js';
+import type { RetryPolicy } from '../retry.js';
+import { backpressure } from './backpressure.js';
+import { linkRecords } from './link-records.js';
+import { pollingReader } from './polling-reader.js';
+
+/** The `polling` options, as the readers use them. */
+export interface PollingOptions {
+  scanLimit: number;
+  scanTimeout: number;
+  idleInterval: number;
+  maxInFlight: number;
+}
+
+/** What reading a taken shard needs. */
+export interface ShardReaderDeps {
+  kinesis: KinesisApi;
+  /** Enhanced fan-out, when `efo` is on: shards are read with SubscribeToShard instead of polling. */
+  efo: EnhancedFanOut | undefined;
+  scheduler: SchedulerLike;
+  polling: PollingOptions;
+  retry: Omit<RetryPolicy, 'scheduler'>;
+  report: (err: KinesumerError) => void;
+  recorder: MetricsRecorder;
+  /** Whether a `checkpoint()` is in the pipeline now (backpressure needs one). */
+  tracked: () => boolean;
+  /** Whether the shard is known to be closed (the last sync round's shard list says so). */
+  isClosed: () => boolean;
+}
+
+/**
+ * The records of a shard this client took, from `start` until the shard ends: read with
+ * enhanced fan-out when it is on, otherwise polled, each page linked to `progress` and held back
+ * by its backpressure. One array per page or event.
+ */
+export function shardReader(progress: ShardProgress, start: StartPosition, deps: ShardReaderDeps): Observable<KinesumerRecord[]> {
+  const { stream, shardId } = progress;
+  const { polling, scheduler, report, recorder } = deps;
+  const toRecords = (records: _Record[]): KinesumerRecord[] => {
+    const linked = linkRecords(records, progress, report);
+    recorder.delivered(stream, shardId, linked);
+    return linked;
+  };
+  const { ready$, limit } = backpressure(progress, { maxInFlight: polling.maxInFlight, scanLimit: polling.scanLimit, scheduler, tracked: deps.tracked });
+  const efo$ = deps.efo?.reader<KinesumerRecord>({
+    stream,
+    shardId,
+    start,
+    report,
+    toRecords,
+    ready$,
+    // kinesis-local ends no subscription with ChildShards: the reader checks closed shards.
+    isClosed: deps.isClosed,
+  });
+  return (
+    efo$ ??
+    pollingReader<KinesumerRecord>({
+      stream,
+      shardId,
+      start,
+      kinesis: deps.kinesis,
+      scheduler,
+      scanLimit: polling.scanLimit,
+      scanTimeout: polling.scanTimeout,
+      idleInterval: polling.idleInterval,
+      retry: deps.retry,
+      report,
+      toRecords,
+      ready$,
+      // Ask only for what fits under the bound; after a stall (records dropped before
+      // checkpoint()), read a full page.
+      limit,
+    })
+  );
+}

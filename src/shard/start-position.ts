@@ -1,0 +1,54 @@
+import type { InitialPosition } from '../config/resolve-config.js';
+import type { KinesumerError } from '../errors.js';
+import { inheritsReading, isStale, staleCheckpointError, type StreamSnapshot } from '../group/shard-lineage.js';
+import type { StartPosition } from '../kinesis/kinesis-api.js';
+import type { ShardState } from '../state-store/state-store.js';
+
+/** Where reading a just-taken shard starts, and the checkpoint it resumes after. */
+export interface ShardStart {
+  start: StartPosition;
+  /** The stored checkpoint when it is valid for this shard; `undefined` when reading starts without one. */
+  resumeAfter: string | undefined;
+  /** With `resumeAfter`: the last processed user record of a partly processed aggregate at it. */
+  resumeSub: number | undefined;
+}
+
+/**
+ * Where to read a shard this client just took, from its state in the store:
+ * - after the stored checkpoint, or at it when an aggregate there was only partly processed
+ *   (its processed user records are skipped when it is read again);
+ * - a checkpoint written for an older shard of the same id (a stream deleted and created again)
+ *   is reported and ignored;
+ * - without a checkpoint, TRIM_HORIZON when the group read the shard's lineage (a child of a split
+ *   or merge that happened while it consumed), else the configured initial position.
+ *
+ * @param state The shard's state as the take returned it.
+ * @param snapshot The stream's shard list and states from the last sync round, if any.
+ * @param initialPosition The configured `initialPosition`.
+ * @param report Where an ignored stale checkpoint is reported.
+ */
+export function startPosition(
+  stream: string,
+  state: ShardState,
+  snapshot: StreamSnapshot | undefined,
+  initialPosition: InitialPosition,
+  report: (err: KinesumerError) => void,
+): ShardStart {
+  const shard = snapshot?.shards.find((s) => s.id === state.shardId);
+  const valid = state.sequenceNumber !== undefined && !isStale(state, shard?.startingSequenceNumber) ? state.sequenceNumber : undefined;
+  if (state.sequenceNumber !== undefined && valid === undefined) report(staleCheckpointError(stream, state, shard));
+  if (valid !== undefined) {
+    const sub = state.subSequenceNumber;
+    // inside a partly processed KPL aggregate: read it again and skip what was processed
+    return { start: { type: sub !== undefined ? 'AT_SEQUENCE_NUMBER' : 'AFTER_SEQUENCE_NUMBER', sequenceNumber: valid }, resumeAfter: valid, resumeSub: sub };
+  }
+  const start: StartPosition = snapshot && inheritsReading(snapshot, state.shardId) ? { type: 'TRIM_HORIZON' } : initialStart(initialPosition);
+  return { start, resumeAfter: undefined, resumeSub: undefined };
+}
+
+/** The Kinesis start position of the configured initial position. */
+export function initialStart(position: InitialPosition): StartPosition {
+  if (position === 'LATEST') return { type: 'LATEST' };
+  if (position === 'TRIM_HORIZON') return { type: 'TRIM_HORIZON' };
+  return { type: 'AT_TIMESTAMP', timestamp: position.timestamp };
+}
