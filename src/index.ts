@@ -28,11 +28,14 @@ export {
   StreamNotFoundError,
   KinesisError,
   ThrottledError,
+  AssumeRoleError,
+  CorruptAggregateError,
   CheckpointError,
   ShardLostError,
   UsageError,
   ClosedError,
   isRetriable,
+  toKinesumerError,
 } from './errors.js';
 export type { KinesumerErrorOptions, ConfigProblem } from './errors.js';
 export type { StateStore, AcquireRequest, CachedShard, Checkpoint, ShardState, ShardCommit } from './state-store/state-store.js';
