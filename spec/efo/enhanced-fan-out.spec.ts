@@ -12,7 +12,7 @@ import { consumerName$, defaultConsumerName } from '../../src/efo/consumer-name.
 import { EnhancedFanOut, enhancedFanOut, type EnhancedFanOutOptions } from '../../src/efo/enhanced-fan-out.js';
 import { UsageError, type KinesumerError } from '../../src/errors.js';
 import type { EfoKinesisApi, KinesisApi, ShardEvent, StreamConsumer } from '../../src/kinesis/kinesis-api.js';
-import { toEfoError } from '../../src/kinesis/sdk-kinesis-api.js';
+import { toEfoError } from '../../src/kinesis/kinesis-errors.js';
 import { MemoryStateStore } from '../../src/state-store/memory-state-store.js';
 import { scriptedEfo, shardEvent as ev } from '../helpers/fake-kinesis.js';
 import { testScheduler } from '../helpers/marbles.js';
