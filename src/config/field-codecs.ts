@@ -14,25 +14,26 @@ import { LIMITS } from './defaults.js';
 import type { InitialPosition } from './kinesumer-config.js';
 import { expecting, invalid } from './reporter.js';
 
+/** A positive integer of `unit`, branded `name`: durations and record counts alike. */
+function positiveInteger<N extends string, B extends { readonly [K in N]: symbol }>(name: N, unit: string) {
+  return friendly(
+    t.brand(t.Int, (n): n is t.Branded<t.Int, B> => n > 0, name),
+    t.number,
+    `a positive integer (${unit})`,
+  );
+}
+
 export interface PositiveMsBrand {
   readonly PositiveMs: unique symbol;
 }
 /** A duration in milliseconds: a positive integer. */
-export const PositiveMs = friendly(
-  t.brand(t.Int, (n): n is t.Branded<t.Int, PositiveMsBrand> => n > 0, 'PositiveMs'),
-  t.number,
-  'a positive integer (milliseconds)',
-);
+export const PositiveMs = positiveInteger<'PositiveMs', PositiveMsBrand>('PositiveMs', 'milliseconds');
 
 export interface RecordCountBrand {
   readonly RecordCount: unique symbol;
 }
 /** A bound on records in flight: a positive integer. */
-export const MaxInFlight = friendly(
-  t.brand(t.Int, (n): n is t.Branded<t.Int, RecordCountBrand> => n > 0, 'RecordCount'),
-  t.number,
-  'a positive integer (records)',
-);
+export const MaxInFlight = positiveInteger<'RecordCount', RecordCountBrand>('RecordCount', 'records');
 
 export interface ScanLimitBrand {
   readonly ScanLimit: unique symbol;

@@ -16,6 +16,28 @@ const valueOf = (value: number, given: unknown, mark: (v: number) => string): st
 const standalone = (v: number): string => `${v} (the default)`;
 const parenthesized = (v: number): string => `${v}, the default`;
 
+/** One millisecond field of a section, as decoded: its key, its value in effect, and what was given. */
+interface MsField {
+  key: string;
+  value: number;
+  given: number | undefined;
+}
+
+/**
+ * The problem of a section whose `field` must be `relation` its `other` field: names both fields
+ * and values, saying which is the default, and adds `advice`.
+ */
+function crossFieldProblem(c: t.Context, field: MsField, relation: string, other: MsField, advice = ''): t.ValidationError {
+  const at = t.appendContext(c, field.key, PositiveMs, field.given);
+  return {
+    value: field.value,
+    context: at,
+    message:
+      `Invalid value ${valueOf(field.value, field.given, standalone)} for ${pathOf(at)} - Expected ${relation} ` +
+      `${pathOf(c)}.${other.key} (${valueOf(other.value, other.given, parenthesized)})${advice}`,
+  };
+}
+
 /** `group`: sync interval and client timeout; the timeout must be longer than the interval. */
 export const Group = withRule(
   closed('group', {}, { syncInterval: PositiveMs, clientTimeout: PositiveMs }),
@@ -23,16 +45,14 @@ export const Group = withRule(
     const sync = group.syncInterval ?? DEFAULTS.group.syncInterval;
     const timeout = group.clientTimeout ?? DEFAULTS.group.clientTimeout;
     if (timeout > sync) return [];
-    const at = t.appendContext(c, 'clientTimeout', PositiveMs, group.clientTimeout);
     return [
-      {
-        value: timeout,
-        context: at,
-        message:
-          `Invalid value ${valueOf(timeout, group.clientTimeout, standalone)} for ${pathOf(at)} - Expected more than ` +
-          `${pathOf(c)}.syncInterval (${valueOf(sync, group.syncInterval, parenthesized)}); at least 2x syncInterval ` +
-          `(${2 * sync}) is recommended, so that one late heartbeat does not make a client look dead`,
-      },
+      crossFieldProblem(
+        c,
+        { key: 'clientTimeout', value: timeout, given: group.clientTimeout },
+        'more than',
+        { key: 'syncInterval', value: sync, given: group.syncInterval },
+        `; at least 2x syncInterval (${2 * sync}) is recommended, so that one late heartbeat does not make a client look dead`,
+      ),
     ];
   },
 );
@@ -52,15 +72,12 @@ export const Retry = withRule(closed('retry', {}, { initialDelay: PositiveMs, ma
   const initial = retry.initialDelay ?? DEFAULTS.retry.initialDelay;
   const max = retry.maxDelay ?? DEFAULTS.retry.maxDelay;
   if (max >= initial) return [];
-  const at = t.appendContext(c, 'maxDelay', PositiveMs, retry.maxDelay);
   return [
-    {
-      value: max,
-      context: at,
-      message:
-        `Invalid value ${valueOf(max, retry.maxDelay, standalone)} for ${pathOf(at)} - Expected at least ` +
-        `${pathOf(c)}.initialDelay (${valueOf(initial, retry.initialDelay, parenthesized)})`,
-    },
+    crossFieldProblem(c, { key: 'maxDelay', value: max, given: retry.maxDelay }, 'at least', {
+      key: 'initialDelay',
+      value: initial,
+      given: retry.initialDelay,
+    }),
   ];
 });
 
