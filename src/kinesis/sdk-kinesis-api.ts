@@ -1,3 +1,8 @@
+/**
+ * {@link SdkKinesisApi}: the Kinesis seam over a real `KinesisClient`, polling and enhanced
+ * fan-out calls, each aborted on unsubscribe. How its failures map onto the library's errors is in
+ * `kinesis-errors.ts`.
+ */
 import {
   DeregisterStreamConsumerCommand,
   DescribeStreamConsumerCommand,
