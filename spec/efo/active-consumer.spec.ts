@@ -13,7 +13,7 @@ import type { TestScheduler } from 'rxjs/testing';
 import { MAX_ACTIVE_POLL_DELAY, activeConsumer, type ActiveConsumerOptions } from '../../src/efo/active-consumer.js';
 import type { KinesumerError } from '../../src/errors.js';
 import type { EfoKinesisApi, StreamConsumer } from '../../src/kinesis/kinesis-api.js';
-import { toKinesisError } from '../../src/kinesis/sdk-kinesis-api.js';
+import { toKinesisError } from '../../src/kinesis/kinesis-errors.js';
 import { testScheduler } from '../helpers/marbles.js';
 
 const STREAM = 'orders';

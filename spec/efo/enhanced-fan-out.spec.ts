@@ -10,9 +10,9 @@ import type { TestScheduler } from 'rxjs/testing';
 import { resolveConfig } from '../../src/config/resolve-config.js';
 import { consumerName$, defaultConsumerName } from '../../src/efo/consumer-name.js';
 import { EnhancedFanOut, enhancedFanOut, type EnhancedFanOutOptions } from '../../src/efo/enhanced-fan-out.js';
-import { UsageError, type KinesumerError } from '../../src/errors.js';
+import { KinesisError, StateStoreError, UsageError, type KinesumerError } from '../../src/errors.js';
 import type { EfoKinesisApi, KinesisApi, ShardEvent, StreamConsumer } from '../../src/kinesis/kinesis-api.js';
-import { toEfoError } from '../../src/kinesis/sdk-kinesis-api.js';
+import { toEfoError } from '../../src/kinesis/kinesis-errors.js';
 import { MemoryStateStore } from '../../src/state-store/memory-state-store.js';
 import { scriptedEfo, shardEvent as ev } from '../helpers/fake-kinesis.js';
 import { testScheduler } from '../helpers/marbles.js';
@@ -187,6 +187,31 @@ test('leaving with deregisterOnClose: a failed or hung alive-clients query is re
   });
   t.deepEqual(run!.log, []);
   t.deepEqual(reported, ['STATE_STORE_FAILED@0', 'STATE_STORE_FAILED@1000']);
+});
+
+test('leaving with deregisterOnClose: a call that does not answer within callTimeout is reported as such, retriable', (t) => {
+  const scheduler = testScheduler(t);
+  const errors: KinesumerError[] = [];
+  const report = (err: KinesumerError) => errors.push(err);
+  scheduler.run(({ cold, expectObservable }) => {
+    const run = seam(scheduler, []);
+    const hungStore = fanOut(scheduler, run.kinesis, { deregisterOnClose: true, report, store: { listAliveClients: () => cold('-') } });
+    const hungKinesis = fanOut(scheduler, { ...run.kinesis, deregisterStreamConsumer: () => cold('-') }, { deregisterOnClose: true, report });
+    expectObservable(hungStore.efo.leave$(['orders'])).toBe('1000ms |');
+    expectObservable(hungKinesis.efo.leave$(['orders']), '2000ms ^').toBe('3000ms |');
+  });
+  t.is(errors.length, 2);
+  const [store, kinesis] = errors;
+  t.true(store instanceof StateStoreError);
+  t.like(store, { code: 'STATE_STORE_FAILED', retriable: true, operation: 'listAliveClients', message: 'State store listAliveClients failed: no answer within 1000 ms' });
+  t.true(kinesis instanceof KinesisError);
+  t.like(kinesis, {
+    code: 'KINESIS_FAILED',
+    retriable: true,
+    operation: 'DeregisterStreamConsumer',
+    stream: 'orders',
+    message: 'Kinesis DeregisterStreamConsumer on stream "orders" failed: no answer within 1000 ms',
+  });
 });
 
 test('enhancedFanOut is undefined with efo off, and refuses a seam without the enhanced fan-out calls', (t) => {

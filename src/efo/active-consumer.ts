@@ -1,5 +1,5 @@
 import { Observable, defer, mergeMap, of, retry, take, throwError, timer, type SchedulerLike } from 'rxjs';
-import { KinesumerError, KinesisError, describeCause } from '../errors.js';
+import { asKinesisError, type KinesumerError } from '../errors.js';
 import type { EfoKinesisApi, StreamConsumer } from '../kinesis/kinesis-api.js';
 import { backoffDelay, type RetryPolicy } from '../retry.js';
 
@@ -92,15 +92,10 @@ export function activeConsumer(options: ActiveConsumerOptions): Observable<Strea
       retry({
         delay: (err: unknown, attempt: number) => {
           if (err instanceof NotActive) return timer(backoffDelay(attempt, pollPolicy), scheduler);
-          report(asError(err, stream));
+          report(asKinesisError(err, 'RegisterStreamConsumer', stream));
           return timer(backoffDelay(attempt, policy), scheduler);
         },
       }),
     );
   });
-}
-
-function asError(err: unknown, stream: string): KinesumerError {
-  if (err instanceof KinesumerError) return err;
-  return new KinesisError('RegisterStreamConsumer', stream, undefined, describeCause(err), { cause: err, retriable: true });
 }

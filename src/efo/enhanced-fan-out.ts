@@ -13,14 +13,13 @@ import {
   shareReplay,
   take,
   tap,
-  timeout,
   type SchedulerLike,
 } from 'rxjs';
-import type { ResolvedConfig } from '../config/resolve-config.js';
-import { KinesisError, KinesumerError, StateStoreError, UsageError, describeCause } from '../errors.js';
+import type { ResolvedConfig } from '../config/kinesumer-config.js';
+import { KinesisError, StateStoreError, UsageError, asKinesisError, asStateStoreError, type KinesumerError } from '../errors.js';
 import { isEfoKinesisApi, type EfoKinesisApi, type KinesisApi, type StreamConsumer } from '../kinesis/kinesis-api.js';
 import { efoReader, type EfoReaderOptions } from '../shard/efo-reader.js';
-import type { RetryPolicy } from '../retry.js';
+import { answerWithin, type RetryPolicy } from '../retry.js';
 import type { StateStore } from '../state-store/state-store.js';
 import { activeConsumer } from './active-consumer.js';
 import { consumerName$ } from './consumer-name.js';
@@ -162,7 +161,9 @@ export class EnhancedFanOut {
             mergeMap((arn) => kinesis.deregisterStreamConsumer(stream, arn, name)),
           ),
         ),
-        timeout({ each: callTimeout, scheduler }),
+        answerWithin(callTimeout, scheduler, (message) =>
+          new KinesisError('DeregisterStreamConsumer', stream, undefined, message, { retriable: true }),
+        ),
         ignoreElements(),
         catchError((err: unknown) => {
           report(asKinesisError(err, 'DeregisterStreamConsumer', stream));
@@ -170,9 +171,9 @@ export class EnhancedFanOut {
         }),
       );
     return defer(() => from(store.listAliveClients(app, new Date(scheduler.now() - clientTimeout)))).pipe(
-      timeout({ each: callTimeout, scheduler }),
+      answerWithin(callTimeout, scheduler, (message) => new StateStoreError('listAliveClients', message, { retriable: true })),
       catchError((err: unknown) => {
-        report(err instanceof KinesumerError ? err : new StateStoreError('listAliveClients', describeCause(err), { cause: err, retriable: true }));
+        report(asStateStoreError(err, 'listAliveClients'));
         return EMPTY;
       }),
       // Another client still reads with these consumers (or may: a crashed one is counted until
@@ -232,9 +233,4 @@ function shared<T>(pending: Map<string, Observable<T>>, key: string, create: () 
     lookUp = created;
   }
   return lookUp;
-}
-
-function asKinesisError(err: unknown, operation: string, stream: string): KinesumerError {
-  if (err instanceof KinesumerError) return err;
-  return new KinesisError(operation, stream, undefined, describeCause(err), { cause: err, retriable: true });
 }

@@ -1,3 +1,8 @@
+/**
+ * {@link SdkKinesisApi}: the Kinesis seam over a real `KinesisClient`, polling and enhanced
+ * fan-out calls, each aborted on unsubscribe. How its failures map onto the library's errors is in
+ * `kinesis-errors.ts`.
+ */
 import {
   DeregisterStreamConsumerCommand,
   DescribeStreamConsumerCommand,
@@ -15,7 +20,6 @@ import {
   type SubscribeToShardEventStream,
 } from '@aws-sdk/client-kinesis';
 import { Observable, type Subscription } from 'rxjs';
-import { KinesisError, StreamNotFoundError, ThrottledError, describeCause, AssumeRoleError } from '../errors.js';
 import type {
   EfoKinesisApi,
   KinesisApi,
@@ -26,43 +30,9 @@ import type {
   StreamConsumer,
   StreamSummary,
 } from './kinesis-api.js';
+import { errorName, toEfoError, toKinesisError } from './kinesis-errors.js';
 
-const THROTTLING = new Set([
-  'ProvisionedThroughputExceededException',
-  'LimitExceededException',
-  'ThrottlingException',
-  'KMSThrottlingException',
-]);
-
-/** Maps an SDK failure of `operation` to the library's error hierarchy. */
-export function toKinesisError(
-  err: unknown,
-  operation: string,
-  stream: string,
-  shardId?: string,
-): KinesisError | StreamNotFoundError | AssumeRoleError {
-  // The credentials could not be had (kinesis.roleArn): say so, naming the role, not the call.
-  if (err instanceof AssumeRoleError) return err;
-  const name = (err as { name?: string } | undefined)?.name ?? '';
-  if (THROTTLING.has(name)) return new ThrottledError(operation, stream, shardId, { cause: err });
-  if (name === 'ResourceNotFoundException' && shardId === undefined) return new StreamNotFoundError(stream, { cause: err });
-  if (name === 'ExpiredIteratorException') {
-    return new KinesisError(operation, stream, shardId, 'the shard iterator expired', {
-      cause: err,
-      code: 'ITERATOR_EXPIRED',
-      retriable: true,
-    });
-  }
-  const meta = (err as { $metadata?: { httpStatusCode?: number }; $retryable?: unknown } | undefined) ?? {};
-  const status = meta.$metadata?.httpStatusCode;
-  const retriable =
-    meta.$retryable !== undefined ||
-    status === undefined ||
-    status >= 500 ||
-    name === 'ResourceNotFoundException' ||
-    name === 'TimeoutError';
-  return new KinesisError(operation, stream, shardId, describeCause(err), { cause: err, retriable });
-}
+export { toEfoError, toKinesisError } from './kinesis-errors.js';
 
 /** Runs an SDK call on subscribe and aborts it on unsubscribe, so no request outlives its reader. */
 function abortable<T>(call: (signal: AbortSignal) => Promise<T>, mapError: (err: unknown) => unknown): Observable<T> {
@@ -307,30 +277,6 @@ export class SdkKinesisApi implements KinesisApi, EfoKinesisApi {
       };
     });
   }
-}
-
-function errorName(err: unknown): string {
-  return (err as { name?: string } | undefined)?.name ?? '';
-}
-
-/**
- * {@link toKinesisError} with the enhanced fan-out outcomes named: `ResourceInUseException` (a
- * subscription to the shard is still open, or was opened less than 5 seconds ago; the consumer is
- * not ACTIVE) and `ResourceNotFoundException` on a shard or consumer. Both are retried.
- */
-export function toEfoError(err: unknown, operation: string, stream: string, shardId?: string): KinesisError | StreamNotFoundError | AssumeRoleError {
-  const name = errorName(err);
-  if (name === 'ResourceInUseException') {
-    return new KinesisError(operation, stream, shardId, describeCause(err), { cause: err, code: 'KINESIS_RESOURCE_IN_USE', retriable: true });
-  }
-  if (name === 'ResourceNotFoundException' && operation !== 'DescribeStreamSummary') {
-    return new KinesisError(operation, stream, shardId, describeCause(err), {
-      cause: err,
-      code: 'KINESIS_RESOURCE_NOT_FOUND',
-      retriable: true,
-    });
-  }
-  return toKinesisError(err, operation, stream, shardId);
 }
 
 function describeConsumer(

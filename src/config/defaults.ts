@@ -1,0 +1,29 @@
+/** The numbers of the configuration: its documented defaults and the bounds it is checked against. */
+import type { ResolvedConfig } from './kinesumer-config.js';
+
+/**
+ * The documented defaults, in milliseconds where the field is a duration. `resolveConfig` fills
+ * them in; the README and other modules refer to them instead of repeating the numbers.
+ */
+export const DEFAULTS = {
+  initialPosition: 'LATEST',
+  group: { syncInterval: 5000, clientTimeout: 10000 },
+  commit: { auto: true, interval: 5000, timeout: 2000, itemInterval: 60000 },
+  polling: { scanLimit: 2000, scanTimeout: 2000, idleInterval: 1000, maxInFlight: 4000 },
+  retry: { initialDelay: 100, maxDelay: 30000 },
+  metrics: { interval: 10000 },
+  efo: false,
+} as const satisfies Omit<ResolvedConfig, 'app' | 'clientId' | 'kinesis' | 'stateStore' | 'scheduler' | 'logger'>;
+
+/** The bounds `resolveConfig` enforces, for messages and documentation. */
+export const LIMITS = {
+  /** Longest `app` name; it is part of DynamoDB keys such as `client#<app>`. */
+  appLength: 100,
+  /** Largest `polling.scanLimit`, the GetRecords maximum. */
+  scanLimit: 10000,
+  /** Smallest `polling.idleInterval`, ms: Kinesis allows 5 GetRecords calls per second per shard. */
+  idleInterval: 200,
+} as const;
+
+/** Defaults of the `efo` options. */
+export const EFO_DEFAULTS = { deregisterOnClose: false } as const;

@@ -1,0 +1,127 @@
+/**
+ * The types of `createKinesumer`'s configuration: what the user gives ({@link KinesumerConfig})
+ * and what `resolveConfig` makes of it ({@link ResolvedConfig}). Types only, so that any
+ * module may import them without pulling in the decoder.
+ */
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { SchedulerLike } from 'rxjs';
+import type { KinesisApi } from '../kinesis/kinesis-api.js';
+import type { KinesisOptions } from '../kinesis/kinesis-options.js';
+import type { Logger } from '../logger.js';
+import type { DynamoDBStateStoreOptions } from '../state-store/dynamodb/dynamodb-options.js';
+import type { StateStore } from '../state-store/state-store.js';
+
+/** Where a shard without a checkpoint starts. */
+export type InitialPosition = 'LATEST' | 'TRIM_HORIZON' | { timestamp: Date };
+
+/** The configuration accepted by `createKinesumer`. Every field is documented with its default. */
+export interface KinesumerConfig {
+  /** Application (consumer group) name; clients with the same app share shards. Required. */
+  app: string;
+  /** Default region of Kinesis and DynamoDB; `kinesis.region` and `stateStore.region` win. */
+  region?: string;
+  /** This client's id, unique in the group. Default: hostname plus a random suffix. */
+  clientId?: string;
+  /** A Kinesis client, how to build one, or a ready `KinesisApi` seam (tests, custom transports). */
+  kinesis: KinesisClient | KinesisOptions | KinesisApi;
+  /** A state store, or the DynamoDB table to use. */
+  stateStore: StateStore | DynamoDBStateStoreOptions;
+  /** Where shards without a checkpoint start. Default `'LATEST'`. */
+  initialPosition?: InitialPosition;
+  group?: {
+    /** Heartbeat, membership and shard-list sync period, ms. Default 5000. */
+    syncInterval?: number;
+    /** A client not seen for this long is dead, ms. Must exceed `syncInterval`. Default 10000. */
+    clientTimeout?: number;
+  };
+  commit?: {
+    /** Commit marks every `interval` ms while consuming. Default `true`. */
+    auto?: boolean;
+    /** Auto-commit period, ms. Default 5000. */
+    interval?: number;
+    /** Time allowed for one commit, ms. Default 2000. */
+    timeout?: number;
+    /**
+     * With a state store that carries checkpoints in heartbeats (both built-in ones do), how often
+     * the per-shard checkpoint items (kinesumer's layout) are brought up to date, ms. Commits go
+     * into the heartbeat in between; items are also written when a shard is released or finished
+     * and on close. Default 60000.
+     */
+    itemInterval?: number;
+  };
+  polling?: {
+    /** Records per GetRecords call, 1..10000. Default 2000 (kinesumer's). */
+    scanLimit?: number;
+    /**
+     * Time allowed for one GetRecords call (the whole answer), ms. Default 2000 (kinesumer's): a
+     * dead connection is noticed quickly. A call that timed out is retried asking for half as many
+     * records (down to 1/16), so a page too big for the link does not stall the shard.
+     */
+    scanTimeout?: number;
+    /** Wait after an empty or short batch before polling again, ms, at least 200. Default 1000. */
+    idleInterval?: number;
+    /**
+     * Backpressure: records of one shard delivered but not yet marked by `checkpoint()`, at most.
+     * The reader fetches only as many as fit and waits while the shard is at the bound. Default 4000.
+     */
+    maxInFlight?: number;
+  };
+  retry?: {
+    /** First backoff delay, ms. Default 100. */
+    initialDelay?: number;
+    /** Largest backoff delay, ms. Default 30000. */
+    maxDelay?: number;
+  };
+  /** Scheduler for every timer (heartbeats, intervals, timeouts, backoff). Default `asyncScheduler`. */
+  scheduler?: SchedulerLike;
+  metrics?: {
+    /** Period of `metrics$` snapshots, ms. Default 10000. */
+    interval?: number;
+  };
+  /**
+   * Where log lines go: any object with `debug`, `info`, `warn` and `error` (pino's shape,
+   * `(fields, message)`). Default: warnings and errors as one line each on stderr, nothing else.
+   */
+  logger?: Logger;
+  /**
+   * Enhanced fan-out: read each owned shard with SubscribeToShard (dedicated throughput per
+   * consumer) instead of GetRecords polling. `true`, or options. Default `false`.
+   */
+  efo?: boolean | EfoOptions;
+}
+
+/** Enhanced fan-out options (`efo`). */
+export interface EfoOptions {
+  /**
+   * The stream consumer to register on every consumed stream (1 to 128 of a-z, A-Z, 0-9, `_`,
+   * `.`, `-`). Default: `app`, with `-<region>` appended when a region is configured (kinesumer's
+   * name, so both libraries register the same consumer).
+   */
+  consumerName?: string;
+  /**
+   * Deregister the consumers when the group's last client leaves. Default `false`: registering
+   * again takes seconds to tens of seconds before reading can start, a consumer still being
+   * deleted blocks registering its name again, and a group that stops briefly (a deploy, a
+   * restart) would pay that every time. A registered consumer costs money per shard-hour, so
+   * deregister consumers of retired apps yourself, or set this for short-lived groups.
+   */
+  deregisterOnClose?: boolean;
+}
+
+/** The decoded configuration, with every default filled in. */
+export interface ResolvedConfig {
+  app: string;
+  clientId: string;
+  kinesis: KinesisClient | KinesisOptions | KinesisApi;
+  stateStore: StateStore | DynamoDBStateStoreOptions;
+  initialPosition: InitialPosition;
+  group: { syncInterval: number; clientTimeout: number };
+  commit: { auto: boolean; interval: number; timeout: number; itemInterval: number };
+  polling: { scanLimit: number; scanTimeout: number; idleInterval: number; maxInFlight: number };
+  retry: { initialDelay: number; maxDelay: number };
+  scheduler: SchedulerLike;
+  metrics: { interval: number };
+  logger: Logger;
+  /** `false`, or enhanced fan-out with `consumerName` as given (the default is found at consume). */
+  efo: false | { consumerName: string | undefined; deregisterOnClose: boolean };
+}
