@@ -14,11 +14,11 @@ export type {
   KinesumerConfig,
   ResolvedConfig,
   InitialPosition,
-  KinesisOptions,
-  DynamoDBStateStoreOptions,
   EfoOptions,
-} from './config/resolve-config.js';
-export { DEFAULTS } from './config/resolve-config.js';
+} from './config/kinesumer-config.js';
+export type { KinesisOptions } from './kinesis/kinesis-options.js';
+export type { DynamoDBStateStoreOptions } from './state-store/dynamodb/dynamodb-options.js';
+export { DEFAULTS } from './config/defaults.js';
 export {
   KinesumerError,
   ConfigError,

@@ -14,7 +14,7 @@ import { BehaviorSubject, concatAll, defer, of, tap, type Observable } from 'rxj
 import type { TestScheduler } from 'rxjs/testing';
 import type { KinesumerError } from '../../src/errors.js';
 import type { ShardEvent, StartPosition } from '../../src/kinesis/kinesis-api.js';
-import { toEfoError } from '../../src/kinesis/sdk-kinesis-api.js';
+import { toEfoError } from '../../src/kinesis/kinesis-errors.js';
 import { MIN_SUBSCRIBE_INTERVAL, efoReader, type EfoReaderOptions } from '../../src/shard/efo-reader.js';
 import { scriptedEfo, shardEvent as ev, type SubscribeCall } from '../helpers/fake-kinesis.js';
 import { testScheduler } from '../helpers/marbles.js';

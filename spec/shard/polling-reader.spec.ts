@@ -18,7 +18,7 @@ import { EMPTY, concatAll, defer, of, shareReplay, throwError, type Observable }
 import type { TestScheduler } from 'rxjs/testing';
 import type { KinesumerError } from '../../src/errors.js';
 import type { KinesisApi, RecordsPage, StartPosition } from '../../src/kinesis/kinesis-api.js';
-import { toKinesisError } from '../../src/kinesis/sdk-kinesis-api.js';
+import { toKinesisError } from '../../src/kinesis/kinesis-errors.js';
 import { MIN_CALL_INTERVAL, pollingReader, type PollingReaderOptions } from '../../src/shard/polling-reader.js';
 import { testScheduler } from '../helpers/marbles.js';
 

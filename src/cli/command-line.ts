@@ -4,7 +4,8 @@
  * with `node:util` `parseArgs`. Every problem becomes one {@link CommandLineError} line.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { LIMITS, type InitialPosition } from '../config/resolve-config.js';
+import { LIMITS } from '../config/defaults.js';
+import type { InitialPosition } from '../config/kinesumer-config.js';
 import { parseRfc3339 } from '../state-store/dynamodb/items.js';
 
 /** The state-store table name kinesumer (Go) uses, and the default of `--table`. */

@@ -1,6 +1,6 @@
 import { EMPTY, Observable, catchError, concat, defer, exhaustMap, from, ignoreElements, map, merge, mergeMap, of, tap, timer } from 'rxjs';
 import type { Checkpointer } from '../checkpoint/checkpointer.js';
-import type { ResolvedConfig } from '../config/resolve-config.js';
+import type { ResolvedConfig } from '../config/kinesumer-config.js';
 import type { EnhancedFanOut } from '../efo/enhanced-fan-out.js';
 import { asStateStoreError, type KinesumerError } from '../errors.js';
 import { groupSync, type Assignment, type GroupView } from '../group/group-sync.js';

@@ -16,7 +16,7 @@ import {
   timer,
 } from 'rxjs';
 import type { Checkpointer } from '../checkpoint/checkpointer.js';
-import type { ResolvedConfig } from '../config/resolve-config.js';
+import type { ResolvedConfig } from '../config/kinesumer-config.js';
 import type { EnhancedFanOut } from '../efo/enhanced-fan-out.js';
 import { ClosedError, UsageError, type KinesumerError } from '../errors.js';
 import type { Assignment } from '../group/group-sync.js';

@@ -189,7 +189,7 @@ export class EnhancedFanOut {
  * @throws UsageError when the `kinesis` seam has no enhanced fan-out calls.
  */
 export function enhancedFanOut(
-  config: ResolvedConfig,
+  config: Pick<ResolvedConfig, 'app' | 'clientId' | 'efo' | 'kinesis' | 'scheduler' | 'retry' | 'group' | 'commit'>,
   deps: {
     kinesis: KinesisApi;
     store: Pick<StateStore, 'listAliveClients'>;

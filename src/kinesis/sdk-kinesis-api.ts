@@ -32,7 +32,6 @@ import type {
 } from './kinesis-api.js';
 import { errorName, toEfoError, toKinesisError } from './kinesis-errors.js';
 
-export { toEfoError, toKinesisError } from './kinesis-errors.js';
 
 /** Runs an SDK call on subscribe and aborts it on unsubscribe, so no request outlives its reader. */
 function abortable<T>(call: (signal: AbortSignal) => Promise<T>, mapError: (err: unknown) => unknown): Observable<T> {

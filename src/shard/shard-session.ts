@@ -1,6 +1,6 @@
 import { Observable, finalize, merge, mergeMap, take, takeUntil, tap, timer } from 'rxjs';
 import type { Checkpointer } from '../checkpoint/checkpointer.js';
-import type { InitialPosition } from '../config/resolve-config.js';
+import type { InitialPosition } from '../config/kinesumer-config.js';
 import type { KinesumerRecord } from '../record.js';
 import { acquireRetryInterval, acquireShard$, type AcquireShardOptions } from './acquire-shard.js';
 import { shardReader, type ShardReaderDeps } from './shard-reader.js';

@@ -1,4 +1,4 @@
-import type { InitialPosition } from '../config/resolve-config.js';
+import type { InitialPosition } from '../config/kinesumer-config.js';
 import type { KinesumerError } from '../errors.js';
 import { inheritsReading, isStale, staleCheckpointError, type StreamSnapshot } from '../group/shard-lineage.js';
 import type { StartPosition } from '../kinesis/kinesis-api.js';
