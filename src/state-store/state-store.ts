@@ -1,3 +1,8 @@
+/**
+ * The {@link StateStore} interface and the values it passes: where the consumer group keeps its
+ * shared state. The rules both stores follow are in the files beside it (`take-decision.ts`,
+ * `shard-change.ts`, `heartbeat-checkpoints.ts`, `store-validation.ts`).
+ */
 import type { Observable, ObservableInput } from 'rxjs';
 import type { KinesumerError } from '../errors.js';
 import type { Position } from '../position.js';
