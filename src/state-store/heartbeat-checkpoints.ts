@@ -1,41 +1,13 @@
 /**
- * What a heartbeat carries besides the time, for stores that support it
- * ({@link StateStore.heartbeat}): the client's checkpoints of the shards it holds, and, from the
- * leader, a digest of each stream's shard list and shard states.
- *
- * Carrying checkpoints in the heartbeat makes a commit of every held shard one write (the write
- * the heartbeat makes anyway) instead of one fenced write per shard; the checkpoint items are
- * brought up to date less often (`commit.itemInterval`), when a shard is released or finished,
- * and on close. Nothing is lost by that: a client that takes a shard over from a dead owner
- * starts from the owner's heartbeat checkpoint when that is further on than the item's, and the
- * leader writes a dead client's heartbeat checkpoints to the items it still owns before it
- * removes the client.
+ * The rules for checkpoints carried in heartbeats ({@link StateStore.heartbeat}): when a shard's
+ * taker, or the leader pruning a dead client, uses a heartbeat position instead of the stored
+ * checkpoint, and how the stream → shard → position maps are walked.
  */
 import { compareSequenceNumbers, isAfterPosition, type Position } from '../position.js';
+import { applyShardChange, positionChange, type ShardChange } from './shard-change.js';
 import type { CachedShard, ClientHeartbeat, ShardState } from './state-store.js';
 
-export type { Position } from '../position.js';
-
-/** Checkpoints in a heartbeat: stream → shard id → position. */
-export type HeartbeatCheckpoints = Record<string, Record<string, Position>>;
-
-/** What {@link StateStore.heartbeat} writes next to the time. */
-export interface Heartbeat {
-  /** The checkpoints of the shards this client holds (those with a position). */
-  checkpoints: HeartbeatCheckpoints;
-  /**
-   * Leader only: a digest of each stream's shard list and shard states, by stream. Followers read
-   * a stream's list and states again only when its digest changed. Absent: removed from the item.
-   */
-  digests?: Record<string, string>;
-}
-
-/** An alive client as {@link StateStore.listGroup} gives it. */
-export interface GroupMember {
-  clientId: string;
-  /** The digests its last heartbeat carried (see {@link Heartbeat.digests}). */
-  digests?: Record<string, string>;
-}
+export type { GroupMember, Heartbeat, HeartbeatCheckpoints, Position } from './state-store.js';
 
 /**
  * The position a taker of a shard should start after: the previous owner's heartbeat position,
@@ -60,6 +32,18 @@ export function takeoverPosition(
 }
 
 /**
+ * What pruning `clientId` writes to a shard it still holds, from its heartbeat `position` for
+ * that shard: the position, when it is further on than `state`'s checkpoint ({@link
+ * takeoverPosition}, against the shard start the state was written for); `undefined` when the
+ * client does not hold the shard or the stored checkpoint stands.
+ */
+export function pruneTakeover(clientId: string, position: Position, state: ShardState): ShardChange | undefined {
+  if (state.owner !== clientId) return undefined;
+  const ahead = takeoverPosition(position, state, state.shardStart);
+  return ahead === undefined ? undefined : positionChange(ahead);
+}
+
+/**
  * The states with each held shard's checkpoint taken from its owner's heartbeat where that is
  * further on (with heartbeat commits, the items are written less often than the heartbeats):
  * where a restarted group would resume. `shards`: the stream's shard list, to tell checkpoints of
@@ -77,13 +61,29 @@ export function withHeartbeatCheckpoints(
     const start = shards.find((s) => s.id === state.shardId)?.startingSequenceNumber;
     const ahead = takeoverPosition(owner?.checkpoints?.[stream]?.[state.shardId], state, start);
     if (ahead === undefined || owner === undefined) return state;
-    const { subSequenceNumber: _stored, ...rest } = state;
-    return {
-      ...rest,
-      sequenceNumber: ahead.sequenceNumber,
-      ...(ahead.subSequenceNumber === undefined ? {} : { subSequenceNumber: ahead.subSequenceNumber }),
-      lastUpdate: owner.lastUpdate,
-    };
+    return applyShardChange(state, positionChange(ahead, owner.lastUpdate));
   });
 }
 
+/** Every entry of a stream → shard id → value map, such as a heartbeat's checkpoints. */
+export function* shardEntries<A>(byStream: Readonly<Record<string, Readonly<Record<string, A>>>>): Generator<[stream: string, shardId: string, value: A]> {
+  for (const [stream, shards] of Object.entries(byStream)) {
+    for (const [shardId, value] of Object.entries(shards)) yield [stream, shardId, value];
+  }
+}
+
+/**
+ * A stream → shard id → value map with every value mapped by `f`; entries `f` maps to
+ * `undefined` are left out, and so are streams left without entries.
+ */
+export function mapShardEntries<A, B>(
+  byStream: Readonly<Record<string, Readonly<Record<string, A>>>>,
+  f: (value: A, stream: string, shardId: string) => B | undefined,
+): Record<string, Record<string, B>> {
+  const out: Record<string, Record<string, B>> = {};
+  for (const [stream, shardId, value] of shardEntries(byStream)) {
+    const mapped = f(value, stream, shardId);
+    if (mapped !== undefined) (out[stream] ??= {})[shardId] = mapped;
+  }
+  return out;
+}

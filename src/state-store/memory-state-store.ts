@@ -3,31 +3,17 @@
  * for a consumer group of one process.
  */
 import { Subject, defer, of, throwError, type Observable } from 'rxjs';
-import { StateStoreError, type KinesumerError } from '../errors.js';
-import { ownProgress } from '../group/shard-lineage.js';
-import { SequenceNumber } from './dynamodb/items.js';
-import { takeoverPosition, type GroupMember, type Heartbeat, type Position } from './heartbeat-checkpoints.js';
-import type { AcquireRequest, CachedShard, Checkpoint, ClientHeartbeat, ShardCommit, ShardState, StateStore } from './state-store.js';
+import type { KinesumerError } from '../errors.js';
+import { isAlive, isExpired } from './client-liveness.js';
+import { pruneTakeover, shardEntries } from './heartbeat-checkpoints.js';
+import { RELEASE_CHANGE, applyShardChange, commitChange } from './shard-change.js';
+import type { AcquireRequest, CachedShard, Checkpoint, ClientHeartbeat, GroupMember, Heartbeat, ShardCommit, ShardState, StateStore } from './state-store.js';
+import { byClientId, byShardId, cachedShardOf, compareStrings, shardStateOf } from './store-values.js';
+import { latestCheckpoints, validDate, validHeartbeat, validateCommit } from './store-validation.js';
+import { decideTake, holderToAsk, type HolderHeartbeat } from './take-decision.js';
 
-/** The names of the store's methods, for {@link MemoryStateStore.failNext}. */
-export type MemoryStateStoreMethod =
-  | 'ready'
-  | 'pingClient'
-  | 'heartbeat'
-  | 'listGroup'
-  | 'deregisterClient'
-  | 'listAliveClients'
-  | 'pruneClients'
-  | 'listClients'
-  | 'getShards'
-  | 'updateShards'
-  | 'getCheckpoints'
-  | 'updateCheckpoints'
-  | 'listShardStates'
-  | 'acquireShard'
-  | 'releaseShard'
-  | 'commitShard'
-  | 'deleteShardStates';
+/** The names of the store's methods (every method of {@link StateStore}), for {@link MemoryStateStore.failNext}. */
+export type MemoryStateStoreMethod = Exclude<keyof StateStore, 'errors$'>;
 
 /** A copy of everything a {@link MemoryStateStore} holds, by app. */
 export interface MemoryStateStoreSnapshot {
@@ -95,7 +81,7 @@ export class MemoryStateStore implements StateStore {
   heartbeat(app: string, clientId: string, now: Date, heartbeat: Heartbeat): Observable<void> {
     return this.answer('heartbeat', () => {
       const lastUpdate = copyDate('heartbeat', now);
-      const copy = copyHeartbeat(heartbeat);
+      const copy = validHeartbeat(heartbeat);
       entry(this.clients, app, () => new Map()).set(clientId, lastUpdate);
       entry(this.beats, app, () => new Map()).set(clientId, copy);
     });
@@ -110,22 +96,22 @@ export class MemoryStateStore implements StateStore {
 
   listGroup(app: string, since: Date): Observable<GroupMember[]> {
     return this.answer('listGroup', () => {
-      const sinceMs = copyDate('listGroup', since).getTime();
+      validDate('listGroup', since);
       return [...(this.clients.get(app) ?? [])]
-        .filter(([, lastUpdate]) => lastUpdate.getTime() > sinceMs)
+        .filter(([, lastUpdate]) => isAlive(lastUpdate, since))
         .map(([clientId]): GroupMember => {
           const digests = this.beats.get(app)?.get(clientId)?.digests;
           return digests === undefined ? { clientId } : { clientId, digests: { ...digests } };
         })
-        .sort((a, b) => compareStrings(a.clientId, b.clientId));
+        .sort(byClientId);
     });
   }
 
   listAliveClients(app: string, since: Date): Observable<string[]> {
     return this.answer('listAliveClients', () => {
-      const sinceMs = copyDate('listAliveClients', since).getTime();
+      validDate('listAliveClients', since);
       return [...(this.clients.get(app) ?? [])]
-        .filter(([, lastUpdate]) => lastUpdate.getTime() > sinceMs)
+        .filter(([, lastUpdate]) => isAlive(lastUpdate, since))
         .map(([id]) => id)
         .sort(compareStrings);
     });
@@ -137,32 +123,28 @@ export class MemoryStateStore implements StateStore {
         .map(([clientId, lastUpdate]): ClientHeartbeat => {
           const beat = this.beats.get(app)?.get(clientId);
           const heartbeat = { clientId, lastUpdate: new Date(lastUpdate.getTime()) };
-          const checkpoints = beat === undefined ? {} : copyHeartbeat(beat).checkpoints;
+          const checkpoints = beat === undefined ? {} : validHeartbeat(beat).checkpoints;
           return Object.keys(checkpoints).length === 0 ? heartbeat : { ...heartbeat, checkpoints };
         })
-        .sort((a, b) => compareStrings(a.clientId, b.clientId)),
+        .sort(byClientId),
     );
   }
 
   pruneClients(app: string, before: Date): Observable<string[]> {
     return this.answer('pruneClients', () => {
-      const beforeMs = copyDate('pruneClients', before).getTime();
+      validDate('pruneClients', before);
       const clients = this.clients.get(app);
       const pruned = [...(clients ?? [])]
-        .filter(([, lastUpdate]) => lastUpdate.getTime() < beforeMs)
+        .filter(([, lastUpdate]) => isExpired(lastUpdate, before))
         .map(([id]) => id)
         .sort(compareStrings);
       for (const id of pruned) {
         // What the client committed in its heartbeats goes to the shards it still holds first.
-        const beat = this.beats.get(app)?.get(id);
-        for (const [stream, shards] of Object.entries(beat?.checkpoints ?? {})) {
-          for (const [shardId, position] of Object.entries(shards)) {
-            const stored = this.states.get(app)?.get(stream);
-            const state = stored?.get(shardId);
-            if (stored === undefined || state === undefined || state.owner !== id) continue;
-            const ahead = takeoverPosition(position, state, state.shardStart);
-            if (ahead !== undefined) stored.set(shardId, withPosition(state, ahead));
-          }
+        for (const [stream, shardId, position] of shardEntries(this.beats.get(app)?.get(id)?.checkpoints ?? {})) {
+          const stored = this.states.get(app)?.get(stream);
+          const state = stored?.get(shardId);
+          const change = state === undefined ? undefined : pruneTakeover(id, position, state);
+          if (stored !== undefined && state !== undefined && change !== undefined) stored.set(shardId, applyShardChange(state, change));
         }
         clients?.delete(id);
         this.beats.get(app)?.delete(id);
@@ -174,13 +156,13 @@ export class MemoryStateStore implements StateStore {
   getShards(app: string, stream: string): Observable<CachedShard[] | undefined> {
     return this.answer('getShards', () => {
       const shards = this.shards.get(app)?.get(stream);
-      return shards === undefined ? undefined : shards.map(copyShard);
+      return shards === undefined ? undefined : shards.map(cachedShardOf);
     });
   }
 
   updateShards(app: string, stream: string, shards: readonly CachedShard[]): Observable<void> {
     return this.answer('updateShards', () => {
-      entry(this.shards, app, () => new Map()).set(stream, shards.map(copyShard));
+      entry(this.shards, app, () => new Map()).set(stream, shards.map(cachedShardOf));
     });
   }
 
@@ -203,25 +185,13 @@ export class MemoryStateStore implements StateStore {
    */
   updateCheckpoints(app: string, stream: string, checkpoints: readonly Checkpoint[]): Observable<void> {
     return this.answer('updateCheckpoints', () => {
-      // Validate everything first so that a bad checkpoint writes none, as in one DynamoDB batch call.
-      const copies = checkpoints.map((cp) => {
-        if (!SequenceNumber.is(cp.sequenceNumber)) {
-          throw new StateStoreError(
-            'updateCheckpoints',
-            `sequence number of shard ${cp.shardId} of stream "${stream}" is not a decimal string`,
-          );
-        }
-        const state: ShardState = {
-          shardId: cp.shardId,
-          sequenceNumber: cp.sequenceNumber,
-          finished: false,
-          lastUpdate: copyDate('updateCheckpoints', cp.lastUpdate),
-        };
-        return state;
-      });
-      if (copies.length === 0) return;
+      // Everything is checked first so that a bad checkpoint writes none, as in one DynamoDB batch call.
+      const latest = latestCheckpoints(stream, checkpoints);
+      if (latest.length === 0) return;
       const stored = this.streamStates(app, stream);
-      for (const state of copies) stored.set(state.shardId, state);
+      for (const cp of latest) {
+        stored.set(cp.shardId, { shardId: cp.shardId, sequenceNumber: cp.sequenceNumber, finished: false, lastUpdate: new Date(cp.lastUpdate.getTime()) });
+      }
     });
   }
 
@@ -230,9 +200,9 @@ export class MemoryStateStore implements StateStore {
   }
 
   /**
-   * Takes the shard if it is free (no owner, this client, or an owner not in `alive`) and not
-   * finished; its other fields, the checkpoint among them, are kept, unless they were written for
-   * an older shard of that id.
+   * Takes the shard as the shared take rule decides (`decideTake`): free, this client's, or held
+   * by a client that is not alive, and not finished. Its other fields, the checkpoint among them,
+   * are kept, unless they were written for an older shard of that id.
    */
   acquireShard(
     app: string,
@@ -241,28 +211,13 @@ export class MemoryStateStore implements StateStore {
     request: AcquireRequest,
   ): Observable<ShardState | undefined> {
     return this.answer('acquireShard', () => {
-      const now = copyDate('acquireShard', request.now);
-      const aliveSince = copyDate('acquireShard', request.aliveSince).getTime();
+      validDate('acquireShard', request.now);
+      validDate('acquireShard', request.aliveSince);
       const stored = this.states.get(app)?.get(stream)?.get(shardId);
-      // State written for an older shard of this id (a stream created again) is not this shard's
-      // progress: its checkpoint and finished mark go. Its owner still counts.
-      const seen = stored === undefined ? undefined : ownProgress(stored, request.shardStart);
-      let ahead: Position | undefined;
-      if (seen !== undefined) {
-        if (seen.finished) return undefined;
-        const ownerBeat = seen.owner === undefined ? undefined : this.clients.get(app)?.get(seen.owner);
-        if (seen.owner !== request.clientId && ownerBeat !== undefined && ownerBeat.getTime() > aliveSince) return undefined;
-        // Taken from a dead client (or from this one, restarted): start after its heartbeat checkpoint.
-        const beat = seen.owner === undefined ? undefined : this.beats.get(app)?.get(seen.owner)?.checkpoints[stream]?.[shardId];
-        ahead = takeoverPosition(beat, seen, request.shardStart);
-      }
-      const base = seen === undefined ? undefined : ahead === undefined ? seen : withPosition(seen, ahead);
-      const state: ShardState = {
-        ...(base ?? { shardId, finished: false }),
-        owner: request.clientId,
-        lastUpdate: now,
-        ...(request.shardStart === undefined ? {} : { shardStart: request.shardStart }),
-      };
+      const holder = holderToAsk(stored, request.shardStart);
+      const take = decideTake(stored, request, holder === undefined ? undefined : this.heartbeatOf(app, holder), stream);
+      if (take === undefined) return undefined;
+      const state = applyShardChange(stored ?? { shardId, finished: false }, take.change);
       this.streamStates(app, stream).set(shardId, state);
       return copyState(state);
     });
@@ -274,8 +229,7 @@ export class MemoryStateStore implements StateStore {
       const stored = this.states.get(app)?.get(stream);
       const state = stored?.get(shardId);
       if (stored === undefined || state === undefined || state.owner !== clientId) return;
-      const { owner: _released, ...rest } = state;
-      stored.set(shardId, rest);
+      stored.set(shardId, applyShardChange(state, RELEASE_CHANGE));
     });
   }
 
@@ -285,31 +239,13 @@ export class MemoryStateStore implements StateStore {
    */
   commitShard(app: string, stream: string, shardId: string, commit: ShardCommit): Observable<boolean> {
     return this.answer('commitShard', () => {
-      if (commit.sequenceNumber !== undefined && !SequenceNumber.is(commit.sequenceNumber)) {
-        throw new StateStoreError(
-          'commitShard',
-          `sequence number of shard ${shardId} of stream "${stream}" is not a decimal string`,
-        );
-      }
-      if (commit.sequenceNumber === undefined && !commit.finished) {
-        throw new StateStoreError(
-          'commitShard',
-          `a commit of shard ${shardId} of stream "${stream}" has neither a sequence number nor finished`,
-        );
-      }
-      const now = copyDate('commitShard', commit.now);
+      validateCommit(stream, shardId, commit);
+      validDate('commitShard', commit.now);
       const stored = this.states.get(app)?.get(stream);
       const state = stored?.get(shardId);
       if (stored === undefined || state === undefined) return false;
       if (state.owner !== commit.clientId || state.sequenceNumber !== commit.previous) return false;
-      const { subSequenceNumber: _old, ...rest } = state;
-      stored.set(shardId, {
-        ...(commit.sequenceNumber === undefined ? state : rest),
-        ...(commit.sequenceNumber === undefined ? {} : { sequenceNumber: commit.sequenceNumber }),
-        ...(commit.sequenceNumber !== undefined && commit.subSequenceNumber !== undefined ? { subSequenceNumber: commit.subSequenceNumber } : {}),
-        lastUpdate: now,
-        ...(commit.finished ? { finished: true } : {}),
-      });
+      stored.set(shardId, applyShardChange(state, commitChange(commit)));
       return true;
     });
   }
@@ -349,10 +285,10 @@ export class MemoryStateStore implements StateStore {
       snapshot.clients[app] = Object.fromEntries([...clients].map(([id, date]) => [id, new Date(date.getTime())]));
     }
     for (const [app, beats] of this.beats) {
-      if (beats.size > 0) snapshot.heartbeats[app] = Object.fromEntries([...beats].map(([id, beat]) => [id, copyHeartbeat(beat)]));
+      if (beats.size > 0) snapshot.heartbeats[app] = Object.fromEntries([...beats].map(([id, beat]) => [id, validHeartbeat(beat)]));
     }
     for (const [app, streams] of this.shards) {
-      snapshot.shards[app] = Object.fromEntries([...streams].map(([stream, shards]) => [stream, shards.map(copyShard)]));
+      snapshot.shards[app] = Object.fromEntries([...streams].map(([stream, shards]) => [stream, shards.map(cachedShardOf)]));
     }
     for (const [app, streams] of this.states) {
       for (const [stream, states] of streams) {
@@ -366,6 +302,13 @@ export class MemoryStateStore implements StateStore {
 
   private streamStates(app: string, stream: string): Map<string, ShardState> {
     return entry(entry(this.states, app, () => new Map()), stream, () => new Map());
+  }
+
+  /** `clientId`'s last heartbeat: its time and the checkpoints it carried. */
+  private heartbeatOf(app: string, clientId: string): HolderHeartbeat | undefined {
+    const lastUpdate = this.clients.get(app)?.get(clientId);
+    const checkpoints = this.beats.get(app)?.get(clientId)?.checkpoints;
+    return lastUpdate === undefined ? undefined : checkpoints === undefined ? { lastUpdate } : { lastUpdate, checkpoints };
   }
 
   /** An Observable that, on each subscription, fails if a failure is queued or else runs `work`. */
@@ -391,62 +334,13 @@ function entry<K, V>(map: Map<K, V>, key: K, create: () => V): V {
   return value;
 }
 
+/** A copy of `date`, checked first (see `validDate`): the store keeps no object a caller holds. */
 function copyDate(operation: string, date: Date): Date {
-  if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
-    throw new StateStoreError(operation, 'an invalid Date was given');
-  }
-  return new Date(date.getTime());
-}
-
-function copyShard(shard: CachedShard): CachedShard {
-  return {
-    id: shard.id,
-    closed: shard.closed,
-    ...(shard.parentShardId === undefined ? {} : { parentShardId: shard.parentShardId }),
-    ...(shard.adjacentParentShardId === undefined ? {} : { adjacentParentShardId: shard.adjacentParentShardId }),
-    ...(shard.startingSequenceNumber === undefined ? {} : { startingSequenceNumber: shard.startingSequenceNumber }),
-  };
-}
-
-function copyHeartbeat(heartbeat: Heartbeat): Heartbeat {
-  const checkpoints: Heartbeat['checkpoints'] = {};
-  for (const [stream, shards] of Object.entries(heartbeat.checkpoints)) {
-    for (const [shardId, position] of Object.entries(shards)) {
-      checkpoints[stream] ??= {};
-      if (!SequenceNumber.is(position.sequenceNumber)) {
-        throw new StateStoreError('heartbeat', `sequence number of shard ${shardId} of stream "${stream}" is not a decimal string`);
-      }
-      checkpoints[stream][shardId] =
-        position.subSequenceNumber === undefined
-          ? { sequenceNumber: position.sequenceNumber }
-          : { sequenceNumber: position.sequenceNumber, subSequenceNumber: position.subSequenceNumber };
-    }
-  }
-  // Empty digests are none, as in the DynamoDB store (which removes an empty map from the item).
-  const digests = heartbeat.digests === undefined || Object.keys(heartbeat.digests).length === 0 ? undefined : { ...heartbeat.digests };
-  return digests === undefined ? { checkpoints } : { checkpoints, digests };
-}
-
-/** `state` with its checkpoint moved to `position`. */
-function withPosition(state: ShardState, position: Position): ShardState {
-  const { subSequenceNumber: _old, ...rest } = state;
-  return {
-    ...rest,
-    sequenceNumber: position.sequenceNumber,
-    ...(position.subSequenceNumber === undefined ? {} : { subSequenceNumber: position.subSequenceNumber }),
-  };
+  return new Date(validDate(operation, date).getTime());
 }
 
 function copyState(state: ShardState): ShardState {
-  return {
-    shardId: state.shardId,
-    ...(state.sequenceNumber === undefined ? {} : { sequenceNumber: state.sequenceNumber }),
-    ...(state.subSequenceNumber === undefined ? {} : { subSequenceNumber: state.subSequenceNumber }),
-    ...(state.owner === undefined ? {} : { owner: state.owner }),
-    finished: state.finished,
-    ...(state.shardStart === undefined ? {} : { shardStart: state.shardStart }),
-    ...(state.lastUpdate === undefined ? {} : { lastUpdate: new Date(state.lastUpdate.getTime()) }),
-  };
+  return shardStateOf({ ...state, lastUpdate: state.lastUpdate === undefined ? undefined : new Date(state.lastUpdate.getTime()) });
 }
 
 /** The state's checkpoint, as a list of zero or one (none when it has no sequence number). */
@@ -456,13 +350,9 @@ function toCheckpoints(state: ShardState): Checkpoint[] {
 }
 
 function sortedStates(stored: Map<string, ShardState> | undefined): ShardState[] {
-  return [...(stored?.values() ?? [])].map(copyState).sort((a, b) => compareStrings(a.shardId, b.shardId));
+  return [...(stored?.values() ?? [])].map(copyState).sort(byShardId);
 }
 
 function sortedCheckpoints(stored: Map<string, ShardState>): Checkpoint[] {
   return sortedStates(stored).flatMap(toCheckpoints);
-}
-
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,8 +1,45 @@
+/**
+ * The {@link StateStore} interface and the values it passes: where the consumer group keeps its
+ * shared state. The rules both stores follow are in the files beside it (`take-decision.ts`,
+ * `shard-change.ts`, `heartbeat-checkpoints.ts`, `store-validation.ts`).
+ */
 import type { Observable, ObservableInput } from 'rxjs';
 import type { KinesumerError } from '../errors.js';
-import type { GroupMember, Heartbeat, HeartbeatCheckpoints } from './heartbeat-checkpoints.js';
+import type { Position } from '../position.js';
 
-export type { GroupMember, Heartbeat, HeartbeatCheckpoints, Position } from './heartbeat-checkpoints.js';
+export type { Position } from '../position.js';
+
+/** Checkpoints in a heartbeat: stream → shard id → position. */
+export type HeartbeatCheckpoints = Record<string, Record<string, Position>>;
+
+/**
+ * What {@link StateStore.heartbeat} writes next to the time: the client's checkpoints of the
+ * shards it holds, and, from the leader, a digest of each stream's shard list and shard states.
+ *
+ * Carrying checkpoints in the heartbeat makes a commit of every held shard one write (the write
+ * the heartbeat makes anyway) instead of one fenced write per shard; the checkpoint items are
+ * brought up to date less often (`commit.itemInterval`), when a shard is released or finished,
+ * and on close. Nothing is lost by that: a client that takes a shard over from a dead owner
+ * starts from the owner's heartbeat checkpoint when that is further on than the item's, and the
+ * leader writes a dead client's heartbeat checkpoints to the items it still owns before it
+ * removes the client.
+ */
+export interface Heartbeat {
+  /** The checkpoints of the shards this client holds (those with a position). */
+  checkpoints: HeartbeatCheckpoints;
+  /**
+   * Leader only: a digest of each stream's shard list and shard states, by stream. Followers read
+   * a stream's list and states again only when its digest changed. Absent: removed from the item.
+   */
+  digests?: Record<string, string>;
+}
+
+/** An alive client as {@link StateStore.listGroup} gives it. */
+export interface GroupMember {
+  clientId: string;
+  /** The digests its last heartbeat carried (see {@link Heartbeat.digests}). */
+  digests?: Record<string, string>;
+}
 
 /**
  * One shard in a stream's shard cache, as kinesumer stores it (`ID`, `Closed`), with the parent

@@ -28,6 +28,9 @@
  */
 import * as t from 'io-ts';
 import { MalformedItemError } from '../../errors.js';
+import type { CachedShard, ShardState } from '../state-store.js';
+import { withoutUndefined } from '../store-values.js';
+import { isSequenceNumber } from '../store-validation.js';
 
 /** Partition key of the client items of `app`. */
 export function clientKey(app: string): string {
@@ -86,8 +89,8 @@ export const Rfc3339Date = new t.Type<Date, string, unknown>(
 /** A Kinesis sequence number: a non-empty string of decimal digits. */
 export const SequenceNumber = new t.Type<string, string, unknown>(
   'decimal digit string',
-  (u): u is string => typeof u === 'string' && /^\d+$/.test(u),
-  (u, c) => (typeof u === 'string' && /^\d+$/.test(u) ? t.success(u) : t.failure(u, c)),
+  isSequenceNumber,
+  (u, c) => (isSequenceNumber(u) ? t.success(u) : t.failure(u, c)),
   t.identity,
 );
 
@@ -137,6 +140,28 @@ export const ShardEntry = t.exact(
 );
 export type ShardEntry = t.TypeOf<typeof ShardEntry>;
 
+/** The shard-cache entry of `shard`; absent fields are left out (kinesumer writes no nulls). */
+export function shardEntryOf(shard: CachedShard): ShardEntry {
+  return withoutUndefined({
+    ID: shard.id,
+    Closed: shard.closed,
+    ParentShardId: shard.parentShardId,
+    AdjacentParentShardId: shard.adjacentParentShardId,
+    StartingSequenceNumber: shard.startingSequenceNumber,
+  });
+}
+
+/** The {@link CachedShard} a shard-cache entry holds. */
+export function cachedShardOfEntry(entry: ShardEntry): CachedShard {
+  return withoutUndefined({
+    id: entry.ID,
+    closed: entry.Closed,
+    parentShardId: entry.ParentShardId,
+    adjacentParentShardId: entry.AdjacentParentShardId,
+    startingSequenceNumber: entry.StartingSequenceNumber,
+  });
+}
+
 /** The leader's shard list of one stream: pk `shard_cache#<app>`, sk stream. */
 export const ShardCacheItem = t.exact(
   t.intersection([Key, t.partial({ shards: t.array(ShardEntry), shard_ids: StringList })]),
@@ -185,6 +210,19 @@ export const ShardStateItem = t.exact(
   'ShardStateItem',
 );
 export type ShardStateItem = t.TypeOf<typeof ShardStateItem>;
+
+/** A decoded checkpoint-partition item as a {@link ShardState} (`finished` false when absent). */
+export function shardStateOfItem(item: ShardStateItem): ShardState {
+  return withoutUndefined({
+    shardId: item.sk,
+    sequenceNumber: item.sequence_number,
+    subSequenceNumber: item.sub_sequence_number,
+    owner: item.owner,
+    finished: item.finished ?? false,
+    shardStart: item.shard_start,
+    lastUpdate: item.last_update,
+  });
+}
 
 /**
  * Whether an unmarshalled checkpoint-partition item is meant to hold a checkpoint: it has a

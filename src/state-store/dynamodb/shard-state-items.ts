@@ -1,0 +1,91 @@
+/**
+ * The shard states in the checkpoint items (pk `check_point#<app>#<stream>`, sk shard id): listing,
+ * releasing, committing and deleting them, and the prune takeover of a dead client's heartbeat
+ * checkpoints. Each write is a {@link ShardChange} of the shared rules made conditional on what
+ * the rule was decided on. Taking a shard is in `acquire-shard.ts`.
+ */
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { WriteRequest } from '@aws-sdk/client-dynamodb';
+import { pruneTakeover, shardEntries } from '../heartbeat-checkpoints.js';
+import { RELEASE_CHANGE, SHARD_FIELDS, commitChange, type ShardChange, type ShardField } from '../shard-change.js';
+import type { HeartbeatCheckpoints, ShardCommit, ShardState } from '../state-store.js';
+import { byShardId } from '../store-values.js';
+import { ShardStateItem, checkpointKey, shardStateOfItem } from './items.js';
+import { and, UpdateExpression } from './update-expression.js';
+import { checkpointIs, ownedBy } from './shard-conditions.js';
+import type { TableClient } from './table-client.js';
+
+/** The attributes of a checkpoint item that hold a shard's state. */
+export type ShardStateAttribute = 'owner' | 'last_update' | 'shard_start' | 'sequence_number' | 'sub_sequence_number' | 'finished';
+
+/** Each {@link ShardField}'s attribute, and the name of its value in an UpdateExpression. */
+const ATTRIBUTES: Record<ShardField, { attribute: ShardStateAttribute; placeholder: string }> = {
+  owner: { attribute: 'owner', placeholder: 'me' },
+  lastUpdate: { attribute: 'last_update', placeholder: 'now' },
+  shardStart: { attribute: 'shard_start', placeholder: 'start' },
+  sequenceNumber: { attribute: 'sequence_number', placeholder: 'seq' },
+  subSequenceNumber: { attribute: 'sub_sequence_number', placeholder: 'sub' },
+  finished: { attribute: 'finished', placeholder: 'finished' },
+};
+
+/** The UpdateExpression that makes `change` to a checkpoint item (dates as ISO 8601 strings). */
+export function shardUpdate(change: ShardChange): UpdateExpression<ShardStateAttribute> {
+  const update = new UpdateExpression<ShardStateAttribute>();
+  for (const field of SHARD_FIELDS) {
+    const value = change.set[field];
+    const { attribute, placeholder } = ATTRIBUTES[field];
+    if (value !== undefined) update.set(attribute, value instanceof Date ? value.toISOString() : value, placeholder);
+  }
+  for (const field of SHARD_FIELDS) if (change.remove.includes(field)) update.remove(ATTRIBUTES[field].attribute);
+  return update;
+}
+
+/** Every shard state of `stream` (a consistent Query, every page), in shard-id order; malformed items are reported and left out. */
+export async function listShardStates(db: TableClient, app: string, stream: string): Promise<ShardState[]> {
+  const items = await db.queryAll('listShardStates', {
+    KeyConditionExpression: 'pk = :pk',
+    ExpressionAttributeValues: marshall({ ':pk': checkpointKey(app, stream) }),
+    ConsistentRead: true,
+  });
+  return db.decodeAll(ShardStateItem, items).map(shardStateOfItem).sort(byShardId);
+}
+
+/** Removes `owner` if it is `clientId`; otherwise, or without an item, nothing happens. */
+export async function releaseShard(db: TableClient, app: string, stream: string, shardId: string, clientId: string): Promise<void> {
+  await db.updateIf('releaseShard', { pk: checkpointKey(app, stream), sk: shardId }, shardUpdate(RELEASE_CHANGE).when(ownedBy(clientId, 'me')));
+}
+
+/**
+ * Writes the commit ({@link commitChange}) if `commit.clientId` holds the shard and the stored
+ * checkpoint is `commit.previous`; `false` when that condition failed. The commit is checked by
+ * the caller.
+ */
+export async function commitShard(db: TableClient, app: string, stream: string, shardId: string, commit: ShardCommit): Promise<boolean> {
+  const update = shardUpdate(commitChange(commit)).when(and(ownedBy(commit.clientId, 'me'), checkpointIs(commit.previous, 'prev')));
+  const out = await db.updateIf('commitShard', { pk: checkpointKey(app, stream), sk: shardId }, update);
+  return out !== undefined;
+}
+
+/** Deletes the items of these shards with BatchWriteItem, 25 a call; missing items are no error. */
+export async function deleteShardStates(db: TableClient, app: string, stream: string, shardIds: readonly string[]): Promise<void> {
+  const pk = checkpointKey(app, stream);
+  const deletes = [...new Set(shardIds)].map((sk): WriteRequest => ({ DeleteRequest: { Key: marshall({ pk, sk }) } }));
+  await db.writeAll('deleteShardStates', deletes);
+}
+
+/**
+ * Writes a removed client's heartbeat checkpoints to the shards it still holds, where they are
+ * further on than the stored ones ({@link pruneTakeover}), each on condition that owner and
+ * checkpoint are as read.
+ */
+export async function writeHeartbeatCheckpoints(db: TableClient, app: string, clientId: string, checkpoints: HeartbeatCheckpoints): Promise<void> {
+  for (const [stream, shardId, position] of shardEntries(checkpoints)) {
+    const key = { pk: checkpointKey(app, stream), sk: shardId };
+    const item = await db.getItem('pruneClients', key);
+    const seen = item === undefined ? undefined : db.decode(ShardStateItem, item);
+    const change = seen === undefined ? undefined : pruneTakeover(clientId, position, shardStateOfItem(seen));
+    if (seen === undefined || change === undefined) continue;
+    const update = shardUpdate(change).when(and(ownedBy(clientId, 'owner'), checkpointIs(seen.sequence_number, 'seen_seq')));
+    await db.updateIf('pruneClients', key, update);
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * What each shard-state write of a store does to the state, as data: the fields it sets and the
+ * fields it removes. The memory store applies a change to its object; the DynamoDB store turns
+ * the same change into an UpdateExpression. So a write's effect is decided once, for both.
+ */
+import { positionOf, type Position } from '../position.js';
+import type { AcquireRequest, ShardCommit, ShardState } from './state-store.js';
+
+/** The fields of a {@link ShardState} a write may change (all but the key). */
+export type ShardField = 'owner' | 'lastUpdate' | 'shardStart' | 'sequenceNumber' | 'subSequenceNumber' | 'finished';
+
+/** Every {@link ShardField}, in the order a store writes them. */
+export const SHARD_FIELDS: readonly ShardField[] = ['owner', 'lastUpdate', 'shardStart', 'sequenceNumber', 'subSequenceNumber', 'finished'];
+
+/** One write's effect on a shard's state. A removed `finished` reads as `false`. */
+export interface ShardChange {
+  /** Fields to set; absent (or `undefined`) ones are left as they are. */
+  readonly set: Readonly<Partial<Pick<ShardState, ShardField>>>;
+  /** Fields to remove. */
+  readonly remove: readonly ShardField[];
+}
+
+/**
+ * `state` after `change`: removed fields go, set ones are written (dates copied), `finished`
+ * stays a boolean.
+ *
+ * @param state The state before the write; not changed.
+ * @param change What the write does.
+ * @returns A new state.
+ */
+export function applyShardChange(state: ShardState, change: ShardChange): ShardState {
+  const next: Partial<ShardState> = { ...state };
+  for (const field of change.remove) delete next[field];
+  for (const field of SHARD_FIELDS) {
+    const value = change.set[field];
+    if (value !== undefined) Object.assign(next, { [field]: value instanceof Date ? new Date(value.getTime()) : value });
+  }
+  return { ...next, shardId: state.shardId, finished: next.finished === true };
+}
+
+/**
+ * Moves the checkpoint to `position` (a sub-sequence number not in `position` is removed), and
+ * sets `lastUpdate` when one is given.
+ */
+export function positionChange(position: Position, lastUpdate?: Date): ShardChange {
+  const { sequenceNumber, subSequenceNumber } = positionOf(position.sequenceNumber, position.subSequenceNumber);
+  return {
+    set: { ...(lastUpdate === undefined ? {} : { lastUpdate }), sequenceNumber, ...(subSequenceNumber === undefined ? {} : { subSequenceNumber }) },
+    remove: subSequenceNumber === undefined ? ['subSequenceNumber'] : [],
+  };
+}
+
+/**
+ * What a take of the shard writes: the new owner, the time and the shard start (when known);
+ * with `ahead`, the previous holder's heartbeat position; with `stale`, the removal of progress
+ * written for an older shard of that id (its checkpoint, unless `ahead` replaces it, and its
+ * finished mark).
+ *
+ * @param request The take: who takes the shard, when, and the shard's start.
+ * @param ahead The position to start after, from the previous holder's heartbeat.
+ * @param stale Whether the stored progress was written for an older shard of that id.
+ */
+export function takeChange(
+  request: Pick<AcquireRequest, 'clientId' | 'now' | 'shardStart'>,
+  ahead?: Position,
+  stale = false,
+): ShardChange {
+  const position = ahead === undefined ? undefined : positionChange(ahead);
+  const dropped: ShardField[] = !stale ? [] : ahead === undefined ? ['sequenceNumber', 'subSequenceNumber', 'finished'] : ['finished'];
+  return {
+    set: {
+      owner: request.clientId,
+      lastUpdate: request.now,
+      ...(request.shardStart === undefined ? {} : { shardStart: request.shardStart }),
+      ...position?.set,
+    },
+    remove: [...(position?.remove ?? []), ...dropped],
+  };
+}
+
+/**
+ * What a commit writes: the time, the new checkpoint (its sub-sequence number, or none) and the
+ * finished mark. Without a sequence number (a finished shard with no record read) the stored
+ * checkpoint stays.
+ */
+export function commitChange(commit: ShardCommit): ShardChange {
+  const position = commit.sequenceNumber === undefined ? undefined : positionChange(positionOf(commit.sequenceNumber, commit.subSequenceNumber));
+  return {
+    set: { lastUpdate: commit.now, ...position?.set, ...(commit.finished ? { finished: true } : {}) },
+    remove: position?.remove ?? [],
+  };
+}
+
+/** What a release writes: the owner goes, everything else stays. */
+export const RELEASE_CHANGE: ShardChange = { set: {}, remove: ['owner'] };

@@ -1,0 +1,81 @@
+/**
+ * What both stores refuse before they write anything, with the same messages: an invalid Date, a
+ * sequence number that is not a decimal string, a commit with nothing to write. Each failure is a
+ * {@link StateStoreError} (not retriable) naming the store method that was called.
+ */
+import { StateStoreError } from '../errors.js';
+import { positionOf } from '../position.js';
+import { mapShardEntries } from './heartbeat-checkpoints.js';
+import type { Checkpoint, Heartbeat, ShardCommit } from './state-store.js';
+
+const DECIMAL = /^\d+$/;
+
+/** Whether `value` is a Kinesis sequence number: a non-empty string of decimal digits. */
+export function isSequenceNumber(value: unknown): value is string {
+  return typeof value === 'string' && DECIMAL.test(value);
+}
+
+/**
+ * `date` itself, when it is a valid Date.
+ * @throws StateStoreError of `operation` otherwise.
+ */
+export function validDate(operation: string, date: Date): Date {
+  if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
+    throw new StateStoreError(operation, 'an invalid Date was given');
+  }
+  return date;
+}
+
+/**
+ * `sequenceNumber` itself, when it is a decimal string.
+ * @throws StateStoreError of `operation` naming the shard and stream otherwise.
+ */
+export function validSequenceNumber(operation: string, stream: string, shardId: string, sequenceNumber: string): string {
+  if (!isSequenceNumber(sequenceNumber)) {
+    throw new StateStoreError(operation, `sequence number of shard ${shardId} of stream "${stream}" is not a decimal string`);
+  }
+  return sequenceNumber;
+}
+
+/**
+ * Checks a commit: a decimal sequence number, or none at all when it only marks the shard
+ * finished. (Its date is checked apart, after this.)
+ * @throws StateStoreError of `commitShard` otherwise.
+ */
+export function validateCommit(stream: string, shardId: string, commit: ShardCommit): void {
+  if (commit.sequenceNumber !== undefined) {
+    validSequenceNumber('commitShard', stream, shardId, commit.sequenceNumber);
+  } else if (!commit.finished) {
+    throw new StateStoreError('commitShard', `a commit of shard ${shardId} of stream "${stream}" has neither a sequence number nor finished`);
+  }
+}
+
+/**
+ * The checkpoints an `updateCheckpoints` call writes: every one checked first (so that a bad one
+ * writes none), then one per shard, the last given winning, in the order of their last mention.
+ * @throws StateStoreError of `updateCheckpoints` for a bad sequence number or date.
+ */
+export function latestCheckpoints(stream: string, checkpoints: readonly Checkpoint[]): Checkpoint[] {
+  const latest = new Map<string, Checkpoint>();
+  for (const cp of checkpoints) {
+    validSequenceNumber('updateCheckpoints', stream, cp.shardId, cp.sequenceNumber);
+    validDate('updateCheckpoints', cp.lastUpdate);
+    latest.delete(cp.shardId);
+    latest.set(cp.shardId, cp);
+  }
+  return [...latest.values()];
+}
+
+/**
+ * A checked copy of what a heartbeat carries: every position's sequence number is a decimal
+ * string, streams without positions are left out, and empty digests are none (the DynamoDB store
+ * removes an empty map from the item).
+ * @throws StateStoreError of `heartbeat` for a bad sequence number.
+ */
+export function validHeartbeat(heartbeat: Heartbeat): Heartbeat {
+  const checkpoints = mapShardEntries(heartbeat.checkpoints, (position, stream, shardId) =>
+    positionOf(validSequenceNumber('heartbeat', stream, shardId, position.sequenceNumber), position.subSequenceNumber),
+  );
+  const digests = heartbeat.digests === undefined || Object.keys(heartbeat.digests).length === 0 ? undefined : { ...heartbeat.digests };
+  return digests === undefined ? { checkpoints } : { checkpoints, digests };
+}
