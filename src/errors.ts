@@ -193,6 +193,79 @@ export class ShardLostError extends KinesumerError {
   }
 }
 
+/** Where a record that failed came from: enough to find it again, never its payload. */
+export interface RecordOrigin {
+  readonly stream: string;
+  readonly shardId: string;
+  readonly sequenceNumber: string;
+  readonly subSequenceNumber?: number | undefined;
+  readonly partitionKey: string;
+}
+
+/**
+ * The handler of `processRecords()` or `processBatches()` failed on a record (or a batch, named
+ * by its first record), or the record was too old to process (`code` `RECORD_TOO_OLD`). Reported
+ * on `errors$` for every failed attempt; `retriable` says whether it will be tried again. Never
+ * carries the record's payload.
+ */
+export class ProcessingError extends KinesumerError {
+  readonly stream: string;
+  readonly shardId: string;
+  readonly sequenceNumber: string;
+  readonly subSequenceNumber: number | undefined;
+  readonly partitionKey: string;
+  /** The attempt that failed, from 1; 0 for a record that was not tried (too old). */
+  readonly attempt: number;
+  /** Records in the failed batch (1 for `processRecords()`). */
+  readonly records: number;
+  constructor(origin: RecordOrigin, attempt: number, message: string, options: KinesumerErrorOptions & { records?: number } = {}) {
+    const records = options.records ?? 1;
+    const what = records > 1 ? `a batch of ${records} records from ${origin.sequenceNumber}` : `record ${origin.sequenceNumber}${origin.subSequenceNumber === undefined ? '' : `/${origin.subSequenceNumber}`}`;
+    super(
+      options.code ?? 'PROCESSING_FAILED',
+      `Processing ${what} of stream "${origin.stream}" shard ${origin.shardId} (partition key ${JSON.stringify(origin.partitionKey)}) ` +
+        `failed${attempt > 0 ? ` on attempt ${attempt}` : ''}: ${message}`,
+      options,
+    );
+    this.stream = origin.stream;
+    this.shardId = origin.shardId;
+    this.sequenceNumber = origin.sequenceNumber;
+    this.subSequenceNumber = origin.subSequenceNumber;
+    this.partitionKey = origin.partitionKey;
+    this.attempt = attempt;
+    this.records = records;
+  }
+}
+
+/** The dead-letter sink failed to take a record; it is tried again, and the record is not dropped. */
+export class DeadLetterError extends KinesumerError {
+  readonly stream: string;
+  readonly shardId: string;
+  readonly sequenceNumber: string;
+  constructor(origin: RecordOrigin, options: KinesumerErrorOptions = {}) {
+    super(
+      'DEAD_LETTER_FAILED',
+      `The dead-letter sink failed for record ${origin.sequenceNumber} of stream "${origin.stream}" shard ${origin.shardId}: ${describeCause(options.cause)}; trying again`,
+      { retriable: true, ...options },
+    );
+    this.stream = origin.stream;
+    this.shardId = origin.shardId;
+    this.sequenceNumber = origin.sequenceNumber;
+  }
+}
+
+/** A pipeline placed on `consume()`'s records failed; the member commits what was marked and leaves the group. */
+export class PipelineError extends KinesumerError {
+  constructor(options: KinesumerErrorOptions = {}) {
+    super(
+      'PIPELINE_FAILED',
+      `The record pipeline failed (${describeCause(options.cause)}): this member committed what was marked and left the group. ` +
+        'Resubscribe (for example with retry()) to join again',
+      options,
+    );
+  }
+}
+
 /** The consumer was used in a way its state does not allow (closed, consuming twice, foreign record). */
 export class UsageError extends KinesumerError {
   constructor(message: string, code = 'USAGE') {

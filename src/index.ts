@@ -32,12 +32,15 @@ export {
   CorruptAggregateError,
   CheckpointError,
   ShardLostError,
+  ProcessingError,
+  DeadLetterError,
+  PipelineError,
   UsageError,
   ClosedError,
   isRetriable,
   toKinesumerError,
 } from './errors.js';
-export type { KinesumerErrorOptions, ConfigProblem } from './errors.js';
+export type { KinesumerErrorOptions, ConfigProblem, RecordOrigin } from './errors.js';
 export type { StateStore, AcquireRequest, CachedShard, Checkpoint, ShardState, ShardCommit } from './state-store/state-store.js';
 export { DynamoDBStateStore } from './state-store/dynamodb/dynamodb-state-store.js';
 export { MemoryStateStore } from './state-store/memory-state-store.js';
@@ -56,3 +59,7 @@ export { isEfoKinesisApi } from './kinesis/kinesis-api.js';
 export { SdkKinesisApi } from './kinesis/sdk-kinesis-api.js';
 export { backoffDelay } from './retry.js';
 export type { RetryPolicy } from './retry.js';
+export { processRecords } from './processing/process-records.js';
+export type { ProcessRecordsOptions, ProcessedRecord } from './processing/process-records.js';
+export type { FailurePolicyOptions, ProcessingFailure } from './processing/failure-policy.js';
+export type { HandlerResult } from './processing/call-handler.js';

@@ -35,7 +35,10 @@ export interface PrometheusOptions {
  * (by stream and shard); `kinesumer_owned_shards`, `kinesumer_leader`, `kinesumer_alive_clients`,
  * `kinesumer_rebalances_total`, `kinesumer_last_rebalance_duration_seconds`, `kinesumer_commits_total`,
  * `kinesumer_commit_failures_total`, `kinesumer_last_commit_latency_seconds`,
- * `kinesumer_state_store_calls_total` (by method), `kinesumer_errors_total` (by code).
+ * `kinesumer_state_store_calls_total` (by method), `kinesumer_errors_total` (by code); for the
+ * processing operators `kinesumer_records_in_flight`, `kinesumer_records_waiting`,
+ * `kinesumer_records_processed_total`, `kinesumer_processing_retries_total`,
+ * `kinesumer_records_dead_lettered_total`, `kinesumer_handler_seconds_sum` and `_count`.
  *
  * @param consumers The consumers to export; call again to add more to the same registry.
  * @returns A function that removes the metrics from the registry.
@@ -119,6 +122,13 @@ export function registerKinesumerMetrics(consumers: Kinesumer | Kinesumer[], opt
   clientMetric('gauge', 'last_commit_latency_seconds', 'Latency of the last checkpoint write.', (m) =>
     m.commits.lastLatencyMs === undefined ? undefined : m.commits.lastLatencyMs / 1000,
   );
+  clientMetric('gauge', 'records_in_flight', 'Records whose handler runs now (processRecords, processBatches).', (m) => m.processing.inFlight);
+  clientMetric('gauge', 'records_waiting', 'Records waiting for an earlier record of their key or shard, or for the concurrency limit.', (m) => m.processing.waiting);
+  clientMetric('counter', 'records_processed_total', 'Records the handler processed.', (m) => m.processing.processed);
+  clientMetric('counter', 'processing_retries_total', 'Failed handler attempts that were tried again.', (m) => m.processing.retries);
+  clientMetric('counter', 'records_dead_lettered_total', 'Records given to the dead-letter sink.', (m) => m.processing.deadLettered);
+  clientMetric('counter', 'handler_seconds_sum', 'Total time handlers took.', (m) => m.processing.handlerMs / 1000);
+  clientMetric('counter', 'handler_seconds_count', 'Handler calls that succeeded.', (m) => m.processing.handlerCalls);
   keyed('state_store_calls_total', 'State-store calls by method.', 'method', (m) => m.storeCalls);
   keyed('errors_total', 'Errors reported on errors$, by code.', 'code', (m) => m.errors);
 

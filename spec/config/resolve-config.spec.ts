@@ -595,3 +595,12 @@ test('efo is listed among the accepted top-level keys', (t) => {
   t.regex(problemAt(t, err, 'Config.efoo'), /did you mean Config\.efo\?/);
   t.regex(problemAt(t, err, 'Config.efoo'), /accepted keys: .*\befo\b/);
 });
+
+test('retry.random replaces Math.random for backoff jitter; anything but a function is refused', (t) => {
+  const random = () => 0.5;
+  t.is(resolveConfig(withPatch({ retry: { random } })).retry.random, random);
+  t.is(resolveConfig(withPatch({})).retry.random, undefined);
+  const err = rejects(t, withPatch({ retry: { random: 0.5 } }));
+  t.deepEqual(paths(err), ['Config.retry.random']);
+  t.is(problemAt(t, err, 'Config.retry.random'), 'Expecting a function returning a number in [0, 1) at Config.retry.random but instead got: 0.5');
+});

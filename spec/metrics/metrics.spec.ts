@@ -52,7 +52,8 @@ test('the metrics of a scripted scenario are the expected snapshots at the expec
     calls,
     throttles: 0,
   });
-  const base = { app: 'app', clientId: 'a', leader: true, storeCalls: snapshots[0]?.storeCalls ?? {}, errors: {} };
+  const processing = { inFlight: 0, waiting: 0, processed: 0, retries: 0, deadLettered: 0, failed: 0, handlerMs: 0, handlerCalls: 0 };
+  const base = { app: 'app', clientId: 'a', leader: true, storeCalls: snapshots[0]?.storeCalls ?? {}, errors: {}, processing };
   // at 2250: both shards read at 0 (calls at 0, 1000, 2000), nothing committed yet
   t.deepEqual(snapshots[0], {
     ...base,

@@ -1,4 +1,4 @@
-import { EMPTY, Observable, Subject, catchError, concat, defer, finalize, from, ignoreElements, merge, mergeMap, type SchedulerLike } from 'rxjs';
+import { EMPTY, Observable, Subject, catchError, concat, defer, finalize, from, ignoreElements, merge, mergeMap, takeUntil, timer, type SchedulerLike } from 'rxjs';
 import { CheckpointError, ClosedError, StateStoreError, UsageError, asStateStoreError, describeCause, type KinesumerError } from '../errors.js';
 import { runOnce, SingleFlight } from '../internal/single-flight.js';
 import type { MetricsRecorder } from '../metrics/metrics-recorder.js';
@@ -88,6 +88,12 @@ export class Checkpointer {
     if (progress.readerEnded()) this.commitRequests.next();
   }
 
+  /** Whether `record` was delivered by this consumer. */
+  owns(record: unknown): boolean {
+    const progress = progressOf(record);
+    return progress instanceof ShardProgress && progress.owner === this;
+  }
+
   /**
    * Records that `record` (and everything before it in its shard) has been processed. Marks only
    * move forward, so a record filtered out of the pipeline never holds a later one back.
@@ -151,10 +157,17 @@ export class Checkpointer {
       const key = `${stream}/${shardId}`;
       const progress = this.held.get(key);
       if (progress === undefined) return EMPTY;
-      // Marks from now on are ignored: they could miss the final write, and the next owner
-      // delivers those records again anyway.
-      progress.stopMarking();
-      return this.track(key, concat(this.writeItems(() => (progress.dirty ? [progress] : [])), this.free$(progress)));
+      const { scheduler, timeout } = this.options;
+      // Records a processing operator still has in flight get up to `timeout` to finish, so the
+      // final write covers them; without one, this completes at once.
+      const drained$ = progress.drain$().pipe(takeUntil(timer(timeout, scheduler)), ignoreElements());
+      const release$ = defer(() => {
+        // Marks from now on are ignored: they could miss the final write, and the next owner
+        // delivers those records again anyway.
+        progress.stopMarking();
+        return concat(this.writeItems(() => (progress.dirty ? [progress] : [])), this.free$(progress));
+      });
+      return this.track(key, concat(drained$, release$));
     });
   }
 

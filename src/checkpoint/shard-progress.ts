@@ -1,4 +1,4 @@
-import { Observable, Subject, defer, finalize, take } from 'rxjs';
+import { EMPTY, Observable, Subject, defer, finalize, merge, take } from 'rxjs';
 import { encodePosition, isAfterPosition, positionOf, type Position } from '../position.js';
 
 /** A fenced item write as it started: the marks of that moment and the checkpoint it replaces. */
@@ -63,6 +63,8 @@ export class ShardProgress {
   // Whether this client still holds the shard.
   private held = true;
   private readonly lost = new Subject<void>();
+  /** Work to let finish before the shard is released: records a processing operator has in flight. */
+  private readonly drains = new Set<() => Observable<unknown>>();
 
   /** Emits once when a fenced write showed another client holds the shard; completes when the shard leaves this client. */
   readonly lost$: Observable<void> = this.lost.asObservable();
@@ -173,6 +175,21 @@ export class ShardProgress {
   /** Whether this client still holds the shard: marks count only then. */
   get isHeld(): boolean {
     return this.held;
+  }
+
+  /**
+   * Registers `drain`, which the release of this shard runs first (for up to `commit.timeout`): a
+   * processing operator lets the records it has in flight finish there, so that the final
+   * checkpoint covers them. Returns the function that unregisters it.
+   */
+  onRelease(drain: () => Observable<unknown>): () => void {
+    this.drains.add(drain);
+    return () => this.drains.delete(drain);
+  }
+
+  /** What the release waits for before its final write; completes at once when nothing was registered. */
+  drain$(): Observable<unknown> {
+    return defer(() => (this.drains.size === 0 ? EMPTY : merge(...[...this.drains].map((drain) => drain()))));
   }
 
   /** Marks from now on are ignored (the shard is being released: they could miss the final write). */

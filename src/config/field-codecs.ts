@@ -239,3 +239,11 @@ export const Scheduler = new t.Type<SchedulerLike, unknown, unknown>(
   (u, c) => (isScheduler(u) ? t.success(u) : t.failure(u, c, expecting('SchedulerLike (an object with now() and schedule())', u, c))),
   t.identity,
 );
+
+/** A function, such as `retry.random`. */
+export const FunctionCodec = new t.Type<() => number, unknown, unknown>(
+  'function',
+  (u): u is () => number => typeof u === 'function',
+  (u, c) => (typeof u === 'function' ? t.success(u as () => number) : t.failure(u, c, expecting('a function returning a number in [0, 1)', u, c))),
+  t.identity,
+);

@@ -71,6 +71,11 @@ export interface KinesumerConfig {
     initialDelay?: number;
     /** Largest backoff delay, ms. Default 30000. */
     maxDelay?: number;
+    /**
+     * Where backoff jitter comes from: a function returning a number in [0, 1). Default
+     * `Math.random`. Tests pass a constant (`() => 0.5`) to get exact frames on failure paths.
+     */
+    random?: () => number;
   };
   /** Scheduler for every timer (heartbeats, intervals, timeouts, backoff). Default `asyncScheduler`. */
   scheduler?: SchedulerLike;
@@ -118,7 +123,7 @@ export interface ResolvedConfig {
   group: { syncInterval: number; clientTimeout: number };
   commit: { auto: boolean; interval: number; timeout: number; itemInterval: number };
   polling: { scanLimit: number; scanTimeout: number; idleInterval: number; maxInFlight: number };
-  retry: { initialDelay: number; maxDelay: number };
+  retry: { initialDelay: number; maxDelay: number; random?: () => number };
   scheduler: SchedulerLike;
   metrics: { interval: number };
   logger: Logger;

@@ -6,7 +6,7 @@
 import * as t from 'io-ts';
 import { closed, isRecord, withRule } from './combinators.js';
 import { DEFAULTS } from './defaults.js';
-import { ConsumerName, IdleInterval, MaxInFlight, PositiveMs, ScanLimit } from './field-codecs.js';
+import { ConsumerName, FunctionCodec, IdleInterval, MaxInFlight, PositiveMs, ScanLimit } from './field-codecs.js';
 import type { EfoOptions } from './kinesumer-config.js';
 import { expecting, pathOf } from './reporter.js';
 
@@ -68,7 +68,7 @@ export const Polling = closed(
 );
 
 /** `retry`: first and largest backoff delay; the largest may not be smaller than the first. */
-export const Retry = withRule(closed('retry', {}, { initialDelay: PositiveMs, maxDelay: PositiveMs }), (retry, c) => {
+export const Retry = withRule(closed('retry', {}, { initialDelay: PositiveMs, maxDelay: PositiveMs, random: FunctionCodec }), (retry, c) => {
   const initial = retry.initialDelay ?? DEFAULTS.retry.initialDelay;
   const max = retry.maxDelay ?? DEFAULTS.retry.maxDelay;
   if (max >= initial) return [];

@@ -13,12 +13,13 @@ import {
   map,
   share,
   takeUntil,
+  tap,
   timer,
 } from 'rxjs';
 import type { Checkpointer } from '../checkpoint/checkpointer.js';
 import type { ResolvedConfig } from '../config/kinesumer-config.js';
 import type { EnhancedFanOut } from '../efo/enhanced-fan-out.js';
-import { ClosedError, UsageError, type KinesumerError } from '../errors.js';
+import { ClosedError, KinesumerError, PipelineError, UsageError } from '../errors.js';
 import type { Assignment } from '../group/group-sync.js';
 import { unbatch } from '../internal/unbatch.js';
 import type { KinesisApi } from '../kinesis/kinesis-api.js';
@@ -27,6 +28,7 @@ import type { KinesumerEvent, KinesumerMetrics } from '../metrics/metrics.js';
 import type { KinesumerRecord } from '../record.js';
 import type { StateStore } from '../state-store/state-store.js';
 import { sameAssignment } from './assignment-keys.js';
+import type { ConsumerHooks } from './consumer-hooks.js';
 import { groupRun, type LatestView } from './group-run.js';
 import { leaveGroup$ } from './leave-group.js';
 import { Pipelines } from './pipelines.js';
@@ -90,6 +92,8 @@ export class Kinesumer {
   /** Emits once when close() finished: metrics$ and events$ complete. */
   private readonly closed = new Subject<void>();
   private readonly pipelines = new Pipelines();
+  /** Failures reported already: the record stream's own, and each pipeline failure once. */
+  private readonly failures = new WeakSet<object>();
   private records$: Observable<KinesumerRecord> | undefined;
   /** Completes when the last group run's teardown (commit, deregister) is done. */
   private teardown$: Observable<never> | undefined;
@@ -149,7 +153,12 @@ export class Kinesumer {
     this.streams.next(useStreams(this.parts.kinesis, streams));
     // Pages travel the group's pipeline as arrays and become records only here, after share():
     // per record, only this loop and the user's operators run.
-    this.records$ = defer(() => this.run$()).pipe(takeUntil(this.stop), share(), unbatch());
+    this.records$ = defer(() => this.run$()).pipe(
+      tap({ error: (err: unknown) => typeof err === 'object' && err !== null && this.failures.add(err) }),
+      takeUntil(this.stop),
+      share(),
+      unbatch(),
+    );
     return this.records$;
   }
 
@@ -191,6 +200,31 @@ export class Kinesumer {
   /** @internal The `checkpoint()` operator registers here so `close()` can wait for it to drain. */
   trackPipeline(): () => void {
     return this.pipelines.track();
+  }
+
+  /** @internal What the operators placed on this consumer's records use of it. */
+  hooks(): ConsumerHooks {
+    const { config, checkpointer, recorder, report } = this.parts;
+    return {
+      scheduler: config.scheduler,
+      retry: config.retry,
+      commitTimeout: config.commit.timeout,
+      report,
+      emit: (event) => recorder.emit(event),
+      processing: recorder.processing,
+      owns: (record) => checkpointer.owns(record),
+      mark: (record) => checkpointer.mark(record),
+      closed: () => checkpointer.isClosed,
+      failed: (err) => {
+        if (typeof err === 'object' && err !== null) {
+          if (this.failures.has(err)) return;
+          this.failures.add(err);
+        }
+        report(new PipelineError({ cause: err }));
+        recorder.emit({ type: 'pipelineFailed', code: err instanceof KinesumerError ? err.code : 'PIPELINE_FAILED' });
+      },
+      track: () => this.pipelines.track(),
+    };
   }
 
   // An Observable chain, not async/await, so that on a TestScheduler the whole close runs in

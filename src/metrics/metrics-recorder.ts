@@ -2,7 +2,7 @@ import { Observable, Subject, tap, type SchedulerLike } from 'rxjs';
 import type { GroupView } from '../group/group-sync.js';
 import type { EfoKinesisApi, KinesisApi, StartPosition } from '../kinesis/kinesis-api.js';
 import type { StateStore } from '../state-store/state-store.js';
-import type { KinesumerEvent, KinesumerMetrics, ShardMetrics } from './metrics.js';
+import type { KinesumerEvent, KinesumerMetrics, ProcessingMetrics, ShardMetrics } from './metrics.js';
 
 /** Per-shard counters. Kept after the shard leaves, so exported totals never go backwards. */
 interface ShardCounters {
@@ -41,6 +41,8 @@ export class MetricsRecorder {
   private lastCommitLatency: number | undefined;
   private readonly storeCalls: Record<string, number> = {};
   private readonly errors: Record<string, number> = {};
+  /** Updated by the processing operators; copied into every snapshot. */
+  readonly processing: ProcessingMetrics = { inFlight: 0, waiting: 0, processed: 0, retries: 0, deadLettered: 0, failed: 0, handlerMs: 0, handlerCalls: 0 };
 
   constructor(
     private readonly app: string,
@@ -177,6 +179,7 @@ export class MetricsRecorder {
       commits: { count: this.commits, failures: this.commitFailures, lastLatencyMs: this.lastCommitLatency },
       storeCalls: { ...this.storeCalls },
       errors: { ...this.errors },
+      processing: { ...this.processing },
       shards,
     };
   }

@@ -46,8 +46,30 @@ export interface KinesumerMetrics {
   storeCalls: Record<string, number>;
   /** Errors reported on `errors$`, by code. */
   errors: Record<string, number>;
+  /** What `processRecords()` and `processBatches()` did (all zero without them). */
+  processing: ProcessingMetrics;
   /** Every owned shard. */
   shards: ShardMetrics[];
+}
+
+/** What the processing operators did, in a {@link KinesumerMetrics} snapshot. Counters count since `consume()`. */
+export interface ProcessingMetrics {
+  /** Records whose handler runs now (a batch counts its records). */
+  inFlight: number;
+  /** Records handed to a processing operator that wait: for an earlier record of their key or shard, or for the concurrency limit. */
+  waiting: number;
+  /** Records the handler processed. */
+  processed: number;
+  /** Failed attempts that were tried again. */
+  retries: number;
+  /** Records given to the dead-letter sink (failed every attempt, or too old). */
+  deadLettered: number;
+  /** Records given up on without a sink: the pipeline failed. */
+  failed: number;
+  /** Total time handlers took for the processed records and batches, ms (with `handlerCalls`, the mean). */
+  handlerMs: number;
+  /** Handler calls that succeeded. */
+  handlerCalls: number;
 }
 
 /** Lifecycle events of a consumer, each stamped with `scheduler.now()`. */
@@ -56,4 +78,6 @@ export type KinesumerEvent =
   | { type: 'leaderGained' | 'leaderLost'; at: number }
   | { type: 'clientJoined' | 'clientLeft'; at: number; clientId: string }
   | { type: 'checkpointCommitted'; at: number; stream: string; shardId: string; sequenceNumber: string | undefined }
-  | { type: 'checkpointRejected'; at: number; stream: string; shardId: string };
+  | { type: 'checkpointRejected'; at: number; stream: string; shardId: string }
+  | { type: 'recordRetried' | 'recordDeadLettered'; at: number; stream: string; shardId: string; sequenceNumber: string; attempt: number }
+  | { type: 'pipelineFailed'; at: number; code: string };
