@@ -17,13 +17,14 @@ import {
   Subject,
   switchMap,
   tap,
+  throwError,
   timeout,
   timer,
   toArray,
   type ObservableInput,
   type SchedulerLike,
 } from 'rxjs';
-import { KinesisError, KinesumerError, StateStoreError, StreamNotFoundError, describeCause } from '../errors.js';
+import { KinesisError, KinesumerError, StateStoreError, StreamNotFoundError, asKinesisError, describeCause } from '../errors.js';
 import type { KinesisApi, ShardDescription } from '../kinesis/kinesis-api.js';
 import type { CachedShard, StateStore } from '../state-store/state-store.js';
 import { assignShards } from './assignment.js';
@@ -121,6 +122,7 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
         },
         scheduler,
       }),
+      catchError((err: unknown) => throwError(() => asError(err, operation))),
     );
 
   // The last time this client's heartbeat was written, by the scheduler's clock.
@@ -152,8 +154,9 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
     map(() => gaveUp(scheduler.now())),
   );
 
+  const beatOperation = options.beat ? 'heartbeat' : 'pingClient';
   const ping = (now: number) =>
-    call(options.beat ? 'heartbeat' : 'pingClient', () =>
+    call(beatOperation, () =>
       options.beat ? options.beat(digests) : store.pingClient(app, clientId, new Date(now)),
     ).pipe(
       // One value once written, whatever the call emitted on the way.
@@ -168,7 +171,7 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
         beats.next(now);
       }),
       catchError((err: unknown) => {
-        report(asError(err, 'pingClient'));
+        report(asError(err, beatOperation));
         return of(undefined);
       }),
     );
@@ -183,6 +186,7 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
         scheduler,
       }),
       map((described) => described.map(toCachedShard).sort(byId)),
+      catchError((err: unknown) => throwError(() => asKinesisError(err, 'ListShards', stream))),
     );
 
   // The leader lists every stream's shards from Kinesis and updates the cache where it changed.
@@ -280,6 +284,7 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
       // heartbeat got through, and must not then act on a membership list from the outage.
       const stale = at - lastBeat >= clientTimeout;
       const aliveSince = (regaining ? Math.min(at, lostAt) : at) - clientTimeout;
+      const listing = store.listGroup ? 'listGroup' : 'listAliveClients';
       const listing$: Observable<{ clients: string[]; leaderDigests: Record<string, string> | undefined }> = store.listGroup
         ? call('listGroup', () => store.listGroup!(app, new Date(aliveSince))).pipe(
             map((members) => {
@@ -326,7 +331,7 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
           );
         }),
         catchError((err: unknown) => {
-          report(asError(err, 'listAliveClients'));
+          report(asError(err, listing));
           // Without a heartbeat for clientTimeout the others count us dead and take our shards:
           // stop reading them even while the store cannot be reached.
           return at - lastBeat >= clientTimeout ? of(gaveUp(at)) : EMPTY;
