@@ -175,6 +175,8 @@ test('a follower reads the leader cache, then skips reading while its snapshot m
   t.deepEqual(rounds(followerLog, 'pruneClients'), []);
   // the leader reads every round
   t.is(rounds(leaderLog, 'listShardStates').length, 30);
+  // a follower's heartbeats carry no digests, and go out only on its clock
+  t.deepEqual(followerLog.filter((l) => l.split(' ')[1] === 'heartbeat'), Array.from({ length: 30 }, (_, i) => `${i * 1000} heartbeat b ${i * 1000} -`));
 });
 
 test('a follower keeps reading the leader digest every 13th round for as long as it runs', (t) => {
