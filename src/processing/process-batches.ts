@@ -98,6 +98,9 @@ export function processBatches<R>(
         running: WorkEntry[];
         run: Subscription | undefined;
         wait: Subscription | undefined;
+        /** start() is on the stack for this shard; `again`: a batch completed inside it and the next may start. */
+        starting: boolean;
+        again: boolean;
       }
       const shards = new Map<ShardProgress, Shard>();
       let sourceDone = false;
@@ -116,6 +119,25 @@ export function processBatches<R>(
       const start = (shard: Shard) => {
         shard.wait?.unsubscribe();
         shard.wait = undefined;
+        // A batch handled synchronously completes inside startBatch(), whose completion starts the
+        // next one: that call only asks this loop to go on, so a long buffer is worked through here
+        // instead of by one nested call per batch (which overflows the stack).
+        if (shard.starting) {
+          shard.again = true;
+          return;
+        }
+        shard.starting = true;
+        try {
+          do {
+            shard.again = false;
+            startBatch(shard);
+          } while (shard.again);
+        } finally {
+          shard.starting = false;
+        }
+      };
+
+      const startBatch = (shard: Shard) => {
         if (shard.running.length > 0 || shard.work.draining || subscriber.closed) return;
         const entries: WorkEntry[] = [];
         while (entries.length < maxRecords && shard.buffer.length > 0) entries.push(shard.buffer.shift()!);
@@ -179,7 +201,7 @@ export function processBatches<R>(
           if (!progress.isHeld) return;
           let shard = shards.get(progress);
           if (shard === undefined) {
-            shard = { work: new ShardWork(progress, hooks, () => undefined, gone), buffer: new Fifo(), running: [], run: undefined, wait: undefined };
+            shard = { work: new ShardWork(progress, hooks, () => undefined, gone), buffer: new Fifo(), running: [], run: undefined, wait: undefined, starting: false, again: false };
             shards.set(progress, shard);
           }
           shard.buffer.push(shard.work.add(record));

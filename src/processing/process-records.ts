@@ -102,6 +102,7 @@ export function processRecords<R>(
       let running = 0;
       let sourceDone = false;
       let ended = false;
+      let pumping = false;
 
       const queue = (lane: Lane) => {
         if (lane.busy || lane.ready || lane.queue.length === 0) return;
@@ -110,14 +111,23 @@ export function processRecords<R>(
       };
 
       const pump = () => {
-        while (running < limit && ready.length > 0 && !subscriber.closed) {
-          const lane = ready.shift()!;
-          lane.ready = false;
-          const entry = lane.queue.peek();
-          // While draining, a record after the last done one waits (looked at again when that moves).
-          if (entry === undefined || lane.busy || !lane.work.mayStart(entry)) continue;
-          lane.queue.shift();
-          start(lane, entry);
+        // A handler that answers synchronously finishes inside start(), and finish() pumps again:
+        // that call returns at once and this loop picks up what it queued, so a long queue is
+        // worked through here instead of by one nested call per record (which overflows the stack).
+        if (pumping) return;
+        pumping = true;
+        try {
+          while (running < limit && ready.length > 0 && !subscriber.closed) {
+            const lane = ready.shift()!;
+            lane.ready = false;
+            const entry = lane.queue.peek();
+            // While draining, a record after the last done one waits (looked at again when that moves).
+            if (entry === undefined || lane.busy || !lane.work.mayStart(entry)) continue;
+            lane.queue.shift();
+            start(lane, entry);
+          }
+        } finally {
+          pumping = false;
         }
       };
 
