@@ -54,7 +54,7 @@ for (const [name, concurrency, keys] of [
       kinesis.queue('s', S(0), page(keys));
       const c = member(scheduler, store, kinesis);
       c.consume(['s'])
-        .pipe(processRecords(c, (record) => (record.sequenceNumber === seq(0) ? timer(10, scheduler) : record), concurrency === undefined ? {} : { concurrency }))
+        .pipe(processRecords(c, (record) => (record.sequenceNumber === seq(0) ? timer(10, scheduler) : 1), concurrency === undefined ? {} : { concurrency }))
         .subscribe({ next: () => (done += 1), error: (err: unknown) => (failed = err) });
       scheduler.schedule(() => void c.close(), 1000);
     });
