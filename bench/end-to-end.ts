@@ -18,11 +18,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { createStateTable } from '../src/state-store/dynamodb/create-table.js';
 import { createStream, localDynamoClient, localKinesisClient } from '../spec/helpers/aws-fixtures.js';
 import { startDynalite, startKinesisLocal } from '../spec/helpers/emulators.js';
+import { compileChildren } from './e2e/compile-children.js';
 import { liveRun, type LiveSide } from './e2e/live-run.js';
 import type { Measured } from './e2e/measure.js';
 
@@ -37,7 +37,6 @@ const BEFORE = process.env['BENCH_BEFORE_DIST'];
 // The long run: a producer at LIVE_RATE records/s for LIVE_SECONDS (0 leaves it out), read by every side at once.
 const LIVE_SECONDS = Number(process.env['BENCH_LIVE_SECONDS'] ?? 60);
 const LIVE_RATE = Number(process.env['BENCH_LIVE_RATE'] ?? 300);
-const here = fileURLToPath(new URL('.', import.meta.url));
 
 interface Side {
   name: string;
@@ -66,6 +65,8 @@ if (WINDOWS.includes('warm')) {
 // The consumer child runs the compiled library (see e2e/consumer.ts): build it from this src/.
 const build = spawnSync('npm', ['run', 'build'], { encoding: 'utf8' });
 if (build.status !== 0) throw new Error(`npm run build failed: ${build.stdout}${build.stderr}`);
+// The children run on plain node, as a service would (see e2e/compile-children.ts).
+const children = await compileChildren();
 
 const [kinesisLocal, dynalite] = await Promise.all([startKinesisLocal(), startDynalite()]);
 try {
@@ -88,7 +89,7 @@ try {
   const run = (side: Side, round: number): Measured => {
     // BENCH_PROFILE=1: each child writes a CPU profile of its measured window to .bench/prof (see
     // e2e/window-profile.ts); the figures of such a run are slowed by the profiler.
-    const out = spawnSync(process.execPath, ['--no-warnings', '--import', 'tsx', `${here}e2e/${side.script}.ts`], {
+    const out = spawnSync(process.execPath, ['--no-warnings', `${children}${side.script}.js`], {
       env: {
         ...process.env,
         KINESIS_ENDPOINT: kinesisLocal.endpoint,
@@ -169,6 +170,7 @@ try {
       kinesis,
       env: { KINESIS_ENDPOINT: kinesisLocal.endpoint, DYNAMODB_ENDPOINT: dynalite.endpoint, TABLE: 'bench-state' },
       sides: liveSides,
+      children,
       seconds: LIVE_SECONDS,
       rate: LIVE_RATE,
     });
@@ -190,8 +192,12 @@ try {
         `${r.name.padEnd(24)}${String(records).padStart(9)}${(cpuUs / 1000).toFixed(0).padStart(9)}${nsPerRecord(cpuUs, records).toFixed(0).padStart(11)}` +
           `${`${ratio}x`.padStart(8)}${slices.padStart(31)}${(r.peakRss / 2 ** 20).toFixed(1).padStart(9)}`,
       );
-      return { name: r.name, records, cpuMs: cpuUs / 1000, nsPerRecord: nsPerRecord(cpuUs, records), ratio, sliceRatios, peakRssMb: r.peakRss / 2 ** 20, slices: r.slices };
+      return { name: r.name, records, cpuMs: cpuUs / 1000, nsPerRecord: nsPerRecord(cpuUs, records), ratio, sliceRatios, peakRssMb: r.peakRss / 2 ** 20, slices: r.slices, requests: r.requests };
     });
+    for (const r of results) {
+      const kinds = Object.entries(r.requests);
+      if (kinds.length > 0) console.log(`requests in the window, ${r.name}: ${kinds.map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    }
     console.log('target at steady state: CPU per record <= 1.03x the raw loop');
   }
 

@@ -47,7 +47,8 @@ if (process.env['DYNAMO_FLOOR'] === '1') {
 }
 let count = 0;
 let sum = 0;
-if (mode === 'live') liveWindow(() => count, 'baseline');
+let calls = 0;
+if (mode === 'live') liveWindow(() => count, 'baseline', () => ({ GetRecords: calls }));
 const from: ShardIteratorType = mode === 'live' ? 'LATEST' : 'TRIM_HORIZON';
 await Promise.all(
   shards.map(async (shard) => {
@@ -55,6 +56,7 @@ await Promise.all(
     while (iterator) {
       const calledAt = performance.now();
       const out = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: LIMIT }));
+      calls += 1;
       const records = out.Records ?? [];
       if (count === 0 && records.length > 0) measured.first();
       for (const r of records) sum += r.Data!.length;

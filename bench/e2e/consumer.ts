@@ -69,7 +69,12 @@ let count = 0;
 let sum = 0;
 // Problems reported on errors$ in the window, by code (a GetRecords call cut off by scanTimeout is KINESIS_TIMEOUT).
 const errors: Record<string, number> = {};
-if (mode === 'live') liveWindow(() => count, `consumer${efo ? '-efo' : ''}`);
+// In the live window: the state-store calls by method, and the GetRecords calls (SubscribeToShard subscriptions with EFO).
+const requests = () => {
+  const snapshot = consumer.metricsSnapshot();
+  return { ...snapshot.storeCalls, [efo ? 'SubscribeToShard' : 'GetRecords']: snapshot.shards.reduce((n, s) => n + s.calls, 0) };
+};
+if (mode === 'live') liveWindow(() => count, `consumer${efo ? '-efo' : ''}`, requests);
 await new Promise<void>((resolve, reject) => {
   consumer.errors$.subscribe((err) => {
     errors[err.code] = (errors[err.code] ?? 0) + 1;

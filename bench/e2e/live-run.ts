@@ -6,7 +6,6 @@
  * record at steady state, on the same data for every side.
  */
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { createStream } from '../../spec/helpers/aws-fixtures.js';
 import type { Slice } from './measure.js';
@@ -22,16 +21,19 @@ export interface LiveSide {
 export interface LiveResult {
   name: string;
   slices: Slice[];
+  /** Requests made in the window, by kind, where the side counts them. */
+  requests: Record<string, number>;
   peakRss: number;
 }
 
-const here = fileURLToPath(new URL('.', import.meta.url));
 
 /** Runs every side against one producer; resolves with each side's slices. */
 export async function liveRun(options: {
   kinesis: KinesisClient;
   env: Record<string, string>;
   sides: LiveSide[];
+  /** Where the compiled children are (see compile-children.ts). */
+  children: string;
   seconds: number;
   rate: number;
 }): Promise<{ results: LiveResult[]; produced: number; producedPerSecond: number }> {
@@ -41,7 +43,7 @@ export async function liveRun(options: {
   const sliceMs = 10_000;
   const warmupMs = 10_000;
   const children = sides.map((side, i) => {
-    const child = spawn(process.execPath, ['--no-warnings', '--import', 'tsx', `${here}${side.script}.ts`], {
+    const child = spawn(process.execPath, ['--no-warnings', `${options.children}${side.script}.js`], {
       env: {
         ...process.env,
         ...options.env,
@@ -62,8 +64,8 @@ export async function liveRun(options: {
     return new Promise<LiveResult>((resolve, reject) =>
       child.on('exit', (code) => {
         if (code !== 0) return reject(new Error(`${side.name} (live) failed: ${stderr}`));
-        const { slices, peakRss } = JSON.parse(stdout.trim().split('\n').pop()!) as { slices: Slice[]; peakRss: number };
-        resolve({ name: side.name, slices, peakRss });
+        const { slices, requests, peakRss } = JSON.parse(stdout.trim().split('\n').pop()!) as Omit<LiveResult, 'name'>;
+        resolve({ name: side.name, slices, requests: requests ?? {}, peakRss });
       }),
     );
   });

@@ -57,9 +57,10 @@ export interface Slice {
 /**
  * The window of a live run (WINDOW=live): after LIVE_WARMUP_MS (the start and the join are not
  * counted), LIVE_SLICES slices of LIVE_SLICE_MS each, with the CPU used and the records received
- * in each (`received()` counts them), and the peak RSS. Prints one JSON line and exits.
+ * in each (`received()` counts them), the requests made in the window (`requests()` counts them
+ * by kind), and the peak RSS. Prints one JSON line and exits.
  */
-export function liveWindow(received: () => number, side: string): void {
+export function liveWindow(received: () => number, side: string, requests: () => Record<string, number> = () => ({})): void {
   const warmup = Number(process.env['LIVE_WARMUP_MS'] ?? 10_000);
   const sliceMs = Number(process.env['LIVE_SLICE_MS'] ?? 10_000);
   const slices = Number(process.env['LIVE_SLICES'] ?? 6);
@@ -69,6 +70,7 @@ export function liveWindow(received: () => number, side: string): void {
     stopProfile = await profileWindow(`${side}-live`);
     let cpu = process.cpuUsage();
     let count = received();
+    const before = requests();
     const timer = setInterval(async () => {
       const used = process.cpuUsage(cpu);
       const now = received();
@@ -78,7 +80,9 @@ export function liveWindow(received: () => number, side: string): void {
       if (out.length < slices) return;
       clearInterval(timer);
       await stopProfile();
-      console.log(JSON.stringify({ slices: out, peakRss: process.resourceUsage().maxRSS * 1024 }));
+      const after = requests();
+      const made = Object.fromEntries(Object.entries(after).map(([kind, n]) => [kind, n - (before[kind] ?? 0)]).filter(([, n]) => n !== 0));
+      console.log(JSON.stringify({ slices: out, requests: made, peakRss: process.resourceUsage().maxRSS * 1024 }));
       process.exit(0);
     }, sliceMs);
   }, warmup);
