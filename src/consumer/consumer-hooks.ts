@@ -7,8 +7,10 @@ import type { KinesumerRecord } from '../record.js';
 type Unstamped<E> = E extends unknown ? Omit<E, 'at'> : never;
 
 /**
- * @internal What the operators placed on a consumer's records (`checkpoint()`,
- * `processRecords()`, `processBatches()`) use of it.
+ * What the operators placed on a consumer's records (`checkpoint()`, `processRecords()`,
+ * `processBatches()`) use of it. Not public API, but not marked internal either: the shipped
+ * declarations of the processing helpers name it, and `stripInternal` would leave them pointing
+ * at nothing (the packed-tarball spec type-checks them).
  */
 export interface ConsumerHooks {
   scheduler: SchedulerLike;
