@@ -63,3 +63,7 @@ export { processRecords } from './processing/process-records.js';
 export type { ProcessRecordsOptions, ProcessedRecord } from './processing/process-records.js';
 export type { FailurePolicyOptions, ProcessingFailure } from './processing/failure-policy.js';
 export type { HandlerResult } from './processing/call-handler.js';
+export { processBatches } from './processing/process-batches.js';
+export type { ProcessBatchesOptions, ProcessedBatch, BatchItemFailures } from './processing/process-batches.js';
+export { deadLetterToStream } from './processing/dead-letter-to-stream.js';
+export type { DeadLetterEnvelope } from './processing/dead-letter-to-stream.js';

@@ -1,7 +1,9 @@
 import type { SchedulerLike } from 'rxjs';
-import type { KinesumerError } from '../errors.js';
+import { KinesumerError, PipelineError } from '../errors.js';
 import type { KinesumerEvent, ProcessingMetrics } from '../metrics/metrics.js';
 import type { KinesumerRecord } from '../record.js';
+import type { KinesumerParts } from './kinesumer-parts.js';
+import type { Pipelines } from './pipelines.js';
 
 /** Whatever an event is, without its timestamp (the recorder stamps it). */
 type Unstamped<E> = E extends unknown ? Omit<E, 'at'> : never;
@@ -37,4 +39,32 @@ export interface ConsumerHooks {
   failed: (err: unknown) => void;
   /** Registers a pipeline that `close()` waits for; call the result when it ends. */
   track: () => () => void;
+}
+
+/**
+ * @internal The hooks of a consumer made of `parts`. `failures` holds what was reported already (the record
+ * stream's own failure, and each pipeline failure once), so one failure is not reported twice.
+ */
+export function consumerHooks(parts: KinesumerParts, pipelines: Pipelines, failures: WeakSet<object>): ConsumerHooks {
+  const { config, checkpointer, recorder, report } = parts;
+  return {
+    scheduler: config.scheduler,
+    retry: config.retry,
+    commitTimeout: config.commit.timeout,
+    report,
+    emit: (event) => recorder.emit(event),
+    processing: recorder.processing,
+    owns: (record) => checkpointer.owns(record),
+    mark: (record) => checkpointer.mark(record),
+    closed: () => checkpointer.isClosed,
+    failed: (err) => {
+      if (typeof err === 'object' && err !== null) {
+        if (failures.has(err)) return;
+        failures.add(err);
+      }
+      report(new PipelineError({ cause: err }));
+      recorder.emit({ type: 'pipelineFailed', code: err instanceof KinesumerError ? err.code : 'PIPELINE_FAILED' });
+    },
+    track: () => pipelines.track(),
+  };
 }

@@ -16,20 +16,17 @@ import {
   tap,
   timer,
 } from 'rxjs';
-import type { Checkpointer } from '../checkpoint/checkpointer.js';
 import type { ResolvedConfig } from '../config/kinesumer-config.js';
-import type { EnhancedFanOut } from '../efo/enhanced-fan-out.js';
-import { ClosedError, KinesumerError, PipelineError, UsageError } from '../errors.js';
+import { ClosedError, UsageError, type KinesumerError } from '../errors.js';
 import type { Assignment } from '../group/group-sync.js';
 import { unbatch } from '../internal/unbatch.js';
-import type { KinesisApi } from '../kinesis/kinesis-api.js';
 import type { MetricsRecorder } from '../metrics/metrics-recorder.js';
 import type { KinesumerEvent, KinesumerMetrics } from '../metrics/metrics.js';
 import type { KinesumerRecord } from '../record.js';
-import type { StateStore } from '../state-store/state-store.js';
 import { sameAssignment, withShard } from './assignment-keys.js';
-import type { ConsumerHooks } from './consumer-hooks.js';
-import { groupRun, type LatestView } from './group-run.js';
+import { consumerHooks, type ConsumerHooks } from './consumer-hooks.js';
+import type { KinesumerParts } from './kinesumer-parts.js';
+import { groupRun } from './group-run.js';
 import { leaveGroup$ } from './leave-group.js';
 import { Pipelines } from './pipelines.js';
 import { useStreams } from './stream-names.js';
@@ -43,20 +40,6 @@ export interface CloseOptions {
    * commit, ms. Default: `commit.timeout`.
    */
   drainTimeout?: number;
-}
-
-/** @internal What {@link createKinesumer} builds for a consumer. */
-export interface KinesumerParts {
-  config: ResolvedConfig;
-  kinesis: KinesisApi;
-  store: StateStore;
-  efo: EnhancedFanOut | undefined;
-  checkpointer: Checkpointer;
-  recorder: MetricsRecorder;
-  /** What `errors$` emits; completed by close(). */
-  errors: Subject<KinesumerError>;
-  report: (err: KinesumerError) => void;
-  latest: LatestView;
 }
 
 /**
@@ -119,6 +102,7 @@ export class Kinesumer {
   private readonly pipelines = new Pipelines();
   /** Failures reported already: the record stream's own, and each pipeline failure once. */
   private readonly failures = new WeakSet<object>();
+  private consumerHooks: ConsumerHooks | undefined;
   private records$: Observable<KinesumerRecord> | undefined;
   /** Completes when the last group run's teardown (commit, deregister) is done. */
   private teardown$: Observable<never> | undefined;
@@ -235,27 +219,8 @@ export class Kinesumer {
 
   /** @internal What the operators placed on this consumer's records use of it. */
   hooks(): ConsumerHooks {
-    const { config, checkpointer, recorder, report } = this.parts;
-    return {
-      scheduler: config.scheduler,
-      retry: config.retry,
-      commitTimeout: config.commit.timeout,
-      report,
-      emit: (event) => recorder.emit(event),
-      processing: recorder.processing,
-      owns: (record) => checkpointer.owns(record),
-      mark: (record) => checkpointer.mark(record),
-      closed: () => checkpointer.isClosed,
-      failed: (err) => {
-        if (typeof err === 'object' && err !== null) {
-          if (this.failures.has(err)) return;
-          this.failures.add(err);
-        }
-        report(new PipelineError({ cause: err }));
-        recorder.emit({ type: 'pipelineFailed', code: err instanceof KinesumerError ? err.code : 'PIPELINE_FAILED' });
-      },
-      track: () => this.pipelines.track(),
-    };
+    this.consumerHooks ??= consumerHooks(this.parts, this.pipelines, this.failures);
+    return this.consumerHooks;
   }
 
   // An Observable chain, not async/await, so that on a TestScheduler the whole close runs in

@@ -1,0 +1,46 @@
+/** Membership: whom a round counts as alive, and how the group is listed. */
+import test, { type ExecutionContext } from 'ava';
+import { of } from 'rxjs';
+import { aliveSince, listMembership, membershipOperation, type Membership } from '../../src/group/membership.js';
+import { storeCall } from '../../src/group/store-call.js';
+import { MemoryStateStore } from '../../src/state-store/memory-state-store.js';
+import type { StateStore } from '../../src/state-store/state-store.js';
+import { testScheduler } from '../helpers/marbles.js';
+
+test('alive means a heartbeat within clientTimeout; while regaining, within clientTimeout of the last heartbeat before the outage', (t) => {
+  t.is(aliveSince(10_000, 3000, undefined), 7000);
+  t.is(aliveSince(10_000, 3000, 2000), -1000);
+  // a lost heartbeat never counts from later than the round itself
+  t.is(aliveSince(10_000, 3000, 12_000), 7000);
+});
+
+function listed(t: ExecutionContext, store: StateStore, since: number): Membership[] {
+  const out: Membership[] = [];
+  listMembership(store, 'app', since, storeCall(1000, testScheduler(t))).subscribe((m) => out.push(m));
+  return out;
+}
+
+test('listGroup lists the clients alive since then, sorted, with the digests of the first of them', (t) => {
+  const since: number[] = [];
+  const store = Object.create(new MemoryStateStore()) as StateStore;
+  store.listGroup = (_app, date) => {
+    since.push(date.getTime());
+    return of([{ clientId: 'c' }, { clientId: 'a', digests: { s: 'A' } }, { clientId: 'b', digests: { s: 'B' } }]);
+  };
+  t.is(membershipOperation(store), 'listGroup');
+  t.deepEqual(listed(t, store, 500), [{ clients: ['a', 'b', 'c'], leaderDigests: { s: 'A' } }]);
+  t.deepEqual(since, [500]);
+});
+
+test('without listGroup, listAliveClients lists them, sorted, and there are no digests', (t) => {
+  const since: number[] = [];
+  const store = Object.create(new MemoryStateStore()) as StateStore;
+  (store as { listGroup?: unknown }).listGroup = undefined;
+  store.listAliveClients = (_app, date) => {
+    since.push(date.getTime());
+    return of(['b', 'c', 'a']);
+  };
+  t.is(membershipOperation(store), 'listAliveClients');
+  t.deepEqual(listed(t, store, 500), [{ clients: ['a', 'b', 'c'], leaderDigests: undefined }]);
+  t.deepEqual(since, [500]);
+});
