@@ -34,8 +34,12 @@ const ADOPTED = [
   'tls',
 ] as const;
 
-/** The resolved settings a client must have for its settings to be adopted. */
-const REQUIRED = ['region', 'credentials', 'requestHandler'] as const;
+/**
+ * The resolved settings a client must have for its settings to be adopted. Every 3.x client
+ * resolves `region` to a provider (one that fails at the first call when no region is configured
+ * anywhere); credentials and a request handler may be left to the library's client's defaults.
+ */
+const REQUIRED = ['region'] as const;
 
 const isObject = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null;
 
