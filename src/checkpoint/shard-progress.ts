@@ -187,6 +187,15 @@ export class ShardProgress {
     return () => this.drains.delete(drain);
   }
 
+  /**
+   * Whether a processing operator tracks every delivered record of this shard (it registered a
+   * drain): then no record is ever dropped before its mark, and a wait for room is a wait for
+   * processing, never a stall to escape.
+   */
+  get tracked(): boolean {
+    return this.drains.size > 0;
+  }
+
   /** What the release waits for before its final write; completes at once when nothing was registered. */
   drain$(): Observable<unknown> {
     return defer(() => (this.drains.size === 0 ? EMPTY : merge(...[...this.drains].map((drain) => drain()))));
