@@ -18,6 +18,7 @@ export type {
 } from './config/kinesumer-config.js';
 export type { KinesisOptions } from './kinesis/kinesis-options.js';
 export type { DynamoDBStateStoreOptions } from './state-store/dynamodb/dynamodb-options.js';
+export type { AwsSdkClient } from './internal/sdk-client.js';
 export { DEFAULTS } from './config/defaults.js';
 export {
   KinesumerError,
@@ -63,3 +64,7 @@ export { processRecords } from './processing/process-records.js';
 export type { ProcessRecordsOptions, ProcessedRecord } from './processing/process-records.js';
 export type { FailurePolicyOptions, ProcessingFailure } from './processing/failure-policy.js';
 export type { HandlerResult } from './processing/call-handler.js';
+export { processBatches } from './processing/process-batches.js';
+export type { ProcessBatchesOptions, ProcessedBatch, BatchItemFailures } from './processing/process-batches.js';
+export { deadLetterToStream } from './processing/dead-letter-to-stream.js';
+export type { DeadLetterEnvelope } from './processing/dead-letter-to-stream.js';

@@ -108,32 +108,58 @@ export function tooOld(record: KinesumerRecord, policy: FailurePolicy): boolean 
  * record, or a batch's first record) and the attempt; the last one fails the result.
  */
 export function withRetries<T>(first: KinesumerRecord, records: number, attempt: () => Observable<T>, policy: FailurePolicy): Observable<T> {
-  const { hooks } = policy;
   return defer(() => {
     let n = 0;
     return defer(() => {
       n += 1;
-      const startedAt = hooks.scheduler.now();
-      return attempt().pipe(
-        tap(() => {
-          hooks.processing.handlerMs += hooks.scheduler.now() - startedAt;
-          hooks.processing.handlerCalls += 1;
-        }),
-      );
-    }).pipe(
-      retry({
-        delay: (err: unknown) => {
-          const last = n >= policy.attempts;
-          const error = new ProcessingError(originOf(first), n, describeCause(err), { cause: err, retriable: !last, records });
-          hooks.report(error);
-          if (last) return throwError(() => error);
-          hooks.processing.retries += 1;
-          hooks.emit({ type: 'recordRetried', stream: first.stream, shardId: first.shardId, sequenceNumber: first.sequenceNumber, attempt: n });
-          return timer(backoffDelay(n, { ...policy, random: hooks.retry.random }), hooks.scheduler);
-        },
+      return timed(attempt(), policy);
+    }).pipe(retry({ delay: (err: unknown) => failedAttempt(first, records, n, err, policy) }));
+  });
+}
+
+/** `call$` with the handler time of a successful call counted in the processing metrics. */
+export function timed<T>(call$: Observable<T>, policy: FailurePolicy): Observable<T> {
+  const { hooks } = policy;
+  return defer(() => {
+    const startedAt = hooks.scheduler.now();
+    return call$.pipe(
+      tap(() => {
+        hooks.processing.handlerMs += hooks.scheduler.now() - startedAt;
+        hooks.processing.handlerCalls += 1;
       }),
     );
   });
+}
+
+/**
+ * Attempt `n` on `records` records from `first` failed with `err`: reports it, and emits once
+ * after the backoff delay when another attempt is allowed, or fails with the reported
+ * {@link ProcessingError} when this was the last.
+ */
+export function failedAttempt(first: KinesumerRecord, records: number, n: number, err: unknown, policy: FailurePolicy): Observable<unknown> {
+  const { error, last } = reportFailure(first, records, n, err, policy);
+  return last ? throwError(() => error) : retryDelay(n, policy);
+}
+
+/**
+ * Reports that attempt `n` on `records` records from `first` failed with `err`; `last` when no
+ * attempt is left (`final` says whether the caller will try again at all: a batch that is split
+ * in halves is not retried as it is, but its halves are).
+ */
+export function reportFailure(first: KinesumerRecord, records: number, n: number, err: unknown, policy: FailurePolicy, final = n >= policy.attempts): { error: ProcessingError; last: boolean } {
+  const { hooks } = policy;
+  const error = new ProcessingError(originOf(first), n, describeCause(err), { cause: err, retriable: !final, records });
+  hooks.report(error);
+  if (!final) {
+    hooks.processing.retries += 1;
+    hooks.emit({ type: 'recordRetried', stream: first.stream, shardId: first.shardId, sequenceNumber: first.sequenceNumber, attempt: n });
+  }
+  return { error, last: final };
+}
+
+/** The backoff before attempt `n + 1`: emits once. */
+export function retryDelay(n: number, policy: FailurePolicy): Observable<unknown> {
+  return timer(backoffDelay(n, { ...policy, random: policy.hooks.retry.random }), policy.hooks.scheduler);
 }
 
 /**
