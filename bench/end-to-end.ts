@@ -2,17 +2,23 @@
  * End to end on the emulators: kinesis-local + dynalite, 8 shards, 20,000 preloaded records of
  * about 100 bytes (BENCH_RECORDS), read from TRIM_HORIZON by one client with auto-commit and
  * `checkpoint()` after a `map`, against a plain GetShardIterator + GetRecords(Limit 10000) loop.
- * Each side runs in a child process of its own (so its CPU and memory are its own); the sides
- * take turns within each round, in a rotating order, for BENCH_RUNS rounds; medians.
+ * Each side runs in a child process of its own on plain node (so its CPU and memory are its own;
+ * see e2e/compile-children.ts); the sides take turns within each round, in a rotating order, for
+ * BENCH_RUNS rounds (default 9; 0 runs only the long run); medians.
  *
  * Two windows (BENCH_WINDOWS, default `join,warm`):
  * - `join`: as a user's program starts. The window opens before the clients are created; the
  *   consumer runs with the library's defaults except `polling.scanLimit: 10000`, and joins the
  *   group inside the window. With EFO (BENCH_EFO=0 to leave out), `efo: true` on the same data.
  *   With BENCH_LIFION_DIR (a directory whose node_modules holds lifion-kinesis), lifion-kinesis
- *   in polling mode too.
+ *   in polling mode too. `raw loop + join requests` is the raw loop after the join's DynamoDB
+ *   requests as plain SDK calls (e2e/dynamo-floor.ts): what the state store costs any consumer.
+ *   BENCH_BEFORE_DIST=<dir> adds a build of another version of the library as a side.
  * - `warm`: the figure of earlier versions: both sides create their SDK clients and make one call
  *   before the window opens, and the consumer reads pages as big as the baseline's.
+ *
+ * Then the long run (e2e/live-run.ts, BENCH_LIVE_SECONDS, default 60; 0 leaves it out): CPU per
+ * record at steady state on a live stream, every side reading the same records at once.
  *
  *   npm run bench -- end-to-end      (writes .bench/end-to-end.json)
  */
@@ -30,7 +36,7 @@ const RECORDS = Number(process.env['BENCH_RECORDS'] ?? 20_000);
 const SHARDS = 8;
 // Rounds; the median. Each side's CPU varies by about 10-15% from run to run on a 2-core machine
 // that also runs both emulators, so fewer rounds cannot tell 1.05x from 1.15x.
-const RUNS = Number(process.env['BENCH_RUNS'] ?? 7);
+const RUNS = Number(process.env['BENCH_RUNS'] ?? 9);
 const WINDOWS = (process.env['BENCH_WINDOWS'] ?? 'join,warm').split(',');
 const LIFION = process.env['BENCH_LIFION_DIR'];
 const BEFORE = process.env['BENCH_BEFORE_DIST'];
