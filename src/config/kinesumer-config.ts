@@ -5,6 +5,7 @@
  */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { SchedulerLike } from 'rxjs';
+import type { AwsSdkClient } from '../internal/sdk-client.js';
 import type { KinesisApi } from '../kinesis/kinesis-api.js';
 import type { KinesisOptions } from '../kinesis/kinesis-options.js';
 import type { Logger } from '../logger.js';
@@ -22,8 +23,13 @@ export interface KinesumerConfig {
   region?: string;
   /** This client's id, unique in the group. Default: hostname plus a random suffix. */
   clientId?: string;
-  /** A Kinesis client, how to build one, or a ready `KinesisApi` seam (tests, custom transports). */
-  kinesis: KinesisClient | KinesisOptions | KinesisApi;
+  /**
+   * A Kinesis client, how to build one, or a ready `KinesisApi` seam (tests, custom transports).
+   * A client may come from the application's own copy of `@aws-sdk/client-kinesis` (any 3.x):
+   * its settings are then adopted into a client of the library's copy (see the README, "Your
+   * own AWS SDK clients").
+   */
+  kinesis: KinesisClient | AwsSdkClient | KinesisOptions | KinesisApi;
   /** A state store, or the DynamoDB table to use. */
   stateStore: StateStore | DynamoDBStateStoreOptions;
   /** Where shards without a checkpoint start. Default `'LATEST'`. */
@@ -53,9 +59,10 @@ export interface KinesumerConfig {
     /** Records per GetRecords call, 1..10000. Default 2000 (kinesumer's). */
     scanLimit?: number;
     /**
-     * Time allowed for one GetRecords call (the whole answer), ms. Default 2000 (kinesumer's): a
-     * dead connection is noticed quickly. A call that timed out is retried asking for half as many
-     * records (down to 1/16), so a page too big for the link does not stall the shard.
+     * Time allowed for one GetRecords call (the whole answer), ms. Default 1 ms per record of
+     * `scanLimit`, at least 2000 (kinesumer's, at the default `scanLimit`): a dead connection is
+     * noticed quickly, and a large page is not cut off. A call that timed out is retried asking for
+     * half as many records (down to 1/16), so a page too big for the link does not stall the shard.
      */
     scanTimeout?: number;
     /** Wait after an empty or short batch before polling again, ms, at least 200. Default 1000. */

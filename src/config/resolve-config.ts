@@ -19,7 +19,7 @@ import { stderrLogger } from '../logger.js';
 import { isStateStore } from '../state-store/is-state-store.js';
 import { KinesisCodec, StateStoreCodec } from './client-codecs.js';
 import { closed, isRecord } from './combinators.js';
-import { DEFAULTS, EFO_DEFAULTS } from './defaults.js';
+import { DEFAULTS, EFO_DEFAULTS, defaultScanTimeout } from './defaults.js';
 import { AppName, ClientId, InitialPositionCodec, LoggerCodec, Region, Scheduler } from './field-codecs.js';
 import type { EfoOptions, ResolvedConfig } from './kinesumer-config.js';
 import { toProblems } from './reporter.js';
@@ -112,8 +112,10 @@ function defaultClientId(): string {
  * ```
  *
  * @param input The configuration as given by the user, not trusted to match {@link KinesumerConfig}.
- * @returns The configuration with every default filled in. Clients, state stores and the scheduler
- *   are the very objects given; option objects are copies.
+ * @returns The configuration with every default filled in. State stores, seams, the scheduler and
+ *   clients of the library's own AWS SDK copy are the very objects given; a client of another copy
+ *   (the application's) is replaced by one of the library's copy with its settings; option
+ *   objects are copies.
  * @throws {ConfigError} When anything is wrong; `problems` has one entry per bad field.
  */
 export function resolveConfig(input: unknown): ResolvedConfig {
@@ -130,17 +132,27 @@ export function resolveConfig(input: unknown): ResolvedConfig {
       config.kinesis instanceof KinesisClient || isKinesisApi(config.kinesis)
         ? config.kinesis
         : withRegion(config.kinesis, config.region),
-    stateStore: isStateStore(config.stateStore) ? config.stateStore : withRegion({ ...config.stateStore }, config.region),
+    stateStore: isStateStore(config.stateStore)
+      ? config.stateStore
+      : config.stateStore.client === undefined
+        ? withRegion(config.stateStore, config.region)
+        : { ...config.stateStore },
     initialPosition: typeof position === 'string' ? position : { timestamp: position.timestamp },
     group: { ...DEFAULTS.group, ...definedOnly(config.group) },
     commit: { ...DEFAULTS.commit, ...definedOnly(config.commit) },
-    polling: { ...DEFAULTS.polling, ...definedOnly(config.polling) },
+    polling: resolvePolling(definedOnly(config.polling)),
     retry: { ...DEFAULTS.retry, ...definedOnly(config.retry) },
     scheduler: config.scheduler ?? asyncScheduler,
     metrics: { ...DEFAULTS.metrics, ...definedOnly(config.metrics) },
     logger: config.logger ?? stderrLogger,
     efo: resolveEfo(config.efo),
   };
+}
+
+/** The `polling` options with defaults; the default `scanTimeout` follows the `scanLimit`. */
+function resolvePolling(polling: Partial<ResolvedConfig['polling']>): ResolvedConfig['polling'] {
+  const scanLimit = polling.scanLimit ?? DEFAULTS.polling.scanLimit;
+  return { ...DEFAULTS.polling, scanTimeout: defaultScanTimeout(scanLimit), ...polling };
 }
 
 /** `options` with `region` filled in from the top-level default when it has none. */

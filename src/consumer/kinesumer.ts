@@ -23,7 +23,7 @@ import { unbatch } from '../internal/unbatch.js';
 import type { MetricsRecorder } from '../metrics/metrics-recorder.js';
 import type { KinesumerEvent, KinesumerMetrics } from '../metrics/metrics.js';
 import type { KinesumerRecord } from '../record.js';
-import { sameAssignment } from './assignment-keys.js';
+import { sameAssignment, withShard } from './assignment-keys.js';
 import { consumerHooks, type ConsumerHooks } from './consumer-hooks.js';
 import type { KinesumerParts } from './kinesumer-parts.js';
 import { groupRun } from './group-run.js';
@@ -58,16 +58,41 @@ export interface CloseOptions {
 export class Kinesumer {
   /** The decoded configuration, defaults filled in. */
   readonly config: ResolvedConfig;
-  /** Every non-fatal problem (AWS errors, malformed state, failed commits). Never errors. */
+  /**
+   * Every non-fatal problem (AWS errors, malformed state, failed commits). Hot, without replay: a
+   * subscriber sees the problems reported after it subscribed. Never errors; completes at close.
+   */
   readonly errors$: Observable<KinesumerError>;
-  /** The shards this client owns now, per stream; `{}` before the first sync and after close. */
+  /**
+   * The target: the shards the assignment gives this client after each sync round, per stream.
+   * A shard appears here before it is taken (its previous owner may still be reading it for up
+   * to a sync interval) and leaves before it is released; {@link owned$} is what this client
+   * actually holds. Replays the current value to each subscriber (`{}` before the first round
+   * and after close), then emits each change; completes at close.
+   */
   readonly assignment$: Observable<Assignment>;
-  /** A snapshot of this client's metrics every `metrics.interval` (on the configured scheduler). */
+  /**
+   * The shards this client has actually taken in the state store and reads now, per stream
+   * (shard ids sorted): emitted when a take or a release (or a loss) happens. Replays the current
+   * value to each subscriber (`{}` before the first take and after close); completes at close.
+   */
+  readonly owned$: Observable<Assignment>;
+  /**
+   * A snapshot of this client's metrics every `metrics.interval`, on the configured scheduler.
+   * Cold: each subscriber gets its own timer, whose first snapshot comes one interval after it
+   * subscribed. Completes at close.
+   */
   readonly metrics$: Observable<KinesumerMetrics>;
-  /** Lifecycle events: shards acquired, released, lost, finished; leadership; clients; checkpoints. */
+  /**
+   * Lifecycle events: shards acquired, released, lost, finished; leadership; clients;
+   * checkpoints. Hot, without replay: a subscriber sees the events after it subscribed.
+   * Completes at close.
+   */
   readonly events$: Observable<KinesumerEvent>;
 
   private readonly assignment = new BehaviorSubject<Assignment>({});
+  /** What {@link owned$} replays: kept from the first take on, whoever subscribes when. */
+  private readonly owned = new BehaviorSubject<Assignment>({});
   private readonly streams = new BehaviorSubject<readonly string[]>([]);
   private readonly refreshes = new Subject<void>();
   /** Completes the record stream: close() was called. */
@@ -90,7 +115,13 @@ export class Kinesumer {
     this.config = parts.config;
     this.errors$ = parts.errors.asObservable();
     this.assignment$ = this.assignment.pipe(distinctUntilChanged(sameAssignment));
+    this.owned$ = this.owned.pipe(distinctUntilChanged(sameAssignment));
     this.events$ = parts.recorder.events$;
+    // The shard sessions and the checkpointer report every take, release and loss to the recorder.
+    parts.recorder.events$.subscribe((event) => {
+      if (event.type === 'shardAcquired') this.owned.next(withShard(this.owned.value, event.stream, event.shardId, true));
+      else if (event.type === 'shardReleased' || event.type === 'shardLost') this.owned.next(withShard(this.owned.value, event.stream, event.shardId, false));
+    });
     const { interval } = parts.config.metrics;
     this.metrics$ = timer(interval, interval, parts.config.scheduler).pipe(
       map(() => parts.recorder.snapshot()),
@@ -208,8 +239,10 @@ export class Kinesumer {
         wasRunning ? this.leave$() : EMPTY,
         defer(() => {
           this.assignment.next({});
+          this.owned.next({});
           errors.complete();
           this.assignment.complete();
+          this.owned.complete();
           this.closed.next();
           this.closed.complete();
           recorder.complete();

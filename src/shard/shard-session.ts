@@ -37,8 +37,10 @@ export function shardSession(stream: string, shardId: string, options: ShardSess
   const session = (): Observable<KinesumerRecord[]> =>
     acquireShard$(stream, shardId, options).pipe(
       mergeMap((state) => {
-        const { start, resumeAfter, resumeSub } = startPosition(stream, state, options.snapshot(), options.initialPosition, report);
-        const progress = checkpointer.open(stream, shardId, state.sequenceNumber, resumeAfter, resumeSub);
+        const snapshot = options.snapshot();
+        const { start, resumeAfter, resumeSub, resumePreceding } = startPosition(stream, state, snapshot, options.initialPosition, report);
+        const shardStart = snapshot?.shards.find((s) => s.id === shardId)?.startingSequenceNumber ?? state.shardStart;
+        const progress = checkpointer.open(stream, shardId, state.sequenceNumber, resumeAfter, resumeSub, { storedPreceding: resumePreceding, shardStart });
         recorder.acquired(stream, shardId);
         const read$ = shardReader(progress, start, { ...options, isClosed }).pipe(
           tap({ complete: () => checkpointer.ended(progress) }),

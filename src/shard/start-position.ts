@@ -11,6 +11,8 @@ export interface ShardStart {
   resumeAfter: string | undefined;
   /** With `resumeAfter`: the last processed user record of a partly processed aggregate at it. */
   resumeSub: number | undefined;
+  /** With `resumeSub`: kinesumer's checkpoint stored with it (a record before the aggregate), if any. */
+  resumePreceding: string | undefined;
 }
 
 /**
@@ -40,10 +42,11 @@ export function startPosition(
   if (valid !== undefined) {
     const sub = state.subSequenceNumber;
     // inside a partly processed KPL aggregate: read it again and skip what was processed
-    return { start: { type: sub !== undefined ? 'AT_SEQUENCE_NUMBER' : 'AFTER_SEQUENCE_NUMBER', sequenceNumber: valid }, resumeAfter: valid, resumeSub: sub };
+    const start: StartPosition = { type: sub !== undefined ? 'AT_SEQUENCE_NUMBER' : 'AFTER_SEQUENCE_NUMBER', sequenceNumber: valid };
+    return { start, resumeAfter: valid, resumeSub: sub, resumePreceding: sub === undefined ? undefined : state.precedingSequenceNumber };
   }
   const start: StartPosition = snapshot && inheritsReading(snapshot, state.shardId) ? { type: 'TRIM_HORIZON' } : initialStart(initialPosition);
-  return { start, resumeAfter: undefined, resumeSub: undefined };
+  return { start, resumeAfter: undefined, resumeSub: undefined, resumePreceding: undefined };
 }
 
 /** The Kinesis start position of the configured initial position. */

@@ -7,10 +7,10 @@ import { positionOf, type Position } from '../position.js';
 import type { AcquireRequest, ShardCommit, ShardState } from './state-store.js';
 
 /** The fields of a {@link ShardState} a write may change (all but the key). */
-export type ShardField = 'owner' | 'lastUpdate' | 'shardStart' | 'sequenceNumber' | 'subSequenceNumber' | 'finished';
+export type ShardField = 'owner' | 'lastUpdate' | 'shardStart' | 'sequenceNumber' | 'subSequenceNumber' | 'precedingSequenceNumber' | 'finished';
 
 /** Every {@link ShardField}, in the order a store writes them. */
-export const SHARD_FIELDS: readonly ShardField[] = ['owner', 'lastUpdate', 'shardStart', 'sequenceNumber', 'subSequenceNumber', 'finished'];
+export const SHARD_FIELDS: readonly ShardField[] = ['owner', 'lastUpdate', 'shardStart', 'sequenceNumber', 'subSequenceNumber', 'precedingSequenceNumber', 'finished'];
 
 /** One write's effect on a shard's state. A removed `finished` reads as `false`. */
 export interface ShardChange {
@@ -40,33 +40,42 @@ export function applyShardChange(state: ShardState, change: ShardChange): ShardS
 
 /**
  * Moves the checkpoint to `position` (a sub-sequence number not in `position` is removed), and
- * sets `lastUpdate` when one is given.
+ * sets `lastUpdate` when one is given. Inside an aggregate, `preceding` is kinesumer's checkpoint
+ * ({@link ShardState.precedingSequenceNumber}); it is kept only with a sub-sequence number.
  */
-export function positionChange(position: Position, lastUpdate?: Date): ShardChange {
+export function positionChange(position: Position, lastUpdate?: Date, preceding?: string): ShardChange {
   const { sequenceNumber, subSequenceNumber } = positionOf(position.sequenceNumber, position.subSequenceNumber);
+  const precedingSequenceNumber = subSequenceNumber === undefined ? undefined : preceding;
   return {
-    set: { ...(lastUpdate === undefined ? {} : { lastUpdate }), sequenceNumber, ...(subSequenceNumber === undefined ? {} : { subSequenceNumber }) },
-    remove: subSequenceNumber === undefined ? ['subSequenceNumber'] : [],
+    set: {
+      ...(lastUpdate === undefined ? {} : { lastUpdate }),
+      sequenceNumber,
+      ...(subSequenceNumber === undefined ? {} : { subSequenceNumber }),
+      ...(precedingSequenceNumber === undefined ? {} : { precedingSequenceNumber }),
+    },
+    remove: [...(subSequenceNumber === undefined ? (['subSequenceNumber'] as const) : []), ...(precedingSequenceNumber === undefined ? (['precedingSequenceNumber'] as const) : [])],
   };
 }
 
 /**
  * What a take of the shard writes: the new owner, the time and the shard start (when known);
- * with `ahead`, the previous holder's heartbeat position; with `stale`, the removal of progress
- * written for an older shard of that id (its checkpoint, unless `ahead` replaces it, and its
- * finished mark).
+ * with `ahead`, the previous holder's heartbeat position (inside an aggregate, with `preceding` as
+ * kinesumer's checkpoint); with `stale`, the removal of progress written for an older shard of
+ * that id (its checkpoint, unless `ahead` replaces it, and its finished mark).
  *
  * @param request The take: who takes the shard, when, and the shard's start.
  * @param ahead The position to start after, from the previous holder's heartbeat.
  * @param stale Whether the stored progress was written for an older shard of that id.
+ * @param preceding With a partly processed aggregate `ahead`: kinesumer's checkpoint before it.
  */
 export function takeChange(
   request: Pick<AcquireRequest, 'clientId' | 'now' | 'shardStart'>,
   ahead?: Position,
   stale = false,
+  preceding?: string,
 ): ShardChange {
-  const position = ahead === undefined ? undefined : positionChange(ahead);
-  const dropped: ShardField[] = !stale ? [] : ahead === undefined ? ['sequenceNumber', 'subSequenceNumber', 'finished'] : ['finished'];
+  const position = ahead === undefined ? undefined : positionChange(ahead, undefined, preceding);
+  const dropped: ShardField[] = !stale ? [] : ahead === undefined ? ['sequenceNumber', 'subSequenceNumber', 'precedingSequenceNumber', 'finished'] : ['finished'];
   return {
     set: {
       owner: request.clientId,
@@ -84,12 +93,32 @@ export function takeChange(
  * checkpoint stays.
  */
 export function commitChange(commit: ShardCommit): ShardChange {
-  const position = commit.sequenceNumber === undefined ? undefined : positionChange(positionOf(commit.sequenceNumber, commit.subSequenceNumber));
+  const position =
+    commit.sequenceNumber === undefined
+      ? undefined
+      : positionChange(positionOf(commit.sequenceNumber, commit.subSequenceNumber), undefined, commit.precedingSequenceNumber);
   return {
     set: { lastUpdate: commit.now, ...position?.set, ...(commit.finished ? { finished: true } : {}) },
     remove: position?.remove ?? [],
   };
 }
 
-/** What a release writes: the owner goes, everything else stays. */
+/** What a release of a shard with a checkpoint writes: the owner goes, everything else stays. */
 export const RELEASE_CHANGE: ShardChange = { set: {}, remove: ['owner'] };
+
+/**
+ * What a release of `state` writes: the owner goes; a shard without a checkpoint gets its shard
+ * start as one, when that is recorded. kinesumer (Go) reads every checkpoint item it finds and
+ * resumes AFTER its `sequence_number`, so an item without one (read as `""`) is a shard it can
+ * never read. The item is not deleted: its existence tells the group this shard's lineage was
+ * read (a child starts at TRIM_HORIZON, a finished parent's state may go), and AFTER the starting
+ * sequence number is where rx-kinesumer starts a shard with state and no checkpoint anyway. A
+ * finished shard keeps its finished mark; the checkpoint only spares kinesumer a failing call.
+ *
+ * @param state The shard's state, held by the releasing client.
+ * @returns The change; the DynamoDB store writes the same with conditions instead of a read.
+ */
+export function releaseChange(state: Pick<ShardState, 'sequenceNumber' | 'shardStart'>): ShardChange {
+  if (state.sequenceNumber !== undefined || state.shardStart === undefined) return RELEASE_CHANGE;
+  return { set: { sequenceNumber: state.shardStart }, remove: ['owner'] };
+}
