@@ -25,10 +25,10 @@
  *   MEMBER_SLOW          "p:ms": a record takes ms instead, with probability p (a slow call now and then)
  *   MEMBER_CONCURRENCY   processRecords' concurrency (unset: one record per shard)
  *   MEMBER_POISON        a payload whose handler always throws
- *   MEMBER_THROW_ONCE    a payload whose handler throws the first time only
+ *   MEMBER_THROW_ONCE    a payload whose handler throws the first time only (the first MEMBER_THROW_TIMES times)
  *   MEMBER_ATTEMPTS MEMBER_RETRY_INITIAL MEMBER_RETRY_MAX   processRecords' retry policy
  *   MEMBER_DEAD_LETTER   a stream for deadLetterToStream()
- *   MEMBER_REJOIN=1      plain mode: the README's recipe, retry({ delay: 1000 }) after checkpoint()
+ *   MEMBER_REJOIN=1      the README's recipe: retry({ delay: 1000 }) after checkpoint() or processRecords()
  *   MEMBER_BARE=1        subscribe() without callbacks, as the README's first example does
  *   MEMBER_SYNC_INTERVAL MEMBER_CLIENT_TIMEOUT MEMBER_COMMIT_INTERVAL MEMBER_COMMIT_TIMEOUT
  *   MEMBER_IDLE_INTERVAL MEMBER_SCAN_LIMIT MEMBER_LINGER
@@ -90,7 +90,8 @@ const [low, high = low] = (opt('MEMBER_HANDLER_MS') ?? '0').split('-').map(Numbe
 const [slowShare = 0, slowMs = 0] = (opt('MEMBER_SLOW') ?? '0:0').split(':').map(Number);
 const poison = opt('MEMBER_POISON');
 const throwOnce = opt('MEMBER_THROW_ONCE');
-let thrown = false;
+const throwTimes = num('MEMBER_THROW_TIMES') ?? 1;
+let thrown = 0;
 const decoder = new TextDecoder();
 const describe = (r: KinesumerRecord) => ({ shard: r.shardId, seq: r.sequenceNumber, key: r.partitionKey, data: decoder.decode(r.data) });
 
@@ -101,8 +102,8 @@ async function handle(record: KinesumerRecord): Promise<KinesumerRecord> {
   write({ ev: 'start', ...what, ms });
   if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
   if (what.data === poison) throw new Error(`cannot handle ${what.data}`);
-  if (what.data === throwOnce && !thrown) {
-    thrown = true;
+  if (what.data === throwOnce && thrown < throwTimes) {
+    thrown += 1;
     throw new Error(`cannot handle ${what.data} (this time)`);
   }
   write({ ev: 'end', ...what });
@@ -112,8 +113,7 @@ async function handle(record: KinesumerRecord): Promise<KinesumerRecord> {
 const records$ = consumer.consume([stream]);
 let pipeline$: Observable<unknown>;
 if (opt('MEMBER_MODE') === 'plain') {
-  const plain$ = records$.pipe(concatMap(handle), checkpoint(consumer));
-  pipeline$ = opt('MEMBER_REJOIN') === '1' ? plain$.pipe(retry({ delay: 1000 })) : plain$;
+  pipeline$ = records$.pipe(concatMap(handle), checkpoint(consumer));
 } else {
   const dlq = opt('MEMBER_DEAD_LETTER');
   const options: ProcessRecordsOptions = defined({
@@ -123,6 +123,7 @@ if (opt('MEMBER_MODE') === 'plain') {
   });
   pipeline$ = records$.pipe(processRecords(consumer, handle, options));
 }
+if (opt('MEMBER_REJOIN') === '1') pipeline$ = pipeline$.pipe(retry({ delay: 1000 }));
 
 let completed: () => void = () => undefined;
 const complete = new Promise<void>((resolve) => (completed = resolve));

@@ -327,6 +327,15 @@ test.serial('a plain pipeline that throws is reported on errors$ and in events$,
   // given concatMap(handle) + checkpoint(), where handle throws on t#10 (once)
   const plain = new ProcessingMember('plain', base, { ...TIMINGS, MODE: 'plain', HANDLER_MS: 5, THROW_ONCE: 't#10' });
   const rejoin = new ProcessingMember('rejoin', { ...base, app: `${base.app}-rejoin` }, { ...TIMINGS, MODE: 'plain', HANDLER_MS: 5, THROW_ONCE: 't#10', REJOIN: 1 });
+  // and processRecords() giving up on t#10 after its 2 attempts (it succeeds on the third call)
+  const rejoinRecords = new ProcessingMember('rejoin-records', { ...base, app: `${base.app}-rejoin-records` }, {
+    ...TIMINGS,
+    HANDLER_MS: 5,
+    THROW_ONCE: 't#10',
+    THROW_TIMES: 2,
+    ATTEMPTS: 2,
+    REJOIN: 1,
+  });
   try {
     // then the failure is reported as a PipelineError and a pipelineFailed event
     await waitUntil(() => plain.of('pipelineError').length > 0, 30_000, 'the pipeline to fail');
@@ -354,9 +363,15 @@ test.serial('a plain pipeline that throws is reported on errors$ and in events$,
     t.deepEqual(await clients(`${base.app}-rejoin`), ['rejoin'], 'registered again');
     const failedAt = rejoin.of('event').find((e) => e.type === 'pipelineFailed')!.t;
     const again = rejoin.of('start').filter((s) => s.data === 't#10')[1]!.t;
+    // the README's form of the recipe: processRecords(...), retry({ delay: 1000 })
+    await waitUntil(() => ended(rejoinRecords).size === written.length, 30_000, 'the rejoined processRecords member to process everything');
+    t.deepEqual(rejoinRecords.of('event').filter((e) => e.type === 'pipelineFailed').length, 1);
+    t.deepEqual(rejoinRecords.of('error').filter((e) => e.code === 'PROCESSING_FAILED').length, 2, 'both attempts reported');
+    t.deepEqual(startedTwice([rejoinRecords]), ['t#10'], 'processRecords: only the record that failed is delivered again');
+    t.is(rejoinRecords.of('start').filter((s) => s.data === 't#10').length, 3);
     t.log(`the rejoined member started t#10 again ${again - failedAt} ms after the failure`);
   } finally {
-    await Promise.all([plain.dispose(), rejoin.dispose()]);
+    await Promise.all([plain.dispose(), rejoin.dispose(), rejoinRecords.dispose()]);
   }
 });
 
