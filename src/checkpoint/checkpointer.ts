@@ -4,7 +4,7 @@ import { runOnce, SingleFlight } from '../internal/single-flight.js';
 import type { MetricsRecorder } from '../metrics/metrics-recorder.js';
 import type { KinesumerRecord } from '../record.js';
 import { answerWithin } from '../retry.js';
-import type { StateStore } from '../state-store/state-store.js';
+import type { HeartbeatStats, StateStore } from '../state-store/state-store.js';
 import { writeHeartbeat$ } from './heartbeat-commits.js';
 import { writeItems$, type ItemWriteOptions } from './item-writes.js';
 import { ORDINAL, PARTIAL, progressOf, type LinkedRecord } from './linked-record.js';
@@ -32,6 +32,8 @@ export interface CheckpointerOptions {
    * was asked for. Default false.
    */
   heartbeatCommits?: boolean;
+  /** What each heartbeat says of the shards this client holds or waits for (lag, activity). Default: nothing. */
+  stats?: () => HeartbeatStats;
 }
 
 /**
@@ -62,9 +64,16 @@ export class Checkpointer {
   readonly finished$ = this.finishedShards.asObservable();
   /** Commits go into heartbeats: the store has {@link StateStore.heartbeat}. */
   readonly viaHeartbeat: boolean;
+  /**
+   * The group's heartbeat is written here ({@link Checkpointer.beat$}): the store has
+   * {@link StateStore.heartbeat}, so heartbeats carry the shard stats (and, with heartbeat
+   * commits, the marks).
+   */
+  readonly writesHeartbeats: boolean;
 
   constructor(private readonly options: CheckpointerOptions) {
-    this.viaHeartbeat = options.heartbeatCommits === true && typeof options.store.heartbeat === 'function';
+    this.writesHeartbeats = typeof options.store.heartbeat === 'function';
+    this.viaHeartbeat = options.heartbeatCommits === true && this.writesHeartbeats;
     this.itemWrites = {
       ...options,
       onFinished: (progress) => this.finishedShards.next(progress),
@@ -86,6 +95,11 @@ export class Checkpointer {
   /** The reader delivered every record of the shard: record it as finished once they are marked. */
   ended(progress: ShardProgress): void {
     if (progress.readerEnded()) this.commitRequests.next();
+  }
+
+  /** The progress of a shard this client holds, if it does. */
+  progress(stream: string, shardId: string): ShardProgress | undefined {
+    return this.held.get(`${stream}/${shardId}`);
   }
 
   /** Whether `record` was delivered by this consumer. */
@@ -140,9 +154,9 @@ export class Checkpointer {
   }
 
   /**
-   * Writes this client's heartbeat with the marks of every shard it holds; `digests` (the
-   * leader's; `undefined` for a follower) are kept for later commit heartbeats. Heartbeats never
-   * overlap. Fails as the store call fails.
+   * Writes this client's heartbeat with its shard stats and (with heartbeat commits) the marks of
+   * every shard it holds; `digests` (the leader's; `undefined` for a follower) are kept for later
+   * commit heartbeats. Heartbeats never overlap. Fails as the store call fails.
    */
   beat$(digests: Record<string, string> | undefined): Observable<never> {
     return defer(() => {
@@ -224,7 +238,11 @@ export class Checkpointer {
   private heartbeat$(): Observable<never> {
     const { heartbeatTimeout, timeout } = this.options;
     const store = this.options.store as Required<Pick<StateStore, 'heartbeat'>>;
-    return this.beats.run(() => writeHeartbeat$(this.held.values(), this.digests, { ...this.options, store, timeout: heartbeatTimeout ?? timeout }));
+    const stats = this.options.stats;
+    const marks = this.viaHeartbeat ? this.held.values() : [];
+    return this.beats.run(() =>
+      writeHeartbeat$(marks, this.digests, { ...this.options, store, timeout: heartbeatTimeout ?? timeout, stats: stats?.() }),
+    );
   }
 
   /** A commit heartbeat: a failure is reported for every held shard, and the marks wait for the next one. */

@@ -131,6 +131,16 @@ export class ShardProgress {
     return this.reachedCount;
   }
 
+  /** Whether the reader waits for room under the in-flight bound (see {@link ShardProgress.roomBelow}). */
+  get heldBack(): boolean {
+    return this.waitingBelow >= 0;
+  }
+
+  /** The sequence number of the last marked record, while the shard is held. */
+  get markedSequenceNumber(): string | undefined {
+    return this.held ? this.marked : undefined;
+  }
+
   /**
    * Completes (without a value) once at most `threshold` records are in flight; the reader waits
    * on it before a call when the shard is at its bound.

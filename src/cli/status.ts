@@ -10,6 +10,7 @@ import { shardCacheKey } from '../state-store/dynamodb/items.js';
 import { dynamoDBClient, resolveRegion } from './aws-clients.js';
 import type { StatusOptions } from './command-line.js';
 import { readGroupStatus, type GroupStatus } from './group-status.js';
+import { seconds } from './shard-reason.js';
 
 /**
  * Runs `kinesumer status`.
@@ -98,25 +99,35 @@ export function renderStatus(group: GroupStatus, table: string): string {
     }
     lines.push(
       ...columns([
-        ['SHARD', 'STATE', 'OWNER', 'CHECKPOINT', 'UPDATED'],
+        ['SHARD', 'STATE', 'OWNER', 'LAG', 'LAST RECORD', 'IN FLIGHT', 'CHECKPOINT', 'UPDATED', 'STATUS'],
         ...stream.shards.map((s) => [
           s.shardId + (s.parentShardId ? ` (from ${[s.parentShardId, s.adjacentParentShardId].filter(Boolean).join(' + ')})` : ''),
           s.state,
           s.owner === null ? '-' : s.ownerAlive ? s.owner : `${s.owner} (dead)`,
+          s.lagMs === null ? '-' : seconds(s.lagMs),
+          s.lastRecordAgeMs === null ? '-' : `${seconds(s.lastRecordAgeMs)} ago`,
+          s.inFlight === null ? '-' : String(s.inFlight),
           s.checkpoint ?? '-',
           s.lastUpdate === null ? '-' : `${seconds(Date.parse(group.time) - Date.parse(s.lastUpdate))} ago`,
+          s.reason,
         ]),
       ]),
     );
+    lines.push(totalLine(stream));
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The group's figures for a stream on one line: `total: lag 1.2 s, last record 0.3 s ago, 40 in flight; 3 reading, 1 paused`. */
+export function totalLine(stream: GroupStatus['streams'][number]): string {
+  const { lagMs, lastRecordAgeMs, inFlight, statuses } = stream.total;
+  const counts = Object.entries(statuses).map(([status, n]) => `${n} ${status}`);
+  const lag = lagMs === null ? 'lag unknown' : `lag ${seconds(lagMs)} (largest)`;
+  const age = lastRecordAgeMs === null ? '' : `, last record ${seconds(lastRecordAgeMs)} ago (oldest)`;
+  return `total: ${lag}${age}, ${inFlight} in flight; ${counts.join(', ')}`;
 }
 
 function columns(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
-}
-
-function seconds(ms: number): string {
-  return ms < 100_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
 }

@@ -55,7 +55,9 @@ export function createKinesumer(config: KinesumerConfig): Kinesumer {
     heartbeatCommits: commit.auto,
     report,
     recorder,
+    stats: () => recorder.heartbeatStats(),
   });
+  recorder.attach({ progress: (stream, shardId) => checkpointer.progress(stream, shardId), paused: () => false });
   checkpointer.finished$.subscribe((progress) => recorder.left(progress.stream, progress.shardId, 'shardFinished'));
   recorder.events$.subscribe((event) => {
     const { type, at: _at, ...fields } = event;

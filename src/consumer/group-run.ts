@@ -78,7 +78,7 @@ export function groupRun(options: GroupRunOptions): Observable<KinesumerRecord[]
     streams: options.streams,
     report,
     triggers: merge(options.refreshes$, checkpointer.finished$),
-    ...(checkpointer.viaHeartbeat ? { beat: (digests: Record<string, string> | undefined) => checkpointer.beat$(digests) } : {}),
+    ...(checkpointer.writesHeartbeats ? { beat: (digests: Record<string, string> | undefined) => checkpointer.beat$(digests) } : {}),
     initialLatest: config.initialPosition === 'LATEST',
   });
 

@@ -57,7 +57,8 @@ export function snapshotOf(shards: CachedShard[], stored: readonly ShardState[])
   return { shards, states, stale };
 }
 
-function parentsOf(shard: CachedShard): string[] {
+/** The ids of a shard's parents (one after a split, two after a merge, none for an original shard). */
+export function parentsOf(shard: CachedShard): string[] {
   const out: string[] = [];
   if (shard.parentShardId) out.push(shard.parentShardId);
   if (shard.adjacentParentShardId) out.push(shard.adjacentParentShardId);

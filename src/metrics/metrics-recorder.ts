@@ -1,8 +1,9 @@
 import { Observable, Subject, tap, type SchedulerLike } from 'rxjs';
 import type { GroupView } from '../group/group-sync.js';
 import type { EfoKinesisApi, KinesisApi, StartPosition } from '../kinesis/kinesis-api.js';
-import type { StateStore } from '../state-store/state-store.js';
+import type { HeartbeatStats, ShardStats, StateStore } from '../state-store/state-store.js';
 import type { KinesumerEvent, KinesumerMetrics, ProcessingMetrics, ShardMetrics } from './metrics.js';
+import { shardActivity, type ReadFailure, type ShardProbe } from './shard-activity.js';
 
 /** Per-shard counters. Kept after the shard leaves, so exported totals never go backwards. */
 interface ShardCounters {
@@ -14,8 +15,23 @@ interface ShardCounters {
   checkpointed: number;
   millisBehindLatest: number | undefined;
   lastRecordAt: number | undefined;
+  /** The approximate arrival time of the last delivered record, ms since the epoch. */
+  lastArrivalAt: number | undefined;
   calls: number;
   throttles: number;
+  /** The session waits to take the shard (assigned, not yet taken). */
+  taking: boolean;
+  /** When this client last took the shard (scheduler time). */
+  takenAt: number | undefined;
+  /** The last failed Kinesis call on the shard, until one succeeds. */
+  readFailure: ReadFailure | undefined;
+  /** A record the processing operators retry. */
+  retrying: string | undefined;
+  /** Reported stalled and nothing delivered since; the error code it was reported with. */
+  stalled: boolean;
+  stallCode: string | undefined;
+  /** Stalls reported. */
+  stalls: number;
 }
 
 /** Whatever an event is, without its timestamp (the recorder stamps it). */
@@ -40,6 +56,7 @@ export class MetricsRecorder {
   private commitFailures = 0;
   private lastCommitLatency: number | undefined;
   private readonly storeCalls: Record<string, number> = {};
+  private probe: ShardProbe | undefined;
   private readonly errors: Record<string, number> = {};
   /** Updated by the processing operators; copied into every snapshot. */
   readonly processing: ProcessingMetrics = { inFlight: 0, waiting: 0, processed: 0, retries: 0, deadLettered: 0, failed: 0, handlerMs: 0, handlerCalls: 0 };
@@ -56,7 +73,13 @@ export class MetricsRecorder {
   }
 
   emit(event: Unstamped<KinesumerEvent>): void {
+    if (event.type === 'recordRetried') this.counters(event.stream, event.shardId).retrying = event.sequenceNumber;
     this.eventSubject.next({ ...event, at: this.scheduler.now() } as KinesumerEvent);
+  }
+
+  /** Where in-flight counts, backpressure and pauses are read from (the consumer's checkpointer and pause control). */
+  attach(probe: ShardProbe): void {
+    this.probe = probe;
   }
 
   /** Totals of every shard this client ever held, owned or not (for exporters). */
@@ -64,18 +87,49 @@ export class MetricsRecorder {
     return [...this.shards.values()];
   }
 
+  /** The per-shard state fields of a metrics snapshot. */
+  private shardState(c: ShardCounters): Pick<ShardMetrics, 'lastRecordAgeMs' | 'inFlight' | 'state' | 'stalled' | 'stalls'> {
+    const stats = this.statsOf(c, this.scheduler.now());
+    return { lastRecordAgeMs: stats.lastRecordAgeMs, inFlight: stats.inFlight ?? 0, state: stats.state ?? 'reading', stalled: c.stalled, stalls: c.stalls };
+  }
+
   private counters(stream: string, shardId: string): ShardCounters {
     const key = `${stream}/${shardId}`;
     let c = this.shards.get(key);
     if (c === undefined) {
-      c = { stream, shardId, owned: false, records: 0, bytes: 0, checkpointed: 0, millisBehindLatest: undefined, lastRecordAt: undefined, calls: 0, throttles: 0 };
+      c = {
+        stream,
+        shardId,
+        owned: false,
+        records: 0,
+        bytes: 0,
+        checkpointed: 0,
+        millisBehindLatest: undefined,
+        lastRecordAt: undefined,
+        lastArrivalAt: undefined,
+        calls: 0,
+        throttles: 0,
+        taking: false,
+        takenAt: undefined,
+        readFailure: undefined,
+        retrying: undefined,
+        stalled: false,
+        stallCode: undefined,
+        stalls: 0,
+      };
       this.shards.set(key, c);
     }
     return c;
   }
 
+  /** The shard is assigned to this client, which now waits to take it (`on`), or no longer (`false`). */
+  taking(stream: string, shardId: string, on: boolean): void {
+    if (on || this.shards.has(`${stream}/${shardId}`)) this.counters(stream, shardId).taking = on;
+  }
+
   acquired(stream: string, shardId: string): void {
-    this.counters(stream, shardId).owned = true;
+    const c = this.counters(stream, shardId);
+    Object.assign(c, { owned: true, taking: false, takenAt: this.scheduler.now(), readFailure: undefined, retrying: undefined, stalled: false, stallCode: undefined });
     this.emit({ type: 'shardAcquired', stream, shardId });
     if (this.pending.delete(`${stream}/${shardId}`) && this.pending.size === 0 && this.rebalanceStart !== undefined) {
       this.lastRebalanceMs = this.scheduler.now() - this.rebalanceStart;
@@ -84,7 +138,7 @@ export class MetricsRecorder {
   }
 
   left(stream: string, shardId: string, why: 'shardReleased' | 'shardLost' | 'shardFinished'): void {
-    if (why !== 'shardFinished') this.counters(stream, shardId).owned = false;
+    if (why !== 'shardFinished') Object.assign(this.counters(stream, shardId), { owned: false, stalled: false });
     this.emit({ type: why, stream, shardId });
   }
 
@@ -93,6 +147,12 @@ export class MetricsRecorder {
     const c = this.counters(stream, shardId);
     if (counts) c.calls += 1;
     if (millisBehindLatest !== undefined) c.millisBehindLatest = millisBehindLatest;
+    c.readFailure = undefined;
+  }
+
+  /** A Kinesis call on the shard failed; `rejected`: Kinesis refused the position reading starts from. */
+  readFailed(stream: string, shardId: string, failure: ReadFailure): void {
+    this.counters(stream, shardId).readFailure = failure;
   }
 
   /** Records delivered from a shard (after de-aggregation), counted once per page. */
@@ -104,6 +164,8 @@ export class MetricsRecorder {
     c.records += records.length;
     c.bytes += bytes;
     c.lastRecordAt = this.scheduler.now();
+    c.lastArrivalAt = (records[records.length - 1] as { approximateArrivalTimestamp?: Date | undefined }).approximateArrivalTimestamp?.getTime();
+    c.stalled = false;
   }
 
   throttled(stream: string, shardId: string): void {
@@ -151,6 +213,39 @@ export class MetricsRecorder {
     if (this.pending.size === 0 && this.rebalanceCount > 0) this.lastRebalanceMs = 0;
   }
 
+  /**
+   * What this client's heartbeat says of each shard it holds or waits to take: lag, last-record
+   * age, records in flight and activity ({@link ShardStats}); counted from what the readers did,
+   * without any Kinesis call.
+   */
+  heartbeatStats(): HeartbeatStats {
+    const out: HeartbeatStats = {};
+    for (const c of this.shards.values()) {
+      if (c.owned || c.taking) (out[c.stream] ??= {})[c.shardId] = this.statsOf(c, this.scheduler.now());
+    }
+    return out;
+  }
+
+  private statsOf(c: ShardCounters, now: number): ShardStats {
+    const progress = c.owned ? this.probe?.progress(c.stream, c.shardId) : undefined;
+    const { state, error } = shardActivity({
+      taking: c.taking && !c.owned,
+      paused: c.owned && this.probe?.paused(c.stream, c.shardId) === true,
+      readFailure: c.readFailure,
+      retrying: c.retrying,
+      progress,
+      stalled: c.stalled,
+      stallCode: c.stallCode,
+    });
+    const stats: ShardStats = { state };
+    if (error !== undefined) stats.error = error;
+    if (!c.owned) return stats;
+    if (c.millisBehindLatest !== undefined) stats.lagMs = c.millisBehindLatest;
+    if (c.lastArrivalAt !== undefined) stats.lastRecordAgeMs = Math.max(0, now - c.lastArrivalAt);
+    if (progress !== undefined) stats.inFlight = progress.inFlight;
+    return stats;
+  }
+
   snapshot(): KinesumerMetrics {
     const at = this.scheduler.now();
     const shards: ShardMetrics[] = [];
@@ -166,6 +261,7 @@ export class MetricsRecorder {
         msSinceLastRecord: c.lastRecordAt === undefined ? undefined : at - c.lastRecordAt,
         calls: c.calls,
         throttles: c.throttles,
+        ...this.shardState(c),
       });
     }
     return {

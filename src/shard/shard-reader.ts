@@ -2,7 +2,8 @@ import type { _Record } from '@aws-sdk/client-kinesis';
 import type { Observable, SchedulerLike } from 'rxjs';
 import type { ShardProgress } from '../checkpoint/shard-progress.js';
 import type { EnhancedFanOut } from '../efo/enhanced-fan-out.js';
-import type { KinesumerError } from '../errors.js';
+import { KinesisError, type KinesumerError } from '../errors.js';
+import { errorName } from '../kinesis/kinesis-errors.js';
 import type { KinesisApi, StartPosition } from '../kinesis/kinesis-api.js';
 import type { MetricsRecorder } from '../metrics/metrics-recorder.js';
 import type { KinesumerRecord } from '../record.js';
@@ -42,7 +43,12 @@ export interface ShardReaderDeps {
  */
 export function shardReader(progress: ShardProgress, start: StartPosition, deps: ShardReaderDeps): Observable<KinesumerRecord[]> {
   const { stream, shardId } = progress;
-  const { polling, scheduler, report, recorder } = deps;
+  const { polling, scheduler, recorder } = deps;
+  // What fails on this shard is also what its heartbeat says it is stuck on, until a call succeeds.
+  const report = (err: KinesumerError): void => {
+    if (err instanceof KinesisError && err.shardId === shardId) recorder.readFailed(stream, shardId, readFailure(err));
+    deps.report(err);
+  };
   const toRecords = (records: _Record[]): KinesumerRecord[] => {
     const linked = linkRecords(records, progress, report);
     recorder.delivered(stream, shardId, linked);
@@ -79,4 +85,13 @@ export function shardReader(progress: ShardProgress, start: StartPosition, deps:
       limit,
     })
   );
+}
+
+/** Kinesis errors that refuse the position a GetShardIterator call asks for (AWS, and kinesis-local for an unknown sequence number). */
+const REFUSED_POSITION = new Set(['InvalidArgumentException', 'ResourceNotFoundException']);
+
+/** What a failed call says about the shard: the SDK's name of the refusal (or the library's code), and whether the start position was refused. */
+function readFailure(err: KinesisError): { code: string; rejected: boolean } {
+  const name = errorName(err.cause);
+  return { code: name || err.code, rejected: err.operation === 'GetShardIterator' && REFUSED_POSITION.has(name) };
 }

@@ -1,4 +1,4 @@
-import { Observable, finalize, merge, mergeMap, take, takeUntil, tap, timer } from 'rxjs';
+import { Observable, defer, finalize, merge, mergeMap, take, takeUntil, tap, timer } from 'rxjs';
 import type { Checkpointer } from '../checkpoint/checkpointer.js';
 import type { InitialPosition } from '../config/kinesumer-config.js';
 import type { KinesumerRecord } from '../record.js';
@@ -35,7 +35,11 @@ export function shardSession(stream: string, shardId: string, options: ShardSess
   const isClosed = () => options.snapshot()?.shards.find((s) => s.id === shardId)?.closed === true;
 
   const session = (): Observable<KinesumerRecord[]> =>
-    acquireShard$(stream, shardId, options).pipe(
+    defer(() => {
+      // until it is taken, this client's heartbeat says it waits for the shard
+      recorder.taking(stream, shardId, true);
+      return acquireShard$(stream, shardId, options);
+    }).pipe(
       mergeMap((state) => {
         const { start, resumeAfter, resumeSub } = startPosition(stream, state, options.snapshot(), options.initialPosition, report);
         const progress = checkpointer.open(stream, shardId, state.sequenceNumber, resumeAfter, resumeSub);
@@ -56,6 +60,7 @@ export function shardSession(stream: string, shardId: string, options: ShardSess
 
   return session().pipe(
     finalize(() => {
+      recorder.taking(stream, shardId, false);
       // On close(), marks of records still in the user's pipeline must count: close() commits them.
       if (!options.isStopping()) checkpointer.release$(stream, shardId).subscribe();
     }),

@@ -122,9 +122,11 @@ export class MemoryStateStore implements StateStore {
       [...(this.clients.get(app) ?? [])]
         .map(([clientId, lastUpdate]): ClientHeartbeat => {
           const beat = this.beats.get(app)?.get(clientId);
-          const heartbeat = { clientId, lastUpdate: new Date(lastUpdate.getTime()) };
-          const checkpoints = beat === undefined ? {} : validHeartbeat(beat).checkpoints;
-          return Object.keys(checkpoints).length === 0 ? heartbeat : { ...heartbeat, checkpoints };
+          const heartbeat: ClientHeartbeat = { clientId, lastUpdate: new Date(lastUpdate.getTime()) };
+          const { checkpoints, stats } = beat === undefined ? { checkpoints: {}, stats: undefined } : validHeartbeat(beat);
+          if (Object.keys(checkpoints).length > 0) heartbeat.checkpoints = checkpoints;
+          if (stats !== undefined) heartbeat.stats = stats;
+          return heartbeat;
         })
         .sort(byClientId),
     );

@@ -13,6 +13,40 @@ export type { Position } from '../position.js';
 export type HeartbeatCheckpoints = Record<string, Record<string, Position>>;
 
 /**
+ * What a shard's owner (or a client waiting to take it) is doing with it, as its heartbeat says:
+ * - `reading`: reading and delivering;
+ * - `taking`: assigned to this client, which waits for the holder to free it or to age out;
+ * - `paused`: paused with `consumer.pause()` (still held, heartbeats and commits go on);
+ * - `backpressure`: held back by backpressure, `polling.maxInFlight` records in flight;
+ * - `checkpointRejected`: Kinesis refuses to start reading from the stored position (`error`);
+ * - `cannotRead`: Kinesis calls fail (`error` has the code);
+ * - `failingRecords`: the processing operators retry a record of this shard;
+ * - `stalled`: behind the tip (or unable to read) and nothing delivered for `metrics.stallTimeout`.
+ */
+export type ShardActivity = 'reading' | 'taking' | 'paused' | 'backpressure' | 'checkpointRejected' | 'cannotRead' | 'failingRecords' | 'stalled';
+
+/**
+ * What a client publishes about one shard in its heartbeat: lag without any Kinesis call of its
+ * own (everything comes from the reads the client makes anyway), and what it is doing. Every field
+ * is optional, so that more can be added without breaking readers of older heartbeats.
+ */
+export interface ShardStats {
+  /** `MillisBehindLatest` of the last read (a GetRecords page or a SubscribeToShard event), ms. */
+  lagMs?: number;
+  /** How old the last delivered record (its approximate arrival time) was when the heartbeat was written, ms. */
+  lastRecordAgeMs?: number;
+  /** Records delivered and not yet marked by `checkpoint()`. */
+  inFlight?: number;
+  /** What the client is doing with the shard; absent means `reading`. */
+  state?: ShardActivity;
+  /** With `checkpointRejected`, `cannotRead` and `stalled`: the code of the last error (the SDK's name for a Kinesis refusal). */
+  error?: string;
+}
+
+/** The stats a heartbeat carries: stream → shard id → stats. */
+export type HeartbeatStats = Record<string, Record<string, ShardStats>>;
+
+/**
  * What {@link StateStore.heartbeat} writes next to the time: the client's checkpoints of the
  * shards it holds, and, from the leader, a digest of each stream's shard list and shard states.
  *
@@ -32,6 +66,11 @@ export interface Heartbeat {
    * a stream's list and states again only when its digest changed. Absent: removed from the item.
    */
   digests?: Record<string, string>;
+  /**
+   * What this client is doing with each shard it holds or waits to take ({@link ShardStats}).
+   * Absent or empty: removed from the item.
+   */
+  stats?: HeartbeatStats;
 }
 
 /** An alive client as {@link StateStore.listGroup} gives it. */
@@ -125,6 +164,8 @@ export interface ClientHeartbeat {
   lastUpdate: Date;
   /** The checkpoints its last heartbeat carried (stores with {@link StateStore.heartbeat}). */
   checkpoints?: HeartbeatCheckpoints;
+  /** The shard stats its last heartbeat carried (stores with {@link StateStore.heartbeat}). */
+  stats?: HeartbeatStats;
 }
 
 /** The last processed position in one shard. */

@@ -8,18 +8,19 @@ import { MalformedItemError } from '../../errors.js';
 import { decodePosition, encodePosition } from '../../position.js';
 import { isAlive, isExpired } from '../client-liveness.js';
 import { mapShardEntries } from '../heartbeat-checkpoints.js';
-import type { ClientHeartbeat, GroupMember, Heartbeat, HeartbeatCheckpoints } from '../state-store.js';
+import { decodeShardStats, encodeShardStats } from '../heartbeat-stats.js';
+import type { ClientHeartbeat, GroupMember, Heartbeat, HeartbeatCheckpoints, HeartbeatStats } from '../state-store.js';
 import { byClientId, compareStrings } from '../store-values.js';
 import { validHeartbeat } from '../store-validation.js';
 import type { HolderHeartbeat } from '../take-decision.js';
 import { CLIENT_LAST_UPDATE_INDEX } from './create-table.js';
-import { ClientExtras, ClientItem, clientKey } from './items.js';
+import { ClientExtras, ClientItem, ClientStats, clientKey } from './items.js';
 import { writeHeartbeatCheckpoints } from './shard-state-items.js';
 import { keyOf, type Item, type TableClient } from './table-client.js';
 import { UpdateExpression } from './update-expression.js';
 
 /** The attributes of a client item. */
-type ClientAttribute = 'last_update' | 'checkpoints' | 'digests';
+type ClientAttribute = 'last_update' | 'checkpoints' | 'digests' | 'stats';
 
 /**
  * How far the LSI range condition of {@link pruneClients} reaches past the cutoff. `last_update`
@@ -35,7 +36,7 @@ export async function pingClient(db: TableClient, app: string, clientId: string,
   await db.update('pingClient', { pk: clientKey(app), sk: clientId }, update);
 }
 
-/** Upserts the client item with `last_update`, `checkpoints` and `digests`; an empty or absent one is removed. */
+/** Upserts the client item with `last_update`, `checkpoints`, `digests` and `stats`; an empty or absent one is removed. */
 export async function writeHeartbeat(db: TableClient, app: string, clientId: string, now: Date, heartbeat: Heartbeat): Promise<void> {
   const beat = validHeartbeat(heartbeat);
   const checkpoints = mapShardEntries(beat.checkpoints, encodePosition);
@@ -44,6 +45,8 @@ export async function writeHeartbeat(db: TableClient, app: string, clientId: str
   else update.remove('checkpoints');
   if (beat.digests !== undefined) update.set('digests', beat.digests);
   else update.remove('digests');
+  if (beat.stats !== undefined) update.set('stats', mapShardEntries(beat.stats, encodeShardStats));
+  else update.remove('stats');
   await db.update('heartbeat', { pk: clientKey(app), sk: clientId }, update);
 }
 
@@ -81,14 +84,18 @@ export async function listAliveClients(db: TableClient, app: string, since: Date
     .sort(compareStrings);
 }
 
-/** Every client of the app with its last heartbeat and heartbeat checkpoints, by id. */
+/** Every client of the app with its last heartbeat, heartbeat checkpoints and shard stats, by id. */
 export async function listClients(db: TableClient, app: string): Promise<ClientHeartbeat[]> {
   const clients: ClientHeartbeat[] = [];
   for (const item of await queryClients(db, 'listClients', app)) {
     const client = db.decode(ClientItem, item);
     if (client === undefined) continue;
+    const heartbeat: ClientHeartbeat = { clientId: client.sk, lastUpdate: client.last_update };
     const checkpoints = checkpointsOf(db, item);
-    clients.push(checkpoints === undefined ? { clientId: client.sk, lastUpdate: client.last_update } : { clientId: client.sk, lastUpdate: client.last_update, checkpoints });
+    if (checkpoints !== undefined) heartbeat.checkpoints = checkpoints;
+    const stats = statsOf(db, item);
+    if (stats !== undefined) heartbeat.stats = stats;
+    clients.push(heartbeat);
   }
   return clients.sort(byClientId);
 }
@@ -150,5 +157,16 @@ function checkpointsOf(db: TableClient, item: Item): HeartbeatCheckpoints | unde
     const position = decodePosition(text);
     if (position === undefined) db.report(new MalformedItemError(keyOf(item), `checkpoints.${stream}.${shardId}: "${text}" is not a sequence number`));
     return position;
+  });
+}
+
+/** The shard stats of a client item; malformed entries are reported and left out. */
+function statsOf(db: TableClient, item: Item): HeartbeatStats | undefined {
+  const raw = db.decode(ClientStats, item)?.stats;
+  if (raw === undefined) return undefined;
+  return mapShardEntries(raw, (value, stream, shardId) => {
+    const stats = decodeShardStats(value);
+    if (stats === undefined) db.report(new MalformedItemError(keyOf(item), `stats.${stream}.${shardId} is not a map of shard stats`));
+    return stats;
   });
 }

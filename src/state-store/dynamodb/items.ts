@@ -128,6 +128,12 @@ export const ClientExtras = t.exact(
 export type ClientExtras = t.TypeOf<typeof ClientExtras>;
 
 /**
+ * The shard stats of a heartbeat (`stats`: M stream → M shard id → M of one-letter keys, see
+ * `heartbeat-stats.ts`), decoded apart from the rest so that a bad entry costs only that entry.
+ */
+export const ClientStats = t.exact(t.partial({ stats: t.record(t.string, t.record(t.string, t.unknown)) }), 'ClientItem');
+
+/**
  * One entry of a shard cache's `shards` list; kinesumer's `Shard{ID, Closed}` plus the parents
  * and the starting sequence number (all three absent in items kinesumer wrote).
  */
