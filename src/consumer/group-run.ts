@@ -9,6 +9,7 @@ import type { KinesisApi } from '../kinesis/kinesis-api.js';
 import type { MetricsRecorder } from '../metrics/metrics-recorder.js';
 import type { KinesumerRecord } from '../record.js';
 import { retryWithBackoff } from '../retry.js';
+import type { PauseControl } from '../shard/pause-control.js';
 import { shardSession } from '../shard/shard-session.js';
 import type { StateStore } from '../state-store/state-store.js';
 import { assignmentKeys, onlyStreams, splitKey } from './assignment-keys.js';
@@ -30,6 +31,7 @@ export interface GroupRunOptions {
   efo: EnhancedFanOut | undefined;
   checkpointer: Checkpointer;
   recorder: MetricsRecorder;
+  pause: PauseControl;
   config: Pick<ResolvedConfig, 'scheduler' | 'group' | 'commit' | 'polling' | 'retry' | 'initialPosition'>;
   report: (err: KinesumerError) => void;
   latest: LatestView;
@@ -106,6 +108,7 @@ export function groupRun(options: GroupRunOptions): Observable<KinesumerRecord[]
         store,
         kinesis,
         efo: options.efo,
+        pause: options.pause,
         checkpointer,
         recorder,
         report,

@@ -28,6 +28,7 @@ import { consumerHooks, type ConsumerHooks } from './consumer-hooks.js';
 import type { KinesumerParts } from './kinesumer-parts.js';
 import { groupRun } from './group-run.js';
 import { leaveGroup$ } from './leave-group.js';
+import { pauseArguments, trackPaused } from './paused-shards.js';
 import { Pipelines } from './pipelines.js';
 import { useStreams } from './stream-names.js';
 
@@ -64,8 +65,10 @@ export class Kinesumer {
   readonly assignment$: Observable<Assignment>;
   /** A snapshot of this client's metrics every `metrics.interval` (on the configured scheduler). */
   readonly metrics$: Observable<KinesumerMetrics>;
-  /** Lifecycle events: shards acquired, released, lost, finished; leadership; clients; checkpoints. */
+  /** Lifecycle events: shards acquired, released, lost, finished, paused; leadership; clients; checkpoints. */
   readonly events$: Observable<KinesumerEvent>;
+  /** The owned shards whose reading is paused now ({@link Kinesumer.pause}), per stream; `{}` when none. */
+  readonly paused$: Observable<Assignment>;
 
   private readonly assignment = new BehaviorSubject<Assignment>({});
   private readonly streams = new BehaviorSubject<readonly string[]>([]);
@@ -91,6 +94,7 @@ export class Kinesumer {
     this.errors$ = parts.errors.asObservable();
     this.assignment$ = this.assignment.pipe(distinctUntilChanged(sameAssignment));
     this.events$ = parts.recorder.events$;
+    this.paused$ = trackPaused(this.assignment$, parts.pause, (event) => parts.recorder.emit(event)).pipe(distinctUntilChanged(sameAssignment));
     const { interval } = parts.config.metrics;
     this.metrics$ = timer(interval, interval, parts.config.scheduler).pipe(
       map(() => parts.recorder.snapshot()),
@@ -164,6 +168,26 @@ export class Kinesumer {
     this.parts.checkpointer.mark(record);
   }
 
+  /**
+   * Pauses reading: everything (no arguments), one stream, or some shards of it, now and for shards
+   * taken later. A paused shard stays owned (heartbeats and commits go on, marks of records already
+   * delivered still count); its reader makes no Kinesis call until it is resumed, then goes on
+   * where it stopped. The most specific rule wins: a shard's, then its stream's, then the
+   * consumer's (see the README). `paused$` and `events$` say what is paused.
+   *
+   * @throws UsageError (`INVALID_PAUSE`) for a bad stream name or shard ids; ClosedError after close().
+   */
+  pause(stream?: string, shardIds?: readonly string[]): void {
+    if (this.stopping) throw new ClosedError('pause()');
+    this.parts.pause.pause(...pauseArguments('pause()', stream, shardIds));
+  }
+
+  /** Resumes reading what {@link Kinesumer.pause} paused: everything, one stream, or some of its shards. Throws as `pause()`. */
+  resume(stream?: string, shardIds?: readonly string[]): void {
+    if (this.stopping) throw new ClosedError('resume()');
+    this.parts.pause.resume(...pauseArguments('resume()', stream, shardIds));
+  }
+
   /** Writes every mark not yet written to the state store. Failures go to `errors$`; marks are kept. Rejects with a `ClosedError` after close. */
   commit(): Promise<void> {
     const { checkpointer } = this.parts;
@@ -179,11 +203,6 @@ export class Kinesumer {
   close(options: CloseOptions = {}): Promise<void> {
     this.closing ??= lastValueFrom(this.close$(options.drainTimeout ?? this.config.commit.timeout), { defaultValue: undefined });
     return this.closing;
-  }
-
-  /** @internal The `checkpoint()` operator registers here so `close()` can wait for it to drain. */
-  trackPipeline(): () => void {
-    return this.pipelines.track();
   }
 
   /** @internal What the operators placed on this consumer's records use of it. */

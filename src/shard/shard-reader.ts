@@ -10,6 +10,7 @@ import type { KinesumerRecord } from '../record.js';
 import type { RetryPolicy } from '../retry.js';
 import { backpressure } from './backpressure.js';
 import { linkRecords } from './link-records.js';
+import type { PauseControl } from './pause-control.js';
 import { pollingReader } from './polling-reader.js';
 
 /** The `polling` options, as the readers use them. */
@@ -34,12 +35,14 @@ export interface ShardReaderDeps {
   tracked: () => boolean;
   /** Whether the shard is known to be closed (the last sync round's shard list says so). */
   isClosed: () => boolean;
+  /** `consumer.pause()` / `resume()`: a paused shard's reader makes no call until it is resumed. */
+  pause: PauseControl;
 }
 
 /**
  * The records of a shard this client took, from `start` until the shard ends: read with
  * enhanced fan-out when it is on, otherwise polled, each page linked to `progress` and held back
- * by its backpressure. One array per page or event.
+ * by its backpressure and while it is paused. One array per page or event.
  */
 export function shardReader(progress: ShardProgress, start: StartPosition, deps: ShardReaderDeps): Observable<KinesumerRecord[]> {
   const { stream, shardId } = progress;
@@ -54,7 +57,10 @@ export function shardReader(progress: ShardProgress, start: StartPosition, deps:
     recorder.delivered(stream, shardId, linked);
     return linked;
   };
-  const { ready$, limit } = backpressure(progress, { maxInFlight: polling.maxInFlight, scanLimit: polling.scanLimit, scheduler, tracked: deps.tracked });
+  const held = backpressure(progress, { maxInFlight: polling.maxInFlight, scanLimit: polling.scanLimit, scheduler, tracked: deps.tracked });
+  const { limit } = held;
+  // Before each call: not paused, and room under the in-flight bound.
+  const ready$ = deps.pause.gate(stream, shardId, held.ready$);
   const efo$ = deps.efo?.reader<KinesumerRecord>({
     stream,
     shardId,
