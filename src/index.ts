@@ -32,6 +32,7 @@ export {
   CorruptAggregateError,
   CheckpointError,
   ShardLostError,
+  ShardStalledError,
   ProcessingError,
   DeadLetterError,
   PipelineError,

@@ -2,7 +2,7 @@ import { EMPTY, Observable, catchError, concat, defer, exhaustMap, from, ignoreE
 import type { Checkpointer } from '../checkpoint/checkpointer.js';
 import type { ResolvedConfig } from '../config/kinesumer-config.js';
 import type { EnhancedFanOut } from '../efo/enhanced-fan-out.js';
-import { asStateStoreError, type KinesumerError } from '../errors.js';
+import { ShardStalledError, asStateStoreError, type KinesumerError } from '../errors.js';
 import { groupSync, type Assignment, type GroupView } from '../group/group-sync.js';
 import { mergeByKey } from '../internal/merge-by-key.js';
 import type { KinesisApi } from '../kinesis/kinesis-api.js';
@@ -32,7 +32,7 @@ export interface GroupRunOptions {
   checkpointer: Checkpointer;
   recorder: MetricsRecorder;
   pause: PauseControl;
-  config: Pick<ResolvedConfig, 'scheduler' | 'group' | 'commit' | 'polling' | 'retry' | 'initialPosition'>;
+  config: Pick<ResolvedConfig, 'scheduler' | 'group' | 'commit' | 'polling' | 'retry' | 'initialPosition' | 'metrics'>;
   report: (err: KinesumerError) => void;
   latest: LatestView;
   /** The streams consumed now; read at the start of every sync round. */
@@ -153,5 +153,28 @@ export function groupRun(options: GroupRunOptions): Observable<KinesumerRecord[]
 
   const storeErrors$ = (store.errors$ ?? EMPTY).pipe(tap(report), ignoreElements());
 
-  return concat(ready$.pipe(ignoreElements()), merge(records$, autoCommit$, itemFlush$, finishing$, storeErrors$));
+  return concat(ready$.pipe(ignoreElements()), merge(records$, autoCommit$, itemFlush$, finishing$, storeErrors$, stallWatch$(recorder, config, report)));
+}
+
+/** How often owned shards are checked for stalls: a quarter of the timeout, between 250 ms and 5 s. */
+export function stallCheckInterval(stallTimeout: number): number {
+  return Math.max(250, Math.min(5000, Math.round(stallTimeout / 4)));
+}
+
+/**
+ * Reports every owned shard that becomes stalled (see `stallOf`): a `shardStalled` event and a
+ * `ShardStalledError`, once per stall. Emits nothing.
+ */
+function stallWatch$(recorder: MetricsRecorder, config: Pick<ResolvedConfig, 'scheduler' | 'metrics'>, report: (err: KinesumerError) => void): Observable<never> {
+  const { stallTimeout } = config.metrics;
+  const every = stallCheckInterval(stallTimeout);
+  return timer(every, every, config.scheduler).pipe(
+    tap(() => {
+      for (const stall of recorder.stalls(stallTimeout)) {
+        recorder.emit({ type: 'shardStalled', ...stall });
+        report(new ShardStalledError(stall.stream, stall.shardId, stall));
+      }
+    }),
+    ignoreElements(),
+  );
 }

@@ -1,38 +1,10 @@
 import { Observable, Subject, tap, type SchedulerLike } from 'rxjs';
 import type { GroupView } from '../group/group-sync.js';
 import type { EfoKinesisApi, KinesisApi, StartPosition } from '../kinesis/kinesis-api.js';
-import type { HeartbeatStats, ShardStats, StateStore } from '../state-store/state-store.js';
+import type { HeartbeatStats, StateStore } from '../state-store/state-store.js';
 import type { KinesumerEvent, KinesumerMetrics, ProcessingMetrics, ShardMetrics } from './metrics.js';
-import { shardActivity, type ReadFailure, type ShardProbe } from './shard-activity.js';
-
-/** Per-shard counters. Kept after the shard leaves, so exported totals never go backwards. */
-interface ShardCounters {
-  stream: string;
-  shardId: string;
-  owned: boolean;
-  records: number;
-  bytes: number;
-  checkpointed: number;
-  millisBehindLatest: number | undefined;
-  lastRecordAt: number | undefined;
-  /** The approximate arrival time of the last delivered record, ms since the epoch. */
-  lastArrivalAt: number | undefined;
-  calls: number;
-  throttles: number;
-  /** The session waits to take the shard (assigned, not yet taken). */
-  taking: boolean;
-  /** When this client last took the shard (scheduler time). */
-  takenAt: number | undefined;
-  /** The last failed Kinesis call on the shard, until one succeeds. */
-  readFailure: ReadFailure | undefined;
-  /** A record the processing operators retry. */
-  retrying: string | undefined;
-  /** Reported stalled and nothing delivered since; the error code it was reported with. */
-  stalled: boolean;
-  stallCode: string | undefined;
-  /** Stalls reported. */
-  stalls: number;
-}
+import type { ReadFailure, ShardProbe } from './shard-activity.js';
+import { newShardCounters, stallOf, statsOf, type ShardCounters, type Stall } from './shard-counters.js';
 
 /** Whatever an event is, without its timestamp (the recorder stamps it). */
 type Unstamped<E> = E extends unknown ? Omit<E, 'at'> : never;
@@ -89,7 +61,7 @@ export class MetricsRecorder {
 
   /** The per-shard state fields of a metrics snapshot. */
   private shardState(c: ShardCounters): Pick<ShardMetrics, 'lastRecordAgeMs' | 'inFlight' | 'state' | 'stalled' | 'stalls'> {
-    const stats = this.statsOf(c, this.scheduler.now());
+    const stats = statsOf(c, this.scheduler.now(), this.probe);
     return { lastRecordAgeMs: stats.lastRecordAgeMs, inFlight: stats.inFlight ?? 0, state: stats.state ?? 'reading', stalled: c.stalled, stalls: c.stalls };
   }
 
@@ -97,26 +69,7 @@ export class MetricsRecorder {
     const key = `${stream}/${shardId}`;
     let c = this.shards.get(key);
     if (c === undefined) {
-      c = {
-        stream,
-        shardId,
-        owned: false,
-        records: 0,
-        bytes: 0,
-        checkpointed: 0,
-        millisBehindLatest: undefined,
-        lastRecordAt: undefined,
-        lastArrivalAt: undefined,
-        calls: 0,
-        throttles: 0,
-        taking: false,
-        takenAt: undefined,
-        readFailure: undefined,
-        retrying: undefined,
-        stalled: false,
-        stallCode: undefined,
-        stalls: 0,
-      };
+      c = newShardCounters(stream, shardId);
       this.shards.set(key, c);
     }
     return c;
@@ -147,6 +100,7 @@ export class MetricsRecorder {
     const c = this.counters(stream, shardId);
     if (counts) c.calls += 1;
     if (millisBehindLatest !== undefined) c.millisBehindLatest = millisBehindLatest;
+    if (millisBehindLatest === 0) c.stalled = false; // at the tip: nothing to deliver
     c.readFailure = undefined;
   }
 
@@ -221,29 +175,24 @@ export class MetricsRecorder {
   heartbeatStats(): HeartbeatStats {
     const out: HeartbeatStats = {};
     for (const c of this.shards.values()) {
-      if (c.owned || c.taking) (out[c.stream] ??= {})[c.shardId] = this.statsOf(c, this.scheduler.now());
+      if (c.owned || c.taking) (out[c.stream] ??= {})[c.shardId] = statsOf(c, this.scheduler.now(), this.probe);
     }
     return out;
   }
 
-  private statsOf(c: ShardCounters, now: number): ShardStats {
-    const progress = c.owned ? this.probe?.progress(c.stream, c.shardId) : undefined;
-    const { state, error } = shardActivity({
-      taking: c.taking && !c.owned,
-      paused: c.owned && this.probe?.paused(c.stream, c.shardId) === true,
-      readFailure: c.readFailure,
-      retrying: c.retrying,
-      progress,
-      stalled: c.stalled,
-      stallCode: c.stallCode,
-    });
-    const stats: ShardStats = { state };
-    if (error !== undefined) stats.error = error;
-    if (!c.owned) return stats;
-    if (c.millisBehindLatest !== undefined) stats.lagMs = c.millisBehindLatest;
-    if (c.lastArrivalAt !== undefined) stats.lastRecordAgeMs = Math.max(0, now - c.lastArrivalAt);
-    if (progress !== undefined) stats.inFlight = progress.inFlight;
-    return stats;
+  /**
+   * The owned shards that became stalled now: behind the tip (or unable to read), not paused, and
+   * nothing delivered for `timeout` ms since they were taken or last delivered. Each is counted
+   * and returned once per stall; a delivery, or reaching the tip, ends the stall.
+   */
+  stalls(timeout: number): Stall[] {
+    const now = this.scheduler.now();
+    const found: Stall[] = [];
+    for (const c of this.shards.values()) {
+      const stall = stallOf(c, now, timeout, this.probe);
+      if (stall !== undefined) found.push(stall);
+    }
+    return found;
   }
 
   snapshot(): KinesumerMetrics {
