@@ -67,8 +67,10 @@ test('endpoints come from the environment, and the flags win over it', (t) => {
 test('status and create-table options', (t) => {
   t.deepEqual(parseCommandLine(['status', '--app', 'a', '--json', '--stream', 's', '--table', 'tbl', '--client-timeout', '3000'], {}), {
     command: 'status',
-    options: { app: 'a', streams: ['s'], json: true, clientTimeout: 3000, table: 'tbl', region: undefined, dynamodbEndpoint: undefined, debug: false },
+    options: { app: 'a', streams: ['s'], json: true, clientTimeout: 3000, watch: false, interval: 1000, table: 'tbl', region: undefined, dynamodbEndpoint: undefined, debug: false },
   });
+  const watch = parseCommandLine(['status', '--app', 'a', '--watch', '--interval', '250'], {});
+  t.like(watch.command === 'status' ? watch.options : {}, { watch: true, interval: 250 });
   const status = parseCommandLine(['status', '--app', 'a'], {});
   t.is(status.command === 'status' ? status.options.clientTimeout : 0, 10_000);
   t.deepEqual(parseCommandLine(['create-table', '--region', 'eu-west-1', '--debug'], {}), {
@@ -103,6 +105,8 @@ for (const [argv, message, env] of [
   [['tail', '--app', 'a', '--stream', 's', '--kinesis-endpoint', 'localhost:4567'], /--kinesis-endpoint "localhost:4567" is not an http/],
   [['tail', '--app', 'a', '--stream', 's'], /KINESUMER_DYNAMODB_ENDPOINT "ftp:\/\/x" is not an http/, { KINESUMER_DYNAMODB_ENDPOINT: 'ftp://x' }],
   [['create-table', '--table', 'ab'], /--table "ab" is not a DynamoDB table name/],
+  [['status', '--app', 'a', '--interval', '500'], /--interval applies to --watch only/],
+  [['status', '--app', 'a', '--watch', '--interval', '50'], /--interval "50" must be at least 100 milliseconds/],
 ] as [string[], RegExp, NodeJS.ProcessEnv?][]) {
   test(`bad command line: ${argv.join(' ') || '(nothing)'}${env ? ` with ${Object.keys(env).join(', ')}` : ''}`, (t) => {
     const err = problem(argv, env ?? {});

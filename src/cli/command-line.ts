@@ -56,6 +56,10 @@ export interface StatusOptions extends StateTableOptions {
   json: boolean;
   /** A client whose heartbeat is older than this is shown dead, ms. */
   clientTimeout: number;
+  /** Show the status again every `interval` ms until SIGINT or SIGTERM. */
+  watch: boolean;
+  /** With `watch`: time between updates, ms. */
+  interval: number;
 }
 
 export type CreateTableOptions = StateTableOptions;
@@ -98,6 +102,8 @@ const FLAGS = {
     stream: { type: 'string', multiple: true },
     json: { type: 'boolean' },
     'client-timeout': { type: 'string' },
+    watch: { type: 'boolean' },
+    interval: { type: 'string' },
   },
   'create-table': TABLE_FLAGS,
 } as const satisfies Record<CommandName, ParseArgsConfig['options']>;
@@ -115,7 +121,7 @@ export const HELP: Record<CommandName | 'kinesumer', string> = {
 
 Usage:
   kinesumer tail --app APP --stream STREAM [--stream STREAM2 ...] [options]
-  kinesumer status --app APP [--json] [options]
+  kinesumer status --app APP [--json] [--watch] [options]
   kinesumer create-table [--table NAME] [options]
 
   kinesumer COMMAND --help    the options of a command
@@ -149,14 +155,18 @@ ${TABLE_HELP}`,
 
   status: `kinesumer status: show a consumer group's members, leader, shard owners and checkpoints
 
-Usage: kinesumer status --app APP [--stream STREAM ...] [--json] [options]
+Usage: kinesumer status --app APP [--stream STREAM ...] [--json] [--watch] [options]
 
-Reads only the state-store table. Lag is not shown (it would cost GetRecords calls on every shard).
+Reads only the state-store table. Lag, last-record age and records in flight are what each
+member publishes in its heartbeat (no Kinesis call); each shard gets a status and its reason.
 
 Options:
   --app APP                  consumer group name (required)
   --stream STREAM            only this stream; repeat for several (default: every stream of APP)
   --json                     one JSON document instead of a table
+  --watch                    show it again every second until Ctrl-C: redrawn in place on a
+                             terminal, one line per update otherwise (one JSON line with --json)
+  --interval MS              with --watch: time between updates (default 1000, at least 100)
   --client-timeout MS        heartbeat age after which a member counts as dead (default 10000;
                              use the group's own setting)
 ${TABLE_HELP}`,
@@ -216,6 +226,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
           streams: streamNames(values['stream'], false),
           json: values['json'] === true,
           clientTimeout: milliseconds('--client-timeout', values['client-timeout']) ?? DEFAULT_STATUS_CLIENT_TIMEOUT,
+          watch: values['watch'] === true,
+          interval: watchInterval(values),
         },
       };
     case 'tail': {
@@ -347,4 +359,13 @@ function position(value: FlagValues[string]): InitialPosition {
     throw new CommandLineError(`--from "${text}" must be latest, trim_horizon or an ISO timestamp such as 2024-03-01T12:00:00Z`);
   }
   return { timestamp };
+}
+
+/** `--interval MS` of `status --watch`: at least 100, default 1000; only with `--watch`. */
+function watchInterval(values: FlagValues): number {
+  const interval = milliseconds('--interval', values['interval']);
+  if (interval === undefined) return 1000;
+  if (values['watch'] !== true) throw new CommandLineError('--interval applies to --watch only (see kinesumer status --help)');
+  if (interval < 100) throw new CommandLineError(`--interval "${interval}" must be at least 100 milliseconds`);
+  return interval;
 }

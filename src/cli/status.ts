@@ -11,11 +11,12 @@ import { dynamoDBClient, resolveRegion } from './aws-clients.js';
 import type { StatusOptions } from './command-line.js';
 import { readGroupStatus, type GroupStatus } from './group-status.js';
 import { seconds } from './shard-reason.js';
+import { watchStatus } from './watch.js';
 
 /**
  * Runs `kinesumer status`.
  * @param options The parsed flags.
- * @param out Where the table or JSON goes (stdout).
+ * @param out Where the table or JSON goes (stdout); with `--watch`, redrawn in place when it is a terminal.
  * @param log Where warnings go (stderr): malformed items that were skipped.
  * @returns The exit code.
  */
@@ -29,15 +30,24 @@ export async function status(options: StatusOptions, out: NodeJS.WritableStream,
     });
     store.errors$.subscribe((err) => log(`warning [${err.code}] ${err.message}`));
     await store.ready();
-    const streams = options.streams.length > 0 ? options.streams : await listAppStreams(store, options.app);
-    const group = await readGroupStatus(store, {
-      app: options.app,
-      streams,
-      clientTimeout: options.clientTimeout,
-      now: new Date(),
-    });
-    const json = { table: options.table, region: resolveRegion(options, process.env) ?? null, ...group };
-    out.write(options.json ? `${JSON.stringify(json, null, 2)}\n` : renderStatus(group, options.table));
+    const where = { table: options.table, region: resolveRegion(options, process.env) ?? null };
+    const read = async () => {
+      const streams = options.streams.length > 0 ? options.streams : await listAppStreams(store, options.app);
+      return { ...where, ...(await readGroupStatus(store, { app: options.app, streams, clientTimeout: options.clientTimeout, now: new Date() })) };
+    };
+    if (options.watch) {
+      const stop = new AbortController();
+      const end = () => stop.abort();
+      process.once('SIGINT', end).once('SIGTERM', end);
+      try {
+        await watchStatus(out, { read, render: (group) => renderStatus(group, options.table), json: options.json, interval: options.interval, signal: stop.signal, log });
+      } finally {
+        process.off('SIGINT', end).off('SIGTERM', end);
+      }
+      return 0;
+    }
+    const group = await read();
+    out.write(options.json ? `${JSON.stringify(group, null, 2)}\n` : renderStatus(group, options.table));
     return 0;
   } finally {
     client.destroy();
