@@ -114,7 +114,7 @@ test.serial('status --watch --json: the lag fields of a slow member grow as it f
     'the member to fall behind and catch up',
   );
   t.is(await watch.stop(), 0, 'Ctrl-C ends the watch with exit 0');
-  const trail = seen.map((s) => shard(s)!).filter((s) => s.owner === 'slow');
+  const trail = seen.map(shard).filter((s) => s?.owner === 'slow').map((s) => s!);
   const peak = trail.findIndex((s) => (s.lagMs ?? 0) > 0);
   t.true(peak >= 0, `behind at some point: ${JSON.stringify(trail.map((s) => [s.lagMs, s.inFlight, s.lastRecordAgeMs]))}`);
   t.true(trail.some((s) => (s.inFlight ?? 0) > 0), 'records in flight while behind');
