@@ -7,6 +7,7 @@ import {
   RELEASE_CHANGE,
   applyShardChange,
   commitChange,
+  seekChange,
   positionChange,
   takeChange,
   type ShardChange,
@@ -48,37 +49,52 @@ const changes: [title: string, change: ShardChange, expected: ShardChange][] = [
   [
     'a take from a heartbeat position moves the checkpoint there',
     takeChange({ clientId: 'b', now: at(1), shardStart: '10' }, { sequenceNumber: '300' }),
-    { set: { owner: 'b', lastUpdate: at(1), shardStart: '10', sequenceNumber: '300' }, remove: ['subSequenceNumber'] },
+    { set: { owner: 'b', lastUpdate: at(1), shardStart: '10', sequenceNumber: '300' }, remove: ['subSequenceNumber', 'seekTo', 'seekAfter'] },
   ],
   [
     "a take of an older shard's state removes its checkpoint and finished mark",
     takeChange({ clientId: 'b', now: at(1), shardStart: '10' }, undefined, true),
-    { set: { owner: 'b', lastUpdate: at(1), shardStart: '10' }, remove: ['sequenceNumber', 'subSequenceNumber', 'finished'] },
+    { set: { owner: 'b', lastUpdate: at(1), shardStart: '10' }, remove: ['sequenceNumber', 'subSequenceNumber', 'finished', 'seekTo', 'seekAfter'] },
   ],
   [
     "a take of an older shard's state from a heartbeat position keeps the position",
     takeChange({ clientId: 'b', now: at(1), shardStart: '10' }, { sequenceNumber: '300', subSequenceNumber: 1 }, true),
-    { set: { owner: 'b', lastUpdate: at(1), shardStart: '10', sequenceNumber: '300', subSequenceNumber: 1 }, remove: ['finished'] },
+    { set: { owner: 'b', lastUpdate: at(1), shardStart: '10', sequenceNumber: '300', subSequenceNumber: 1 }, remove: ['finished', 'seekTo', 'seekAfter'] },
   ],
   [
     'a commit of a whole record removes the sub-sequence number',
     commitChange({ clientId: 'a', sequenceNumber: '200', previous: '100', finished: false, now: at(2) }),
-    { set: { lastUpdate: at(2), sequenceNumber: '200' }, remove: ['subSequenceNumber'] },
+    { set: { lastUpdate: at(2), sequenceNumber: '200' }, remove: ['subSequenceNumber', 'seekTo', 'seekAfter'] },
   ],
   [
     'a commit inside an aggregate writes the sub-sequence number',
     commitChange({ clientId: 'a', sequenceNumber: '200', subSequenceNumber: 4, previous: '100', finished: false, now: at(2) }),
-    { set: { lastUpdate: at(2), sequenceNumber: '200', subSequenceNumber: 4 }, remove: [] },
+    { set: { lastUpdate: at(2), sequenceNumber: '200', subSequenceNumber: 4 }, remove: ['seekTo', 'seekAfter'] },
   ],
   [
     'a finishing commit without a sequence number keeps the checkpoint',
     commitChange({ clientId: 'a', sequenceNumber: undefined, subSequenceNumber: 4, previous: '100', finished: true, now: at(2) }),
-    { set: { lastUpdate: at(2), finished: true }, remove: [] },
+    { set: { lastUpdate: at(2), finished: true }, remove: ['seekTo', 'seekAfter'] },
   ],
   [
     'a finishing commit with a sequence number writes both',
     commitChange({ clientId: 'a', sequenceNumber: '200', previous: '100', finished: true, now: at(2) }),
-    { set: { lastUpdate: at(2), sequenceNumber: '200', finished: true }, remove: ['subSequenceNumber'] },
+    { set: { lastUpdate: at(2), sequenceNumber: '200', finished: true }, remove: ['subSequenceNumber', 'seekTo', 'seekAfter'] },
+  ],
+  [
+    'a seek: one more seek, its target, no checkpoint and no finished mark; the owner stays',
+    seekChange({ seekTo: 'TRIM_HORIZON', now: at(4), shardStart: '10' }),
+    { set: { lastUpdate: at(4), shardStart: '10', seekTo: 'TRIM_HORIZON' }, remove: ['sequenceNumber', 'subSequenceNumber', 'finished', 'seekAfter'], bumpSeek: true },
+  ],
+  [
+    'a seek after parents records them',
+    seekChange({ seekTo: 'LATEST', seekAfter: { p: 3 }, now: at(4) }),
+    { set: { lastUpdate: at(4), seekTo: 'LATEST', seekAfter: { p: 3 } }, remove: ['sequenceNumber', 'subSequenceNumber', 'finished'], bumpSeek: true },
+  ],
+  [
+    'a seek without a target records the shard finished',
+    seekChange({ seekTo: undefined, seekAfter: {}, now: at(4) }),
+    { set: { lastUpdate: at(4), finished: true }, remove: ['sequenceNumber', 'subSequenceNumber', 'seekTo', 'seekAfter'], bumpSeek: true },
   ],
   ['a position change sets the time only when given', positionChange({ sequenceNumber: '300' }, at(3)), { set: { lastUpdate: at(3), sequenceNumber: '300' }, remove: ['subSequenceNumber'] }],
 ];

@@ -81,15 +81,25 @@ export class Checkpointer {
         this.forget(progress);
         progress.wasLost();
       },
+      onSought: (progress) => this.sought(progress),
     };
   }
 
   /** Starts tracking a shard this client now holds; a progress left from an earlier take of it ends. */
-  open(stream: string, shardId: string, stored: string | undefined, resumeAfter: string | undefined, storedSub?: number): ShardProgress {
-    const progress = new ShardProgress(this, stream, shardId, stored, resumeAfter, storedSub);
+  open(stream: string, shardId: string, stored: string | undefined, resumeAfter: string | undefined, storedSub?: number, seek = 0): ShardProgress {
+    const progress = new ShardProgress(this, stream, shardId, stored, resumeAfter, storedSub, seek);
     this.held.get(keyOf(progress))?.left();
     this.held.set(keyOf(progress), progress);
     return progress;
+  }
+
+  /**
+   * A seek moved the shard (its stored `seek` is newer than the one its reading started from): it
+   * stops at once, marks are no longer written, and it stays tracked until it is taken again or
+   * freed (without a final write: the seek replaced what it would write).
+   */
+  sought(progress: ShardProgress): void {
+    if (this.held.get(keyOf(progress)) === progress && progress.isHeld) progress.wasSought();
   }
 
   /** The reader delivered every record of the shard: record it as finished once they are marked. */
@@ -144,7 +154,7 @@ export class Checkpointer {
 
   /** Writes every mark not yet in its checkpoint item (fenced). Never errors. */
   flush$(): Observable<never> {
-    return this.writeItems(() => [...this.held.values()].filter((progress) => progress.dirty));
+    return this.writeItems(() => [...this.held.values()].filter((progress) => progress.dirty && !progress.sought));
   }
 
   /** Records ended shards whose every record is marked as finished (their children may start). Never errors. */
@@ -171,6 +181,8 @@ export class Checkpointer {
       const key = `${stream}/${shardId}`;
       const progress = this.held.get(key);
       if (progress === undefined) return EMPTY;
+      // A sought shard has nothing to write (its marks predate the seek) nor anything to wait for.
+      if (progress.sought) return this.track(key, this.free$(progress));
       const { scheduler, timeout } = this.options;
       // Records a processing operator still has in flight get up to `timeout` to finish, so the
       // final write covers them; without one, this completes at once.

@@ -3,7 +3,7 @@ import { StateStoreError } from '../errors.js';
 import type { MetricsRecorder } from '../metrics/metrics-recorder.js';
 import { encodePosition } from '../position.js';
 import { answerWithin } from '../retry.js';
-import type { Heartbeat, HeartbeatCheckpoints, HeartbeatStats, StateStore } from '../state-store/state-store.js';
+import type { Heartbeat, HeartbeatCheckpoints, HeartbeatSeeks, HeartbeatStats, StateStore } from '../state-store/state-store.js';
 import type { ShardProgress } from './shard-progress.js';
 
 /** What a heartbeat commit needs. */
@@ -33,14 +33,17 @@ export function writeHeartbeat$(
   return defer(() => {
     const startedAt = scheduler.now();
     const checkpoints: HeartbeatCheckpoints = {};
+    const seeks: HeartbeatSeeks = {};
     const carried: { progress: ShardProgress; position: string; reached: number; sequenceNumber: string }[] = [];
     for (const progress of progresses) {
       const position = progress.beatPosition;
       if (position === undefined) continue;
       (checkpoints[progress.stream] ??= {})[progress.shardId] = position;
+      if (progress.seek > 0) (seeks[progress.stream] ??= {})[progress.shardId] = progress.seek;
       carried.push({ progress, position: encodePosition(position), reached: progress.reached, sequenceNumber: position.sequenceNumber });
     }
     const heartbeat: Heartbeat = { checkpoints };
+    if (Object.keys(seeks).length > 0) heartbeat.seeks = seeks;
     if (digests !== undefined) heartbeat.digests = digests;
     if (options.stats !== undefined && Object.keys(options.stats).length > 0) heartbeat.stats = options.stats;
     return from(store.heartbeat(app, clientId, new Date(startedAt), heartbeat)).pipe(

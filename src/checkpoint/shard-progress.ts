@@ -7,6 +7,8 @@ export interface ItemCommit {
   subSequenceNumber: number | undefined;
   /** The checkpoint the store holds, as far as this client knows: the write's fencing condition. */
   previous: string | undefined;
+  /** The `seek` the shard's reading started from: the write's other fencing condition. */
+  seek: number;
   /** The write also records the shard finished (every record of the ended shard is marked). */
   finishing: boolean;
   /** Records known processed when the write started. */
@@ -62,6 +64,8 @@ export class ShardProgress {
 
   // Whether this client still holds the shard.
   private held = true;
+  /** A seek restarted the shard: it stopped at once, and is freed (or taken again) without a final write. */
+  private soughtAway = false;
   private readonly lost = new Subject<void>();
   /** Work to let finish before the shard is released: records a processing operator has in flight. */
   private readonly drains = new Set<() => Observable<unknown>>();
@@ -74,6 +78,7 @@ export class ShardProgress {
    * @param stored The checkpoint the store holds, even one left by an older stream of the same name.
    * @param resumeAfter The checkpoint reading resumes after, when it is valid for this shard.
    * @param storedSub The stored sub-sequence (a partly processed aggregate at the checkpoint).
+   * @param seek The `seek` of the state the shard was taken with: every write is fenced on it.
    */
   constructor(
     readonly owner: object,
@@ -82,6 +87,7 @@ export class ShardProgress {
     stored: string | undefined,
     resumeAfter: string | undefined,
     storedSub?: number,
+    readonly seek = 0,
   ) {
     this.stored = stored;
     this.storedSub = storedSub;
@@ -220,6 +226,21 @@ export class ShardProgress {
     this.lost.complete();
   }
 
+  /**
+   * The shard was sought (its stored `seek` grew): like a lost shard it stops at once (`lost$`
+   * emits, marks are ignored, processing operators drop its records), but it is still this
+   * client's in the store, to take again or to free without writing marks.
+   */
+  wasSought(): void {
+    this.soughtAway = true;
+    this.wasLost();
+  }
+
+  /** Whether a seek stopped the shard ({@link ShardProgress.wasSought}). */
+  get sought(): boolean {
+    return this.soughtAway;
+  }
+
   /** Every record delivered from the ended shard is marked: the shard can be recorded finished. */
   get complete(): boolean {
     return this.readEnded && (this.lastDelivered === undefined || (this.marked === this.lastDelivered && this.markedSub === undefined));
@@ -245,6 +266,7 @@ export class ShardProgress {
       sequenceNumber: this.marked,
       subSequenceNumber: this.markedSub,
       previous: this.stored,
+      seek: this.seek,
       finishing: this.complete && !this.finishedMark,
       reached: this.reachedCount,
     };

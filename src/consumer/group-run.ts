@@ -1,9 +1,10 @@
-import { EMPTY, Observable, catchError, concat, defer, exhaustMap, from, ignoreElements, map, merge, mergeMap, of, tap, timer } from 'rxjs';
+import { EMPTY, Observable, Subject, catchError, concat, defer, exhaustMap, filter, from, ignoreElements, map, merge, mergeMap, of, tap, timer } from 'rxjs';
 import type { Checkpointer } from '../checkpoint/checkpointer.js';
 import type { ResolvedConfig } from '../config/kinesumer-config.js';
 import type { EnhancedFanOut } from '../efo/enhanced-fan-out.js';
 import { ShardStalledError, asStateStoreError, type KinesumerError } from '../errors.js';
 import { groupSync, type Assignment, type GroupView } from '../group/group-sync.js';
+import type { StreamSnapshot } from '../group/shard-lineage.js';
 import { mergeByKey } from '../internal/merge-by-key.js';
 import type { KinesisApi } from '../kinesis/kinesis-api.js';
 import type { MetricsRecorder } from '../metrics/metrics-recorder.js';
@@ -84,10 +85,14 @@ export function groupRun(options: GroupRunOptions): Observable<KinesumerRecord[]
     initialLatest: config.initialPosition === 'LATEST',
   });
 
+  // Every round's view reaches the shard sessions (a seek shows as a newer `seek`) before the
+  // assignment is applied, so a session sees the seek whether or not its shard stays assigned.
+  const rounds = new Subject<GroupView>();
   const keys$ = views$.pipe(
     tap((view) => {
       latest.view = view;
       recorder.view(view);
+      rounds.next(view);
     }),
     map((view) => onlyStreams(view.assignment, options.streams())),
     tap(options.onAssignment),
@@ -119,6 +124,11 @@ export function groupRun(options: GroupRunOptions): Observable<KinesumerRecord[]
         polling: config.polling,
         initialPosition: config.initialPosition,
         snapshot: () => latest.view?.streams[stream],
+        snapshots$: rounds.pipe(
+          map((view) => view.streams[stream]),
+          filter((snapshot): snapshot is StreamSnapshot => snapshot !== undefined),
+        ),
+        assigned: () => onlyStreams(latest.view?.assignment ?? {}, options.streams())[stream]?.includes(shardId) === true,
         tracked: options.tracked,
         isStopping: options.isStopping,
       });

@@ -28,6 +28,7 @@ import { consumerHooks, type ConsumerHooks } from './consumer-hooks.js';
 import type { KinesumerParts } from './kinesumer-parts.js';
 import { groupRun } from './group-run.js';
 import { leaveGroup$ } from './leave-group.js';
+import { applySeek, prepareSeek, type SeekOptions, type SeekPosition, type SeekResult } from '../group/seek-group.js';
 import { pauseArguments, trackPaused } from './paused-shards.js';
 import { Pipelines } from './pipelines.js';
 import { useStreams } from './stream-names.js';
@@ -186,6 +187,19 @@ export class Kinesumer {
   resume(stream?: string, shardIds?: readonly string[]): void {
     if (this.stopping) throw new ClosedError('resume()');
     this.parts.pause.resume(...pauseArguments('resume()', stream, shardIds));
+  }
+
+  /**
+   * Sends shards of `stream` to `to` for the whole group, as `seekGroup()` does, with this
+   * member's store and Kinesis; this member restarts its sought shards at once, the others at one
+   * of their next sync rounds. See `seekGroup` for the semantics.
+   */
+  async seek(stream: string, to: SeekPosition, options: Omit<SeekOptions, 'now'> = {}): Promise<SeekResult> {
+    if (this.stopping) throw new ClosedError('seek()');
+    const deps = { app: this.config.app, store: this.parts.store, kinesis: this.parts.kinesis };
+    const result = await applySeek(deps, await prepareSeek(deps, stream, to, { ...options, now: new Date(this.config.scheduler.now()) }));
+    this.refreshes.next();
+    return result;
   }
 
   /** Writes every mark not yet written to the state store. Failures go to `errors$`; marks are kept. Rejects with a `ClosedError` after close. */

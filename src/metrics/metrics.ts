@@ -87,7 +87,7 @@ export interface ProcessingMetrics {
 /** Lifecycle events of a consumer, each stamped with `scheduler.now()`. */
 export type KinesumerEvent =
   | { type: 'shardAcquired' | 'shardReleased' | 'shardLost' | 'shardFinished'; at: number; stream: string; shardId: string }
-  | { type: 'shardPaused' | 'shardResumed'; at: number; stream: string; shardId: string }
+  | { type: 'shardPaused' | 'shardResumed' | 'shardSought'; at: number; stream: string; shardId: string }
   | { type: 'shardStalled'; at: number; stream: string; shardId: string; millisBehindLatest: number | undefined; idleMs: number; error: string | undefined }
   | { type: 'leaderGained' | 'leaderLost'; at: number }
   | { type: 'clientJoined' | 'clientLeft'; at: number; clientId: string }

@@ -1,5 +1,6 @@
 import type { InitialPosition } from '../config/kinesumer-config.js';
-import type { KinesumerError } from '../errors.js';
+import { KinesumerError } from '../errors.js';
+import { decodeSeekTarget } from '../position.js';
 import { inheritsReading, isStale, staleCheckpointError, type StreamSnapshot } from '../group/shard-lineage.js';
 import type { StartPosition } from '../kinesis/kinesis-api.js';
 import type { ShardState } from '../state-store/state-store.js';
@@ -19,8 +20,9 @@ export interface ShardStart {
  *   (its processed user records are skipped when it is read again);
  * - a checkpoint written for an older shard of the same id (a stream deleted and created again)
  *   is reported and ignored;
- * - without a checkpoint, TRIM_HORIZON when the group read the shard's lineage (a child of a split
- *   or merge that happened while it consumed), else the configured initial position.
+ * - without a checkpoint, the target of a pending seek; else TRIM_HORIZON when the group read the
+ *   shard's lineage (a child of a split or merge that happened while it consumed), else the
+ *   configured initial position.
  *
  * @param state The shard's state as the take returned it.
  * @param snapshot The stream's shard list and states from the last sync round, if any.
@@ -42,6 +44,9 @@ export function startPosition(
     // inside a partly processed KPL aggregate: read it again and skip what was processed
     return { start: { type: sub !== undefined ? 'AT_SEQUENCE_NUMBER' : 'AFTER_SEQUENCE_NUMBER', sequenceNumber: valid }, resumeAfter: valid, resumeSub: sub };
   }
+  const sought = state.seekTo === undefined ? undefined : decodeSeekTarget(state.seekTo);
+  if (state.seekTo !== undefined && sought === undefined) report(new KinesumerError('SEEK_MALFORMED', `The seek target "${state.seekTo}" of shard ${state.shardId} of stream "${stream}" cannot be read: it is ignored`));
+  if (sought !== undefined) return { start: sought, resumeAfter: undefined, resumeSub: undefined };
   const start: StartPosition = snapshot && inheritsReading(snapshot, state.shardId) ? { type: 'TRIM_HORIZON' } : initialStart(initialPosition);
   return { start, resumeAfter: undefined, resumeSub: undefined };
 }

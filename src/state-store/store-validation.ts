@@ -80,5 +80,15 @@ export function validHeartbeat(heartbeat: Heartbeat): Heartbeat {
   );
   const digests = heartbeat.digests === undefined || Object.keys(heartbeat.digests).length === 0 ? undefined : { ...heartbeat.digests };
   const stats = validStats(heartbeat.stats);
-  return { checkpoints, ...(digests === undefined ? {} : { digests }), ...(Object.keys(stats).length === 0 ? {} : { stats }) };
+  // a seek is kept for a carried checkpoint only, and only above 0 (absent means 0)
+  const seeks = mapShardEntries(heartbeat.seeks ?? {}, (seek, stream, shardId) => {
+    if (!Number.isSafeInteger(seek) || seek < 0) throw new StateStoreError('heartbeat', `seeks of shard ${shardId} of stream "${stream}" is not a whole number`);
+    return seek > 0 && checkpoints[stream]?.[shardId] !== undefined ? seek : undefined;
+  });
+  return {
+    checkpoints,
+    ...(Object.keys(seeks).length === 0 ? {} : { seeks }),
+    ...(digests === undefined ? {} : { digests }),
+    ...(Object.keys(stats).length === 0 ? {} : { stats }),
+  };
 }

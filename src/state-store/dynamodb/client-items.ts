@@ -9,18 +9,18 @@ import { decodePosition, encodePosition } from '../../position.js';
 import { isAlive, isExpired } from '../client-liveness.js';
 import { mapShardEntries } from '../heartbeat-checkpoints.js';
 import { decodeShardStats, encodeShardStats } from '../heartbeat-stats.js';
-import type { ClientHeartbeat, GroupMember, Heartbeat, HeartbeatCheckpoints, HeartbeatStats } from '../state-store.js';
+import type { ClientHeartbeat, GroupMember, Heartbeat, HeartbeatCheckpoints, HeartbeatSeeks, HeartbeatStats } from '../state-store.js';
 import { byClientId, compareStrings } from '../store-values.js';
 import { validHeartbeat } from '../store-validation.js';
 import type { HolderHeartbeat } from '../take-decision.js';
 import { CLIENT_LAST_UPDATE_INDEX } from './create-table.js';
-import { ClientExtras, ClientItem, ClientStats, clientKey } from './items.js';
+import { ClientExtras, ClientItem, ClientSeeks, ClientStats, clientKey } from './items.js';
 import { writeHeartbeatCheckpoints } from './shard-state-items.js';
 import { keyOf, type Item, type TableClient } from './table-client.js';
 import { UpdateExpression } from './update-expression.js';
 
 /** The attributes of a client item. */
-type ClientAttribute = 'last_update' | 'checkpoints' | 'digests' | 'stats';
+type ClientAttribute = 'last_update' | 'checkpoints' | 'digests' | 'stats' | 'seeks';
 
 /**
  * How far the LSI range condition of {@link pruneClients} reaches past the cutoff. `last_update`
@@ -47,6 +47,8 @@ export async function writeHeartbeat(db: TableClient, app: string, clientId: str
   else update.remove('digests');
   if (beat.stats !== undefined) update.set('stats', mapShardEntries(beat.stats, encodeShardStats));
   else update.remove('stats');
+  if (beat.seeks !== undefined) update.set('seeks', beat.seeks);
+  else update.remove('seeks');
   await db.update('heartbeat', { pk: clientKey(app), sk: clientId }, update);
 }
 
@@ -93,6 +95,8 @@ export async function listClients(db: TableClient, app: string): Promise<ClientH
     const heartbeat: ClientHeartbeat = { clientId: client.sk, lastUpdate: client.last_update };
     const checkpoints = checkpointsOf(db, item);
     if (checkpoints !== undefined) heartbeat.checkpoints = checkpoints;
+    const seeks = seeksOf(db, item);
+    if (seeks !== undefined) heartbeat.seeks = seeks;
     const stats = statsOf(db, item);
     if (stats !== undefined) heartbeat.stats = stats;
     clients.push(heartbeat);
@@ -123,7 +127,7 @@ export async function pruneClients(db: TableClient, app: string, before: Date): 
     for (const item of full) {
       const checkpoints = checkpointsOf(db, item);
       const id = item['sk']?.S;
-      if (checkpoints !== undefined && id !== undefined) await writeHeartbeatCheckpoints(db, app, id, checkpoints);
+      if (checkpoints !== undefined && id !== undefined) await writeHeartbeatCheckpoints(db, app, id, checkpoints, seeksOf(db, item));
     }
   }
   const deletes = ids.map((id): WriteRequest => ({ DeleteRequest: { Key: marshall({ pk: clientKey(app), sk: id }) } }));
@@ -136,8 +140,17 @@ export async function readHeartbeat(db: TableClient, operation: string, app: str
   const item = await db.getItem(operation, { pk: clientKey(app), sk: clientId });
   const client = item === undefined ? undefined : db.decode(ClientItem, item);
   if (item === undefined || client === undefined) return undefined;
+  const heartbeat: HolderHeartbeat = { lastUpdate: client.last_update };
   const checkpoints = checkpointsOf(db, item);
-  return checkpoints === undefined ? { lastUpdate: client.last_update } : { lastUpdate: client.last_update, checkpoints };
+  if (checkpoints !== undefined) heartbeat.checkpoints = checkpoints;
+  const seeks = seeksOf(db, item);
+  if (seeks !== undefined) heartbeat.seeks = seeks;
+  return heartbeat;
+}
+
+/** The `seek` of each heartbeat checkpoint of a client item; a malformed map is reported and left out. */
+function seeksOf(db: TableClient, item: Item): HeartbeatSeeks | undefined {
+  return db.decode(ClientSeeks, item)?.seeks;
 }
 
 /** Every client item of the app: a consistent Query, every page. */

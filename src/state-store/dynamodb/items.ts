@@ -11,7 +11,9 @@
  *
  * The checkpoint item also holds the rest of the shard's state, in attributes kinesumer does not
  * know (and ignores): `owner` (S, the client holding the shard), `finished` (BOOL, the closed
- * shard was read to its end) and `shard_start` (S, the shard's starting sequence number). An
+ * shard was read to its end), `shard_start` (S, the shard's starting sequence number), and after a
+ * seek `seek` (N, how many seeks), `seek_to` (S, the pending target) and `seek_after` (M: parent id
+ * → N). An
  * acquired shard that has no checkpoint yet has no `sequence_number`; such an item is a shard
  * state, not a checkpoint (see {@link ShardStateItem}, {@link hasCheckpoint}).
  *
@@ -196,6 +198,9 @@ export const SubSequenceNumber = new t.Type<number, number, unknown>(
   t.identity,
 );
 
+/** The `seek` of each heartbeat checkpoint (`seeks`: M stream → M shard id → N), decoded apart from the rest. */
+export const ClientSeeks = t.exact(t.partial({ seeks: t.record(t.string, t.record(t.string, SubSequenceNumber)) }), 'ClientItem');
+
 /**
  * The same item read as a shard's whole state: every attribute but the key is optional (an
  * acquired shard without a checkpoint has no `sequence_number`; kinesumer's items have no
@@ -211,6 +216,9 @@ export const ShardStateItem = t.exact(
       owner: t.string,
       finished: t.boolean,
       shard_start: t.string,
+      seek: SubSequenceNumber,
+      seek_to: t.string,
+      seek_after: t.record(t.string, SubSequenceNumber),
     }),
   ]),
   'ShardStateItem',
@@ -227,6 +235,9 @@ export function shardStateOfItem(item: ShardStateItem): ShardState {
     finished: item.finished ?? false,
     shardStart: item.shard_start,
     lastUpdate: item.last_update,
+    seek: item.seek,
+    seekTo: item.seek_to,
+    seekAfter: item.seek_after,
   });
 }
 
