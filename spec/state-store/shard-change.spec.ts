@@ -64,22 +64,27 @@ const changes: [title: string, change: ShardChange, expected: ShardChange][] = [
   [
     'a commit of a whole record removes the sub-sequence number',
     commitChange({ clientId: 'a', sequenceNumber: '200', previous: '100', finished: false, now: at(2) }),
+    { set: { lastUpdate: at(2), sequenceNumber: '200' }, remove: ['subSequenceNumber'] },
+  ],
+  [
+    'a commit after a seek ends the pending seek',
+    commitChange({ clientId: 'a', sequenceNumber: '200', previous: undefined, finished: false, now: at(2), seek: 3 }),
     { set: { lastUpdate: at(2), sequenceNumber: '200' }, remove: ['subSequenceNumber', 'seekTo', 'seekAfter'] },
   ],
   [
     'a commit inside an aggregate writes the sub-sequence number',
     commitChange({ clientId: 'a', sequenceNumber: '200', subSequenceNumber: 4, previous: '100', finished: false, now: at(2) }),
-    { set: { lastUpdate: at(2), sequenceNumber: '200', subSequenceNumber: 4 }, remove: ['seekTo', 'seekAfter'] },
+    { set: { lastUpdate: at(2), sequenceNumber: '200', subSequenceNumber: 4 }, remove: [] },
   ],
   [
     'a finishing commit without a sequence number keeps the checkpoint',
     commitChange({ clientId: 'a', sequenceNumber: undefined, subSequenceNumber: 4, previous: '100', finished: true, now: at(2) }),
-    { set: { lastUpdate: at(2), finished: true }, remove: ['seekTo', 'seekAfter'] },
+    { set: { lastUpdate: at(2), finished: true }, remove: [] },
   ],
   [
     'a finishing commit with a sequence number writes both',
     commitChange({ clientId: 'a', sequenceNumber: '200', previous: '100', finished: true, now: at(2) }),
-    { set: { lastUpdate: at(2), sequenceNumber: '200', finished: true }, remove: ['subSequenceNumber', 'seekTo', 'seekAfter'] },
+    { set: { lastUpdate: at(2), sequenceNumber: '200', finished: true }, remove: ['subSequenceNumber'] },
   ],
   [
     'a seek: one more seek, its target, no checkpoint and no finished mark; the owner stays',

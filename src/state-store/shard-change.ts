@@ -89,14 +89,15 @@ export function takeChange(
 /**
  * What a commit writes: the time, the new checkpoint (its sub-sequence number, or none) and the
  * finished mark. Without a sequence number (a finished shard with no record read) the stored
- * checkpoint stays. A pending seek is over: the checkpoint (or the finished mark) says where the
- * shard is now.
+ * checkpoint stays. After a seek (`commit.seek` above 0) the pending seek is over: the checkpoint
+ * (or the finished mark) says where the shard is now. (A shard never sought has no pending seek,
+ * and a seek that came after this reading started makes the write fail its fence.)
  */
 export function commitChange(commit: ShardCommit): ShardChange {
   const position = commit.sequenceNumber === undefined ? undefined : positionChange(positionOf(commit.sequenceNumber, commit.subSequenceNumber));
   return {
     set: { lastUpdate: commit.now, ...position?.set, ...(commit.finished ? { finished: true } : {}) },
-    remove: [...(position?.remove ?? []), ...PENDING_SEEK],
+    remove: [...(position?.remove ?? []), ...((commit.seek ?? 0) > 0 ? PENDING_SEEK : [])],
   };
 }
 

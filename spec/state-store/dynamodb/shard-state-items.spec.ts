@@ -1,7 +1,7 @@
 /** How a shard change of the shared rules becomes an UpdateExpression on the checkpoint item. */
 import test from 'ava';
 import { shardUpdate } from '../../../src/state-store/dynamodb/shard-state-items.js';
-import { RELEASE_CHANGE, commitChange, positionChange, takeChange, type ShardChange } from '../../../src/state-store/shard-change.js';
+import { RELEASE_CHANGE, commitChange, positionChange, seekChange, takeChange, type ShardChange } from '../../../src/state-store/shard-change.js';
 
 const now = new Date(Date.UTC(2024, 2, 1));
 
@@ -11,12 +11,12 @@ const updates: [title: string, change: ShardChange, expression: string][] = [
   [
     "a take of an older shard's state",
     takeChange({ clientId: 'a', now, shardStart: '7' }, undefined, true),
-    'SET #owner = :me, #last_update = :now, #shard_start = :start REMOVE #sequence_number, #sub_sequence_number, #finished',
+    'SET #owner = :me, #last_update = :now, #shard_start = :start REMOVE #sequence_number, #sub_sequence_number, #finished, #seek_to, #seek_after',
   ],
   [
     'a take from a heartbeat position',
     takeChange({ clientId: 'a', now, shardStart: '7' }, { sequenceNumber: '9', subSequenceNumber: 1 }),
-    'SET #owner = :me, #last_update = :now, #shard_start = :start, #sequence_number = :seq, #sub_sequence_number = :sub',
+    'SET #owner = :me, #last_update = :now, #shard_start = :start, #sequence_number = :seq, #sub_sequence_number = :sub REMOVE #seek_to, #seek_after',
   ],
   [
     'a commit',
@@ -51,5 +51,16 @@ test('shardUpdate: dates are written as ISO 8601, numbers and booleans as such',
     '#sequence_number': 'sequence_number',
     '#sub_sequence_number': 'sub_sequence_number',
     '#finished': 'finished',
+  });
+});
+
+test('shardUpdate: a seek adds one to seek atomically, sets its target and the parents it waits for, and removes the checkpoint', (t) => {
+  const input = shardUpdate(seekChange({ seekTo: 'TRIM_HORIZON', seekAfter: { 'shardId-000000000000': 2 }, now })).toInput();
+  t.is(input.UpdateExpression, 'SET #last_update = :now, #seek_to = :seek_to, #seek_after = :seek_after ADD #seek :one REMOVE #sequence_number, #sub_sequence_number, #finished');
+  t.deepEqual(input.ExpressionAttributeValues, {
+    ':now': { S: '2024-03-01T00:00:00.000Z' },
+    ':seek_to': { S: 'TRIM_HORIZON' },
+    ':seek_after': { M: { 'shardId-000000000000': { N: '2' } } },
+    ':one': { N: '1' },
   });
 });
