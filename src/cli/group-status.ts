@@ -47,6 +47,10 @@ export interface ShardStatus {
   checkpoint: string | null;
   /** When the shard's state was last written, ISO 8601. */
   lastUpdate: string | null;
+  /** How many times the shard was sought (`kinesumer seek`); 0: never. */
+  seek: number;
+  /** Where a seek sends it while nobody committed after it (`TRIM_HORIZON`, `AT_TIMESTAMP:...`), else `null`. */
+  seekTo: string | null;
   /** `MillisBehindLatest` of the owner's last read, from its heartbeat; `null` when it published none. */
   lagMs: number | null;
   /** How old the last record the owner delivered is now (its approximate arrival time), ms; `null` when unknown. */
@@ -212,6 +216,8 @@ function shardStatuses(stream: string, shards: readonly CachedShard[], states: r
       ownerAlive: owner === null ? null : ownerBeat?.alive === true,
       checkpoint: state?.sequenceNumber ?? null,
       lastUpdate: state?.lastUpdate?.toISOString() ?? null,
+      seek: state?.seek ?? 0,
+      seekTo: state?.seekTo ?? null,
       lagMs: ownerStats?.lagMs ?? null,
       // the age was measured when the heartbeat was written: it has grown since
       lastRecordAgeMs: ownerStats?.lastRecordAgeMs === undefined ? null : ownerStats.lastRecordAgeMs + beatAge,

@@ -117,7 +117,7 @@ export function renderStatus(group: GroupStatus, table: string): string {
           s.lagMs === null ? '-' : seconds(s.lagMs),
           s.lastRecordAgeMs === null ? '-' : `${seconds(s.lastRecordAgeMs)} ago`,
           s.inFlight === null ? '-' : String(s.inFlight),
-          s.checkpoint ?? '-',
+          s.checkpoint ?? (s.seekTo === null ? '-' : `(sought: ${s.seekTo})`),
           s.lastUpdate === null ? '-' : `${seconds(Date.parse(group.time) - Date.parse(s.lastUpdate))} ago`,
           s.reason,
         ]),
