@@ -30,6 +30,7 @@ function session(scheduler: TestScheduler, kinesis: FakeKinesis, store: MemorySt
   const recorder = new MetricsRecorder('app', 'a', scheduler);
   const checkpointer = new Checkpointer({ app: 'app', clientId: 'a', store, scheduler, timeout: 2000, report, recorder });
   const snapshots = new Subject<StreamSnapshot>();
+  let last: StreamSnapshot = { shards: [{ id: S0, closed: false }], states: new Map() };
   const options: ShardSessionOptions = {
     app: 'app',
     clientId: 'a',
@@ -46,7 +47,7 @@ function session(scheduler: TestScheduler, kinesis: FakeKinesis, store: MemorySt
     retry: { initialDelay: 100, maxDelay: 30_000, random: () => 0 },
     polling: { scanLimit: 100, scanTimeout: 2000, idleInterval: 1000, maxInFlight: 4000 },
     initialPosition: 'TRIM_HORIZON',
-    snapshot: () => ({ shards: [{ id: S0, closed: false }], states: new Map() }),
+    snapshot: () => last,
     snapshots$: snapshots,
     assigned,
     tracked: () => false,
@@ -63,7 +64,10 @@ function session(scheduler: TestScheduler, kinesis: FakeKinesis, store: MemorySt
       }
     });
   /** A sync round at this frame shows the shard's state as the store has it now. */
-  const round = () => snapshots.next({ shards: [{ id: S0, closed: false }], states: new Map(store.snapshot().states['app']?.['s']?.map((s) => [s.shardId, s]) ?? []) });
+  const round = () => {
+    last = { shards: [{ id: S0, closed: false }], states: new Map(store.snapshot().states['app']?.['s']?.map((s) => [s.shardId, s]) ?? []) };
+    snapshots.next(last);
+  };
   return { reported, checkpointer, delivered, events, run, round };
 }
 
@@ -102,7 +106,7 @@ test('a round showing a newer seek stops the reader in that frame and reads agai
   t.is(state!.seekTo, undefined);
 });
 
-test('a write refused because of a seek restarts the shard in that frame, quietly; the marks made before it never land', (t) => {
+test('a write refused because of a seek stops the shard in that frame, quietly; it is read again once a round shows the seek; the marks made before it never land', (t) => {
   const scheduler = testScheduler(t);
   const store = new MemoryStateStore();
   const records = makeRecords(0, 0, 3);
@@ -115,12 +119,38 @@ test('a write refused because of a seek restarts the shard in that frame, quietl
     scheduler.schedule(() => seekTo(store, 'TRIM_HORIZON'), 1500);
     // the owner commits its marks at 2000 before any round showed the seek
     scheduler.schedule(() => harness!.checkpointer.commit$().subscribe(), 2000);
+    // the next round, at 3000, shows the seek and still assigns the shard
+    scheduler.schedule(() => harness!.round(), 3000);
     scheduler.schedule(() => sub.unsubscribe(), 4000);
-    helpers.expectSubscriptions(kinesis.iterator('s', S0).subscriptions).toBe(['^ 1999ms !', '2000ms ^ 1999ms !']);
+    // then the reader stops at 2000; the shard is taken again at once but read only from 3000
+    helpers.expectSubscriptions(kinesis.iterator('s', S0).subscriptions).toBe(['^ 1999ms !', '3000ms ^ 999ms !']);
   });
   t.deepEqual(harness!.reported.map((e) => e.code), [], 'not reported as a lost shard');
   t.deepEqual(harness!.events, ['0 shardAcquired', '2000 shardSought', '2000 shardAcquired', '4000 shardReleased']);
   t.like(store.snapshot().states['app']!['s']![0], { seek: 1, sequenceNumber: undefined, seekTo: 'TRIM_HORIZON' }, 'the pre-seek marks were refused; the new reading read nothing yet');
+});
+
+test('a shard taken with a seek no round has shown is not read until one does, and then only if still assigned; else it is freed unread', (t) => {
+  const scheduler = testScheduler(t);
+  const store = new MemoryStateStore();
+  let assignedNow = true;
+  let harness: ReturnType<typeof session> | undefined;
+  scheduler.run((helpers) => {
+    const kinesis = new FakeKinesis(helpers, () => scheduler.now(), { s: openShards(1) });
+    // given a seek written before this client takes the shard, by a round that had not seen it
+    seekTo(store, 'TRIM_HORIZON');
+    harness = session(scheduler, kinesis, store, () => assignedNow);
+    const sub = harness.run();
+    // when the next round (1000) shows the seek but no longer assigns the shard (its parent must be read first)
+    scheduler.schedule(() => {
+      assignedNow = false;
+      harness!.round();
+    }, 1000);
+    scheduler.schedule(() => sub.unsubscribe(), 1000);
+    // then it was never read
+    helpers.expectSubscriptions(kinesis.iterator('s', S0).subscriptions).toBe([]);
+  });
+  t.like(store.snapshot().states['app']!['s']![0], { owner: undefined, finished: false, seek: 1, seekTo: 'TRIM_HORIZON' }, 'freed unread, the seek still pending for whoever reads it');
 });
 
 test('a sought shard that is no longer assigned is freed at once without writing its marks', (t) => {

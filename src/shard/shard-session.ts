@@ -1,4 +1,4 @@
-import { EMPTY, Observable, defer, filter, finalize, ignoreElements, merge, mergeMap, take, takeUntil, tap, timer } from 'rxjs';
+import { EMPTY, Observable, defer, filter, finalize, ignoreElements, merge, mergeMap, of, take, takeUntil, tap, timer } from 'rxjs';
 import type { Checkpointer } from '../checkpoint/checkpointer.js';
 import type { InitialPosition } from '../config/kinesumer-config.js';
 import type { StreamSnapshot } from '../group/shard-lineage.js';
@@ -31,8 +31,9 @@ export interface ShardSessionOptions extends AcquireShardOptions, Omit<ShardRead
  * 4. **lost**: if a fenced write shows another client holds it, stop at once, and take it again
  *    shortly for as long as it stays assigned;
  * 4b. **sought**: when a sync round (or a refused write) shows its `seek` grew, stop at once,
- *    without draining or writing marks, and take it again at once (reading from the seek's target)
- *    if it is still assigned, or free it;
+ *    without draining or writing marks, and take it again at once if it is still assigned, or free
+ *    it; a shard taken with a seek no round has shown yet is read (from the seek's target) only
+ *    once one does and still assigns it, so that parents are read again before their children;
  * 5. **release**: when the subscriber leaves (the shard was assigned away, or the group stops),
  *    write its marks and free it in the store, unless `close()` does that for every shard.
  *
@@ -41,6 +42,19 @@ export interface ShardSessionOptions extends AcquireShardOptions, Omit<ShardRead
 export function shardSession(stream: string, shardId: string, options: ShardSessionOptions): Observable<KinesumerRecord[]> {
   const { checkpointer, recorder, report, scheduler } = options;
   const isClosed = () => options.snapshot()?.shards.find((s) => s.id === shardId)?.closed === true;
+
+  // Taken with a seek that the round which assigned the shard had not seen (it landed in between,
+  // or a refused write told of it): read only once a round shows that seek and still assigns the
+  // shard, since its parents may have to be read again first. Until then it is held, not read.
+  const confirmed$ = (seek: number): Observable<unknown> => {
+    const known = options.snapshot()?.states.get(shardId)?.seek ?? 0;
+    if (seek <= known || options.snapshots$ === undefined) return of(undefined);
+    return options.snapshots$.pipe(
+      filter((snapshot) => (snapshot.states.get(shardId)?.seek ?? 0) >= seek),
+      take(1),
+      filter(() => options.assigned?.() !== false),
+    );
+  };
 
   const session = (): Observable<KinesumerRecord[]> =>
     defer(() => {
@@ -52,8 +66,9 @@ export function shardSession(stream: string, shardId: string, options: ShardSess
         const { start, resumeAfter, resumeSub } = startPosition(stream, state, options.snapshot(), options.initialPosition, report);
         const progress = checkpointer.open(stream, shardId, state.sequenceNumber, resumeAfter, resumeSub, state.seek ?? 0);
         recorder.acquired(stream, shardId);
-        const read$ = shardReader(progress, start, { ...options, isClosed }).pipe(
-          tap({ complete: () => checkpointer.ended(progress) }),
+        const read$ = confirmed$(state.seek ?? 0).pipe(
+          // only the reader's own completion is the shard's end
+          mergeMap(() => shardReader(progress, start, { ...options, isClosed }).pipe(tap({ complete: () => checkpointer.ended(progress) }))),
           takeUntil(progress.lost$),
         );
         // a round that shows a newer seek than the one this reading started from
