@@ -37,7 +37,7 @@ async function handle(record: KinesumerRecord): Promise<KinesumerRecord> {
 }
 
 consumer.errors$.subscribe((err) => console.error(`[${err.code}] ${err.message}`));
-consumer.assignment$.subscribe((assignment) => console.error('owned shards:', JSON.stringify(assignment)));
+consumer.owned$.subscribe((owned) => console.error('owned shards:', JSON.stringify(owned)));
 
 consumer
   .consume(env('KINESUMER_STREAMS').split(','))

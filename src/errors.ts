@@ -19,7 +19,7 @@ export interface KinesumerErrorOptions {
 
 /** Base class of every error raised by rx-kinesumer. */
 export class KinesumerError extends Error {
-  /** A stable, machine-readable code such as `CONFIG_INVALID` or `SHARD_READ_FAILED`. */
+  /** A stable, machine-readable code such as `CONFIG_INVALID` or `KINESIS_THROTTLED`. */
   readonly code: string;
   /** Whether retrying the operation may succeed. */
   readonly retriable: boolean;

@@ -18,6 +18,7 @@ export type {
 } from './config/kinesumer-config.js';
 export type { KinesisOptions } from './kinesis/kinesis-options.js';
 export type { DynamoDBStateStoreOptions } from './state-store/dynamodb/dynamodb-options.js';
+export type { AwsSdkClient } from './internal/sdk-client.js';
 export { DEFAULTS } from './config/defaults.js';
 export {
   KinesumerError,

@@ -81,3 +81,43 @@ export function decodeSeekTarget(text: unknown): SeekTarget | undefined {
   }
   return undefined;
 }
+
+/**
+ * What a store holds of a position, as far as {@link wholeRecordBefore} needs it: the position, and
+ * for a partly processed aggregate the record kinesumer resumes after.
+ */
+export interface KnownPosition {
+  sequenceNumber?: string | undefined;
+  precedingSequenceNumber?: string | undefined;
+}
+
+/**
+ * A sequence number kinesumer (Go) can resume after without skipping any user record of the
+ * partly processed aggregate at `sequenceNumber`: a record before it all of whose records up to it
+ * were processed. kinesumer resumes AFTER_SEQUENCE_NUMBER and knows nothing of sub-sequence numbers,
+ * so the aggregate's own sequence number would skip its unprocessed user records.
+ *
+ * From what is known, best first: a checkpoint before the aggregate (the aggregate was reached
+ * after it, so it was processed whole); for a checkpoint inside this same aggregate, the record
+ * kinesumer resumes after that was stored with it; else the shard's start (AFTER the starting
+ * sequence number reads the shard from its beginning, as rx-kinesumer itself does for a shard with
+ * state and no checkpoint); `undefined` when not even that is known.
+ *
+ * ## Example
+ * ```ts
+ * import { wholeRecordBefore } from './position.js';
+ * wholeRecordBefore('300', { sequenceNumber: '200' }, '100'); // '200'
+ * wholeRecordBefore('300', { sequenceNumber: '300', precedingSequenceNumber: '250' }, '100'); // '250'
+ * wholeRecordBefore('300', {}, '100'); // '100'
+ * ```
+ * @param sequenceNumber The partly processed aggregate.
+ * @param known The checkpoint known before it (the stored one, or the one reading resumed after).
+ * @param shardStart The shard's starting sequence number, when known.
+ * @returns The sequence number to store as kinesumer's checkpoint, if any is known.
+ */
+export function wholeRecordBefore(sequenceNumber: string, known: KnownPosition | undefined, shardStart: string | undefined): string | undefined {
+  const stored = known?.sequenceNumber;
+  if (stored !== undefined && compareSequenceNumbers(stored, sequenceNumber) < 0) return stored;
+  if (stored === sequenceNumber && known?.precedingSequenceNumber !== undefined) return known.precedingSequenceNumber;
+  return shardStart;
+}

@@ -10,7 +10,8 @@ import { createKinesumer, type Kinesumer } from '../../src/index.js';
 import type { KinesumerRecord } from '../../src/record.js';
 import { MemoryStateStore } from '../../src/state-store/memory-state-store.js';
 import type { StateStore } from '../../src/state-store/state-store.js';
-import { FakeKinesis, makeRecords, openShards } from '../helpers/fake-kinesis.js';
+import type { FakeKinesis } from '../../src/testing/fake-kinesis.js';
+import { fakeKinesis, putOn } from '../helpers/kit.js';
 import { testScheduler } from '../helpers/marbles.js';
 import type { SchedulerLike } from 'rxjs';
 
@@ -75,11 +76,14 @@ test('records that reach checkpoint() are committed at the next auto-commit: one
   const { store: counted, writes } = counting(store, () => scheduler.now());
   let before: Record<string, string> = {};
   let itemsAt5000: Record<string, string> = {};
-  scheduler.run((helpers) => {
-    const kinesis = new FakeKinesis(helpers, () => scheduler.now(), { s: openShards(2), t: openShards(2) });
-    kinesis.queue('s', S(0), makeRecords(0, 0, 3));
-    kinesis.queue('s', S(1), makeRecords(1, 0, 2));
-    kinesis.queue('t', S(0), makeRecords(0, 0, 1));
+  let s0: string[] = [];
+  let s1: string[] = [];
+  let t0: string[] = [];
+  scheduler.run(() => {
+    const kinesis = fakeKinesis(scheduler, { s: 2, t: 2 });
+    s0 = putOn(kinesis, 's', 0, 3);
+    s1 = putOn(kinesis, 's', 1, 2);
+    t0 = putOn(kinesis, 't', 0, 1);
     const c = consumer(scheduler, counted, kinesis);
     c.consume(['s', 't']).pipe(checkpoint(c)).subscribe();
     // given the records arrived at frame 0, before the heartbeat at 5000 nothing is committed
@@ -96,8 +100,8 @@ test('records that reach checkpoint() are committed at the next auto-commit: one
   t.deepEqual(writes.filter((w) => w.startsWith('beat@10000')), ['beat@10000:s/0,s/1,t/0']);
   // and close() wrote the items, one fenced write per shard
   t.deepEqual(writes.filter((w) => w.endsWith('@11000')).sort(), ['s/0@11000', 's/1@11000', 't/0@11000']);
-  t.deepEqual(items(store), { [S(0)]: makeRecords(0, 2, 1)[0]!.SequenceNumber, [S(1)]: makeRecords(1, 1, 1)[0]!.SequenceNumber });
-  t.deepEqual(items(store, 't'), { [S(0)]: makeRecords(0, 0, 1)[0]!.SequenceNumber });
+  t.deepEqual(items(store), { [S(0)]: s0[2], [S(1)]: s1[1] });
+  t.deepEqual(items(store, 't'), { [S(0)]: t0[0] });
   t.false(writes.some((w) => w.endsWith('@0') && !w.startsWith('beat')), 'nothing is written per record');
 });
 
@@ -106,15 +110,16 @@ test('checkpoint items are brought up to date every commit.itemInterval', (t) =>
   const store = new MemoryStateStore();
   const { store: counted, writes } = counting(store, () => scheduler.now());
   let at7000: Record<string, string> = {};
-  scheduler.run((helpers) => {
-    const kinesis = new FakeKinesis(helpers, () => scheduler.now(), { s: openShards(1) });
-    kinesis.queue('s', S(0), makeRecords(0, 0, 2));
+  let seqs: string[] = [];
+  scheduler.run(() => {
+    const kinesis = fakeKinesis(scheduler, { s: 1 });
+    seqs = putOn(kinesis, 's', 0, 2);
     const c = consumer(scheduler, counted, kinesis, { commit: { itemInterval: 7000 } });
     c.consume(['s']).pipe(checkpoint(c)).subscribe();
     scheduler.schedule(() => (at7000 = items(store)), 7001);
     scheduler.schedule(() => void c.close(), 8000);
   });
-  t.deepEqual(at7000, { [S(0)]: makeRecords(0, 1, 1)[0]!.SequenceNumber });
+  t.deepEqual(at7000, { [S(0)]: seqs[1] });
   t.deepEqual(writes.filter((w) => !w.startsWith('beat')), ['s/0@7000'], 'close() has nothing left to write');
 });
 
@@ -123,13 +128,14 @@ test('without heartbeat commits (a store without heartbeat()), each commit is on
   const store = new MemoryStateStore();
   const { store: counted, writes } = counting(store, () => scheduler.now(), false);
   let before: Record<string, string> = {};
-  scheduler.run((helpers) => {
-    const kinesis = new FakeKinesis(helpers, () => scheduler.now(), { s: openShards(2), t: openShards(2) });
-    const recordsS0 = makeRecords(0, 0, 3);
-    const recordsS1 = makeRecords(1, 0, 2);
-    kinesis.queue('s', S(0), recordsS0);
-    kinesis.queue('s', S(1), recordsS1);
-    kinesis.queue('t', S(0), makeRecords(0, 0, 1));
+  let s0: string[] = [];
+  let s1: string[] = [];
+  let t0: string[] = [];
+  scheduler.run(() => {
+    const kinesis = fakeKinesis(scheduler, { s: 2, t: 2 });
+    s0 = putOn(kinesis, 's', 0, 3);
+    s1 = putOn(kinesis, 's', 1, 2);
+    t0 = putOn(kinesis, 't', 0, 1);
     const c = consumer(scheduler, counted, kinesis);
     c.consume(['s', 't']).pipe(checkpoint(c)).subscribe();
     // given the records arrived at frame 0, before the first commit (5000) nothing is written
@@ -138,8 +144,8 @@ test('without heartbeat commits (a store without heartbeat()), each commit is on
   });
   t.deepEqual(before, {});
   // then the commit at 5000 wrote each shard's last record, one write per shard
-  t.deepEqual(committed(store), { [S(0)]: makeRecords(0, 2, 1)[0]!.SequenceNumber, [S(1)]: makeRecords(1, 1, 1)[0]!.SequenceNumber });
-  t.deepEqual(committed(store, 't'), { [S(0)]: makeRecords(0, 0, 1)[0]!.SequenceNumber });
+  t.deepEqual(committed(store), { [S(0)]: s0[2], [S(1)]: s1[1] });
+  t.deepEqual(committed(store, 't'), { [S(0)]: t0[0] });
   t.deepEqual(writes.filter((w) => w.endsWith('@5000')).sort(), ['s/0@5000', 's/1@5000', 't/0@5000']);
   t.false(writes.some((w) => w.endsWith('@0')), 'nothing is written per record');
 });
@@ -148,9 +154,10 @@ test('a record still in the pipeline when a commit runs is not committed', (t) =
   const scheduler = testScheduler(t);
   const store = new MemoryStateStore();
   let atFirstCommit: Record<string, string> = {};
-  scheduler.run((helpers) => {
-    const kinesis = new FakeKinesis(helpers, () => scheduler.now(), { s: openShards(1) });
-    kinesis.queue('s', S(0), makeRecords(0, 0, 3));
+  let seqs: string[] = [];
+  scheduler.run(() => {
+    const kinesis = fakeKinesis(scheduler, { s: 1 });
+    seqs = putOn(kinesis, 's', 0, 3);
     const c = consumer(scheduler, store, kinesis);
     // each record takes 2 s to process: at the commit at 5000 only the first two are done
     c.consume(['s'])
@@ -159,34 +166,35 @@ test('a record still in the pipeline when a commit runs is not committed', (t) =
     scheduler.schedule(() => (atFirstCommit = committed(store)), 5001);
     scheduler.schedule(() => void c.close(), 20_000);
   });
-  t.deepEqual(atFirstCommit, { [S(0)]: makeRecords(0, 1, 1)[0]!.SequenceNumber });
+  t.deepEqual(atFirstCommit, { [S(0)]: seqs[1] });
 });
 
 test('records filtered out before checkpoint() do not stall it: later records carry the mark forward', (t) => {
   const scheduler = testScheduler(t);
   const store = new MemoryStateStore();
-  scheduler.run((helpers) => {
-    const kinesis = new FakeKinesis(helpers, () => scheduler.now(), { s: openShards(1) });
-    const records = makeRecords(0, 0, 6);
-    kinesis.queue('s', S(0), records);
+  let seqs: string[] = [];
+  scheduler.run(() => {
+    const kinesis = fakeKinesis(scheduler, { s: 1 });
+    seqs = putOn(kinesis, 's', 0, 6);
     const c = consumer(scheduler, store, kinesis);
     c.consume(['s'])
       .pipe(
-        filter((r) => r.sequenceNumber !== records[5]!.SequenceNumber && r.sequenceNumber !== records[2]!.SequenceNumber),
+        filter((r) => r.sequenceNumber !== seqs[5] && r.sequenceNumber !== seqs[2]),
         checkpoint(c),
       )
       .subscribe();
     scheduler.schedule(() => void c.close(), 6000);
   });
-  t.deepEqual(committed(store), { [S(0)]: makeRecords(0, 4, 1)[0]!.SequenceNumber });
+  t.deepEqual(committed(store), { [S(0)]: seqs[4] });
 });
 
 test('marks never move backwards when a pipeline re-orders records', (t) => {
   const scheduler = testScheduler(t);
   const store = new MemoryStateStore();
-  scheduler.run((helpers) => {
-    const kinesis = new FakeKinesis(helpers, () => scheduler.now(), { s: openShards(1) });
-    kinesis.queue('s', S(0), makeRecords(0, 0, 3));
+  let seqs: string[] = [];
+  scheduler.run(() => {
+    const kinesis = fakeKinesis(scheduler, { s: 1 });
+    seqs = putOn(kinesis, 's', 0, 3);
     const c = consumer(scheduler, store, kinesis);
     c.consume(['s'])
       .pipe(
@@ -198,7 +206,7 @@ test('marks never move backwards when a pipeline re-orders records', (t) => {
       .subscribe();
     scheduler.schedule(() => void c.commit(), 100);
   });
-  t.deepEqual(committed(store), { [S(0)]: makeRecords(0, 2, 1)[0]!.SequenceNumber });
+  t.deepEqual(committed(store), { [S(0)]: seqs[2] });
 });
 
 test('checkpoint() fails the pipeline with a UsageError for a value that is not one of its records', async (t) => {
@@ -214,8 +222,8 @@ test('checkpoint() fails the pipeline with a UsageError for a value that is not 
 
 test('markRecord after close() is a ClosedError, and close() is idempotent', async (t) => {
   const store = new MemoryStateStore();
-  const kinesis = new FakeKinesis(undefined, () => Date.now(), { s: openShards(1) });
-  kinesis.queue('s', S(0), makeRecords(0, 0, 2));
+  const kinesis = fakeKinesis(asyncScheduler, { s: 1 });
+  putOn(kinesis, 's', 0, 2);
   const c = consumer(asyncScheduler, store, kinesis, { group: { syncInterval: 50, clientTimeout: 200 } });
   const got = await lastValueFrom(c.consume(['s']).pipe(take(2), toArray()));
   const first = c.close();
@@ -229,9 +237,8 @@ test('markRecord after close() is a ClosedError, and close() is idempotent', asy
 
 test('close() waits for delivered records to reach checkpoint() and commits them', async (t) => {
   const store = new MemoryStateStore();
-  const kinesis = new FakeKinesis(undefined, () => Date.now(), { s: openShards(1) });
-  const records = makeRecords(0, 0, 5);
-  kinesis.queue('s', S(0), records);
+  const kinesis = fakeKinesis(asyncScheduler, { s: 1 });
+  const seqs = putOn(kinesis, 's', 0, 5);
   const c = consumer(asyncScheduler, store, kinesis, {
     group: { syncInterval: 50, clientTimeout: 200 },
     commit: { auto: false },
@@ -252,7 +259,7 @@ test('close() waits for delivered records to reach checkpoint() and commits them
   await c.close({ drainTimeout: 2000 });
   // then the records already delivered were processed and their last one committed
   t.is((await done).length, 5);
-  t.deepEqual(committed(store), { [S(0)]: records[4]!.SequenceNumber });
+  t.deepEqual(committed(store), { [S(0)]: seqs[4] });
   // and the client left the group at once
   t.deepEqual(Object.keys(store.snapshot().clients['app'] ?? {}), []);
 });

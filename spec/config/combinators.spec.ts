@@ -1,12 +1,12 @@
 /**
  * The codec builders of the configuration, on small codecs of their own: friendly refinements,
- * closed options objects, rules across fields, instances of a class, and the edit distance behind
+ * closed options objects, rules across fields, and the edit distance behind
  * "did you mean".
  */
 import test from 'ava';
-import { isLeft, isRight } from 'fp-ts/lib/Either.js';
+import { isLeft } from 'fp-ts/lib/Either.js';
 import * as io from 'io-ts';
-import { closed, distance, friendly, instanceOf, withRule } from '../../src/config/combinators.js';
+import { closed, distance, friendly, withRule } from '../../src/config/combinators.js';
 import { toProblems } from '../../src/config/reporter.js';
 
 /** The problem messages of decoding `u` with `codec`, or `[]` when it decodes. */
@@ -99,20 +99,3 @@ test('withRule: the rule runs only once every field is valid, and is() agrees wi
   t.is(codec.name, 'Range');
 });
 
-test('instanceOf takes instances as they are and names the package of the class', (t) => {
-  class Client {}
-  const codec = Root({ client: instanceOf(Client, 'some-sdk') });
-  const client = new Client();
-  const decoded = codec.decode({ client });
-  t.true(isRight(decoded) && decoded.right['client'] === client);
-  t.deepEqual(messages(codec, { client: {} }), ['Expecting Client (from some-sdk) at Root.client but instead got: an object']);
-});
-
-test('instanceOf: an instance of another class of the same name is taken for a second copy of the package', (t) => {
-  const ours = class Client {};
-  const theirs = class Client {};
-  const codec = Root({ client: instanceOf(ours, 'some-sdk') });
-  t.deepEqual(messages(codec, { client: new theirs() }), [
-    "Expecting Client (from some-sdk) at Root.client but instead got: an instance of Client - it is not the Client of this package's some-sdk: is some-sdk installed twice?",
-  ]);
-});

@@ -141,15 +141,32 @@ test('option objects with every field are accepted and copied', (t) => {
     roleArn: 'arn:aws-cn:iam::123456789012:role/reader',
     http1: true,
   };
-  const stateStore = { table: 'my_table.v-1', client, region: 'eu-west-1', endpoint: 'http://localhost:8000' };
+  const stateStore = { table: 'my_table.v-1', region: 'eu-west-1', endpoint: 'http://localhost:8000', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } };
 
   const config = resolveConfig({ ...minimal(), kinesis, stateStore, initialPosition: 'TRIM_HORIZON' });
 
   t.deepEqual(config.kinesis, kinesis);
   t.not(config.kinesis, kinesis);
   t.deepEqual(config.stateStore, stateStore);
-  t.is((config.stateStore as typeof stateStore).client, client);
   t.is(config.initialPosition, 'TRIM_HORIZON');
+  const withClient = resolveConfig({ ...minimal(), region: 'us-west-2', stateStore: { table: 'my_table.v-1', client } });
+  t.deepEqual(withClient.stateStore, { table: 'my_table.v-1', client });
+  t.is((withClient.stateStore as { client: unknown }).client, client);
+});
+
+test('stateStore.client brings its own region, endpoint and credentials: giving them too is refused, not ignored', (t) => {
+  const client = new DynamoDBClient({ region: 'us-east-1' });
+  const err = rejects(
+    t,
+    withPatch({ stateStore: { table: 'abc', client, region: 'eu-west-1', endpoint: 'http://localhost:8000', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } } }),
+  );
+  t.deepEqual(paths(err), ['Config.stateStore.region', 'Config.stateStore.endpoint', 'Config.stateStore.credentials']);
+  t.is(
+    problemAt(t, err, 'Config.stateStore.region'),
+    'Unexpected Config.stateStore.region together with Config.stateStore.client - the client brings its own region; ' +
+      'set it on the client, or give the options without a client',
+  );
+  t.false(err.message.includes('"b"'));
 });
 
 test('a credential provider function is accepted as it is', (t) => {
@@ -397,7 +414,8 @@ test('kinesis must be a KinesisClient or an options object', (t) => {
   const dynamo = new DynamoDBClient({ region: 'us-east-1' });
   for (const [kinesis, shown] of [
     ['us-east-1', '"us-east-1"'],
-    [dynamo, 'an instance of DynamoDBClient'],
+    [dynamo, 'an instance of DynamoDBClient - it is a client of DynamoDB, not of Kinesis'],
+    [{ send() {} }, 'an object - it has send() but no config.serviceId, so it is not an AWS SDK v3 client (@aws-sdk/client-kinesis)'],
   ] as const) {
     const err = rejects(t, withPatch({ kinesis }));
     t.deepEqual(paths(err), ['Config.kinesis']);
@@ -437,13 +455,16 @@ test('a StateStore class instance with methods on its prototype is accepted as i
   t.is(resolveConfig(withPatch({ stateStore: store })).stateStore, store);
 });
 
-test('stateStore.client must be a DynamoDBClient', (t) => {
-  const err = rejects(t, withPatch({ stateStore: { table: 'abc', client: { send() {} } } }));
-  t.deepEqual(paths(err), ['Config.stateStore.client']);
-  t.is(
-    problemAt(t, err, 'Config.stateStore.client'),
-    'Expecting DynamoDBClient (from @aws-sdk/client-dynamodb) at Config.stateStore.client but instead got: an object',
-  );
+test('stateStore.client must be a DynamoDB client', (t) => {
+  for (const [client, shown] of [
+    [{ send() {} }, 'an object - it has send() but no config.serviceId, so it is not an AWS SDK v3 client (@aws-sdk/client-dynamodb)'],
+    ['client', '"client" - pass an AWS SDK v3 client (@aws-sdk/client-dynamodb)'],
+    [new KinesisClient({ region: 'us-east-1' }), 'an instance of KinesisClient - it is a client of Kinesis, not of DynamoDB'],
+  ] as const) {
+    const err = rejects(t, withPatch({ stateStore: { table: 'abc', client } }));
+    t.deepEqual(paths(err), ['Config.stateStore.client']);
+    t.is(problemAt(t, err, 'Config.stateStore.client'), `Expecting DynamoDBClient at Config.stateStore.client but instead got: ${shown}`);
+  }
 });
 
 test('a scheduler without now() and schedule() is rejected', (t) => {

@@ -8,7 +8,8 @@ import { from, of, tap, type Subscription } from 'rxjs';
 import { createKinesumer, type Kinesumer } from '../../src/index.js';
 import { MemoryStateStore } from '../../src/state-store/memory-state-store.js';
 import type { StateStore } from '../../src/state-store/state-store.js';
-import { FakeKinesis, openShards } from '../helpers/fake-kinesis.js';
+import type { FakeKinesis } from '../../src/testing/fake-kinesis.js';
+import { fakeKinesis } from '../helpers/kit.js';
 import { testScheduler } from '../helpers/marbles.js';
 import type { TestScheduler } from 'rxjs/testing';
 
@@ -31,8 +32,8 @@ test('the leader prunes at its first round as leader and then every 6 sync inter
   const scheduler = testScheduler(t);
   const memory = new MemoryStateStore();
   let prunes: Array<[number, string[]]> = [];
-  scheduler.run((helpers) => {
-    const kinesis = new FakeKinesis(helpers, () => scheduler.now(), { s: openShards(2) });
+  scheduler.run(() => {
+    const kinesis = fakeKinesis(scheduler, { s: 2 });
     const leader = prunesOf(memory, () => scheduler.now());
     prunes = leader.prunes;
     const a = member(scheduler, 'a', leader.store, kinesis);

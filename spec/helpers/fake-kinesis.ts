@@ -14,10 +14,13 @@ export interface FakeCall {
 }
 
 /**
- * A Kinesis seam for marble tests. Each shard's iterator is a cold Observable that emits once and
- * never completes, so its subscription lasts exactly as long as that shard's reader: the tests
- * read reader start and stop frames from `iterator(stream, shardId).subscriptions`.
- * GetRecords serves the shard's queued pages, then empty pages at the tip.
+ * A scripted Kinesis seam for marble tests that need what real Kinesis cannot do: pages queued
+ * exactly as given, and shard lists set at will (a shard appearing without a parent). Ordinary
+ * specs use the public test kit instead (`FakeKinesis` of `rx-kinesumer/testing`, through
+ * `kit.ts`). Each shard's iterator is a cold Observable that emits once and never completes, so
+ * its subscription lasts exactly as long as that shard's reader: the tests read reader start and
+ * stop frames from `iterator(stream, shardId).subscriptions`. GetRecords serves the shard's
+ * queued pages, then empty pages at the tip.
  */
 export class FakeKinesis implements KinesisApi {
   readonly calls: FakeCall[] = [];

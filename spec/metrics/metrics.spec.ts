@@ -11,6 +11,7 @@ import { createKinesumer } from '../../src/index.js';
 import { silentLogger } from '../../src/logger.js';
 import { MemoryStateStore } from '../../src/state-store/memory-state-store.js';
 import { FakeKinesis, makeRecords, openShards } from '../helpers/fake-kinesis.js';
+import { fakeKinesis, putOn } from '../helpers/kit.js';
 import { testScheduler } from '../helpers/marbles.js';
 
 const S = (i: number) => `shardId-${String(i).padStart(12, '0')}`;
@@ -19,10 +20,10 @@ test('the metrics of a scripted scenario are the expected snapshots at the expec
   const scheduler = testScheduler(t);
   const snapshots: KinesumerMetrics[] = [];
   const events: KinesumerEvent[] = [];
-  scheduler.run((helpers) => {
-    const kinesis = new FakeKinesis(helpers, () => scheduler.now(), { s: openShards(2) });
-    kinesis.queue('s', S(0), makeRecords(0, 0, 3)); // "record 0".."record 2": 8 bytes each
-    kinesis.queue('s', S(1), makeRecords(1, 0, 2));
+  scheduler.run(() => {
+    const kinesis = fakeKinesis(scheduler, { s: 2 });
+    putOn(kinesis, 's', 0, 3); // "record 0".."record 2": 8 bytes each
+    putOn(kinesis, 's', 1, 2);
     const store = new MemoryStateStore();
     const config = {
       kinesis,

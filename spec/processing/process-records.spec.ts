@@ -235,3 +235,34 @@ test('a record that fails every attempt without a sink fails the pipeline: repor
   t.is(checkpointOf(store, 0), seq(0, 0), 'what was processed is committed');
   t.deepEqual(Object.keys(store.snapshot().clients['app'] ?? {}), [], 'the member left the group');
 });
+
+test('a record retried for a long time holds its shard at polling.maxInFlight: the reader waits instead of reading on', (t) => {
+  const scheduler = testScheduler(t);
+  const store = new MemoryStateStore();
+  let getRecords = 0;
+  let handled = 0;
+  scheduler.run((helpers) => {
+    const kinesis = new FakeKinesis(helpers, () => scheduler.now(), { s: openShards(1) });
+    for (let page = 0; page < 10; page++) {
+      kinesis.queue('s', S(0), records(0, ['stuck', 'a', 'b', 'c']).map((r, i) => ({ ...r, SequenceNumber: seq(0, page * 4 + i) })), { millisBehindLatest: 1 });
+    }
+    const c = member(scheduler, 'a', store, kinesis, { polling: { maxInFlight: 8, scanLimit: 4 }, retry: { initialDelay: 100, maxDelay: 1000, random: () => 0 } });
+    c.consume(['s'])
+      .pipe(
+        processRecords(
+          c,
+          (record) => {
+            handled += 1;
+            return record.sequenceNumber === seq(0, 0) ? throwError(() => new Error('down')) : of(record);
+          },
+          { concurrency: 8 },
+        ),
+      )
+      .subscribe();
+    scheduler.schedule(() => (getRecords = kinesis.calls.filter((call) => call.op === 'getRecords').length), 60_000);
+    scheduler.schedule(() => void c.close(), 60_001);
+  });
+  // the first record fails for a minute: 8 records are delivered and held, no more are read
+  t.is(getRecords, 2);
+  t.true(handled > 8);
+});

@@ -20,6 +20,7 @@ test('after a stored checkpoint', (t) => {
     start: { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: '150' },
     resumeAfter: '150',
     resumeSub: undefined,
+    resumePreceding: undefined,
     reported: [],
   });
 });
@@ -29,7 +30,13 @@ test('at a partly processed KPL aggregate, to skip its processed user records', 
     start: { type: 'AT_SEQUENCE_NUMBER', sequenceNumber: '150' },
     resumeAfter: '150',
     resumeSub: 2,
+    resumePreceding: undefined,
     reported: [],
+  });
+  // kinesumer's checkpoint before the aggregate is handed on, not read from
+  t.like(start(state('a', { sequenceNumber: '150', subSequenceNumber: 2, precedingSequenceNumber: '140' }), snapshotOf([shard('a')])), {
+    start: { type: 'AT_SEQUENCE_NUMBER', sequenceNumber: '150' },
+    resumePreceding: '140',
   });
 });
 

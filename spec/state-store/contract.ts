@@ -79,6 +79,7 @@ export function commit(
       clientId,
       sequenceNumber: 'sequenceNumber' in commit ? commit.sequenceNumber : seq(1),
       ...(commit.subSequenceNumber !== undefined && { subSequenceNumber: commit.subSequenceNumber }),
+      ...(commit.precedingSequenceNumber !== undefined && { precedingSequenceNumber: commit.precedingSequenceNumber }),
       previous: commit.previous,
       finished: commit.finished ?? false,
       now: commit.now ?? at(0),
@@ -504,6 +505,46 @@ export function stateStoreContract<C>(
     t.is((await acquire(store, app, 0, 'b', { alive: ['a', 'b'] }))?.owner, 'b');
   });
 
+  // kinesumer (Go) reads every checkpoint item it finds and resumes AFTER its sequence_number
+  // (missing: ""), so no shard state may be left without a checkpoint (getCheckpoints is what it reads).
+  test(`${name}: releaseShard of a shard without a checkpoint makes its shard start the checkpoint, and keeps the state`, async (t) => {
+    const store = await open(t);
+    const app = uniqueApp();
+    await acquire(store, app, 0, 'a', { now: at(1) });
+    await run(store.releaseShard(app, 's', shardId(0), 'a'));
+    // the state stays (the group read this shard's lineage); AFTER the shard start reads it whole
+    t.deepEqual(await run(store.listShardStates(app, 's')), [
+      { shardId: shardId(0), sequenceNumber: shardStart(0), finished: false, shardStart: shardStart(0), lastUpdate: at(1) },
+    ]);
+    t.deepEqual(await run(store.getCheckpoints(app, 's')), [{ shardId: shardId(0), sequenceNumber: shardStart(0), lastUpdate: at(1) }]);
+    // and the next taker resumes after it, as from a checkpoint
+    t.is((await acquire(store, app, 0, 'b', { alive: ['b'], now: at(2) }))?.sequenceNumber, shardStart(0));
+    // a shard taken without a known shard start has nothing to stand in: only the owner goes
+    await acquire(store, app, 1, 'a', { start: undefined, now: at(3) });
+    await run(store.releaseShard(app, 's', shardId(1), 'a'));
+    t.deepEqual((await run(store.listShardStates(app, 's')))[1], { shardId: shardId(1), finished: false, lastUpdate: at(3) });
+  });
+
+  test(`${name}: a finished shard with no record read keeps its finished mark, and gets its shard start as the checkpoint when released`, async (t) => {
+    const store = await open(t);
+    const app = uniqueApp();
+    await acquire(store, app, 0, 'a', { now: at(1) });
+    t.true(await commit(store, app, 0, 'a', { sequenceNumber: undefined, previous: undefined, finished: true, now: at(2) }));
+    await run(store.releaseShard(app, 's', shardId(0), 'a'));
+    t.deepEqual(await run(store.listShardStates(app, 's')), [
+      { shardId: shardId(0), sequenceNumber: shardStart(0), finished: true, shardStart: shardStart(0), lastUpdate: at(2) },
+    ]);
+    t.is(await acquire(store, app, 0, 'b', { now: at(3) }), undefined, 'still finished: nobody takes it');
+  });
+
+  test(`${name}: releaseShard by another client than the owner leaves a shard without a checkpoint as it is`, async (t) => {
+    const store = await open(t);
+    const app = uniqueApp();
+    const held = await acquire(store, app, 0, 'a', { now: at(1) });
+    await run(store.releaseShard(app, 's', shardId(0), 'b'));
+    t.deepEqual(await run(store.listShardStates(app, 's')), [held]);
+  });
+
   test(`${name}: releaseShard of a shard without state writes nothing`, async (t) => {
     const store = await open(t);
     const app = uniqueApp();
@@ -536,6 +577,42 @@ export function stateStoreContract<C>(
     t.false(state !== undefined && 'subSequenceNumber' in state);
     // kinesumer still reads a plain checkpoint
     t.deepEqual(await run(store.getCheckpoints(app, 's')), [{ shardId: shardId(0), sequenceNumber: seq(10), lastUpdate: at(3) }]);
+  });
+
+  test(`${name}: inside a partly processed aggregate, kinesumer reads the record before it; the position is the aggregate and fences the next commit`, async (t) => {
+    const store = await open(t);
+    const app = uniqueApp();
+    await acquire(store, app, 0, 'a', { now: at(1) });
+    t.true(await commit(store, app, 0, 'a', { sequenceNumber: seq(10), subSequenceNumber: 3, precedingSequenceNumber: seq(9), previous: undefined, now: at(2) }));
+    t.deepEqual(await run(store.listShardStates(app, 's')), [
+      { shardId: shardId(0), sequenceNumber: seq(10), subSequenceNumber: 3, precedingSequenceNumber: seq(9), owner: 'a', finished: false, shardStart: shardStart(0), lastUpdate: at(2) },
+    ]);
+    t.deepEqual(await run(store.getCheckpoints(app, 's')), [{ shardId: shardId(0), sequenceNumber: seq(9), lastUpdate: at(2) }], "kinesumer's");
+    // the fence is the position (the aggregate), not kinesumer's checkpoint
+    t.false(await commit(store, app, 0, 'a', { sequenceNumber: seq(10), subSequenceNumber: 5, precedingSequenceNumber: seq(9), previous: seq(9), now: at(3) }));
+    t.true(await commit(store, app, 0, 'a', { sequenceNumber: seq(10), subSequenceNumber: 5, precedingSequenceNumber: seq(9), previous: seq(10), now: at(3) }));
+    t.like((await run(store.listShardStates(app, 's')))[0], { sequenceNumber: seq(10), subSequenceNumber: 5, precedingSequenceNumber: seq(9) });
+    // released inside the aggregate: kept as it is
+    await run(store.releaseShard(app, 's', shardId(0), 'a'));
+    const taken = await acquire(store, app, 0, 'b', { alive: ['b'], now: at(4) });
+    t.like(taken, { sequenceNumber: seq(10), subSequenceNumber: 5, precedingSequenceNumber: seq(9) });
+    // processed whole: a plain checkpoint again
+    t.true(await commit(store, app, 0, 'b', { sequenceNumber: seq(12), previous: seq(10), now: at(5) }));
+    const [state] = await run(store.listShardStates(app, 's'));
+    t.deepEqual(state, { shardId: shardId(0), sequenceNumber: seq(12), owner: 'b', finished: false, shardStart: shardStart(0), lastUpdate: at(5) });
+    t.deepEqual(await run(store.getCheckpoints(app, 's')), [{ shardId: shardId(0), sequenceNumber: seq(12), lastUpdate: at(5) }]);
+  });
+
+  test(`${name}: a position inside an aggregate written the older way (no checkpoint before it) is read and moved on from as before`, async (t) => {
+    const store = await open(t);
+    const app = uniqueApp();
+    await acquire(store, app, 0, 'a', { now: at(1) });
+    t.true(await commit(store, app, 0, 'a', { sequenceNumber: seq(10), subSequenceNumber: 3, previous: undefined, now: at(2) }));
+    t.deepEqual(await run(store.getCheckpoints(app, 's')), [{ shardId: shardId(0), sequenceNumber: seq(10), lastUpdate: at(2) }]);
+    t.like((await run(store.listShardStates(app, 's')))[0], { sequenceNumber: seq(10), subSequenceNumber: 3 });
+    // the next commit in that aggregate adds kinesumer's checkpoint
+    t.true(await commit(store, app, 0, 'a', { sequenceNumber: seq(10), subSequenceNumber: 4, precedingSequenceNumber: shardStart(0), previous: seq(10), now: at(3) }));
+    t.deepEqual(await run(store.getCheckpoints(app, 's')), [{ shardId: shardId(0), sequenceNumber: shardStart(0), lastUpdate: at(3) }]);
   });
 
   test(`${name}: commitShard by another client than the owner is refused (false) and changes nothing`, async (t) => {

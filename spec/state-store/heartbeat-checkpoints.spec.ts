@@ -35,11 +35,20 @@ for (const [title, beat, stored, shardStart, ahead] of takeovers) {
 const held: ShardState = { shardId: SHARD, sequenceNumber: '100', owner: 'dead', finished: false, shardStart: '10' };
 
 test('pruneTakeover: a held shard gets the pruned client\'s position when further on', (t) => {
+  // inside an aggregate, with the stored checkpoint before it as kinesumer's
   t.deepEqual(pruneTakeover('dead', { sequenceNumber: '200', subSequenceNumber: 1 }, held), {
-    set: { sequenceNumber: '200', subSequenceNumber: 1 },
+    set: { sequenceNumber: '200', subSequenceNumber: 1, precedingSequenceNumber: '100' },
     remove: [],
   });
-  t.deepEqual(pruneTakeover('dead', { sequenceNumber: '200' }, held), { set: { sequenceNumber: '200' }, remove: ['subSequenceNumber'] });
+  t.deepEqual(pruneTakeover('dead', { sequenceNumber: '200' }, held), { set: { sequenceNumber: '200' }, remove: ['subSequenceNumber', 'precedingSequenceNumber'] });
+});
+
+test('pruneTakeover: further into the stored aggregate, kinesumer\'s checkpoint stays the one stored with it; without one, the shard start', (t) => {
+  const inside: ShardState = { ...held, sequenceNumber: '200', subSequenceNumber: 1, precedingSequenceNumber: '150' };
+  t.like(pruneTakeover('dead', { sequenceNumber: '200', subSequenceNumber: 5 }, inside)?.set, { precedingSequenceNumber: '150' });
+  // an item of an older version, with only the aggregate's own sequence number
+  const old: ShardState = { ...held, sequenceNumber: '200', subSequenceNumber: 1 };
+  t.like(pruneTakeover('dead', { sequenceNumber: '200', subSequenceNumber: 5 }, old)?.set, { precedingSequenceNumber: '10' });
 });
 
 test('pruneTakeover: nothing for a shard another client holds, or a position not further on', (t) => {

@@ -258,7 +258,9 @@ export function heartbeatContract<C>(
       shardStart: shardStart(shard),
       lastUpdate: at(10),
     });
-    t.deepEqual(taken, [expected(0, undefined), expected(1, 3), expected(2, undefined), expected(3, 3)]);
+    // (the stored sub-sequence numbers were committed without kinesumer's checkpoint before the
+    // aggregate, as older versions did: a heartbeat position taken over gets the shard start)
+    t.deepEqual(taken, [expected(0, undefined), { ...expected(1, 3), precedingSequenceNumber: shardStart(1) }, expected(2, undefined), expected(3, 3)]);
     t.deepEqual(
       (await run(store.listShardStates(app, 's'))).map((s) => [s.shardId, s.sequenceNumber, s.subSequenceNumber]),
       [

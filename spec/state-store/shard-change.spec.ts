@@ -9,6 +9,7 @@ import {
   commitChange,
   seekChange,
   positionChange,
+  releaseChange,
   takeChange,
   type ShardChange,
 } from '../../src/state-store/shard-change.js';
@@ -49,32 +50,47 @@ const changes: [title: string, change: ShardChange, expected: ShardChange][] = [
   [
     'a take from a heartbeat position moves the checkpoint there',
     takeChange({ clientId: 'b', now: at(1), shardStart: '10' }, { sequenceNumber: '300' }),
-    { set: { owner: 'b', lastUpdate: at(1), shardStart: '10', sequenceNumber: '300' }, remove: ['subSequenceNumber', 'seekTo', 'seekAfter'] },
+    { set: { owner: 'b', lastUpdate: at(1), shardStart: '10', sequenceNumber: '300' }, remove: ['subSequenceNumber', 'precedingSequenceNumber', 'seekTo', 'seekAfter'] },
   ],
   [
     "a take of an older shard's state removes its checkpoint and finished mark",
     takeChange({ clientId: 'b', now: at(1), shardStart: '10' }, undefined, true),
-    { set: { owner: 'b', lastUpdate: at(1), shardStart: '10' }, remove: ['sequenceNumber', 'subSequenceNumber', 'finished', 'seekTo', 'seekAfter'] },
+    { set: { owner: 'b', lastUpdate: at(1), shardStart: '10' }, remove: ['sequenceNumber', 'subSequenceNumber', 'precedingSequenceNumber', 'finished', 'seekTo', 'seekAfter'] },
   ],
   [
     "a take of an older shard's state from a heartbeat position keeps the position",
     takeChange({ clientId: 'b', now: at(1), shardStart: '10' }, { sequenceNumber: '300', subSequenceNumber: 1 }, true),
-    { set: { owner: 'b', lastUpdate: at(1), shardStart: '10', sequenceNumber: '300', subSequenceNumber: 1 }, remove: ['finished', 'seekTo', 'seekAfter'] },
+    { set: { owner: 'b', lastUpdate: at(1), shardStart: '10', sequenceNumber: '300', subSequenceNumber: 1 }, remove: ['precedingSequenceNumber', 'finished', 'seekTo', 'seekAfter'] },
+  ],
+  [
+    'a take from a heartbeat position inside an aggregate writes kinesumer\'s checkpoint before it',
+    takeChange({ clientId: 'b', now: at(1), shardStart: '10' }, { sequenceNumber: '300', subSequenceNumber: 1 }, false, '250'),
+    { set: { owner: 'b', lastUpdate: at(1), shardStart: '10', sequenceNumber: '300', subSequenceNumber: 1, precedingSequenceNumber: '250' }, remove: ['seekTo', 'seekAfter'] },
   ],
   [
     'a commit of a whole record removes the sub-sequence number',
     commitChange({ clientId: 'a', sequenceNumber: '200', previous: '100', finished: false, now: at(2) }),
-    { set: { lastUpdate: at(2), sequenceNumber: '200' }, remove: ['subSequenceNumber'] },
+    { set: { lastUpdate: at(2), sequenceNumber: '200' }, remove: ['subSequenceNumber', 'precedingSequenceNumber'] },
+  ],
+  [
+    'a commit of a whole record drops kinesumer\'s checkpoint given with it',
+    commitChange({ clientId: 'a', sequenceNumber: '200', precedingSequenceNumber: '150', previous: '100', finished: false, now: at(2) }),
+    { set: { lastUpdate: at(2), sequenceNumber: '200' }, remove: ['subSequenceNumber', 'precedingSequenceNumber'] },
   ],
   [
     'a commit after a seek ends the pending seek',
     commitChange({ clientId: 'a', sequenceNumber: '200', previous: undefined, finished: false, now: at(2), seek: 3 }),
-    { set: { lastUpdate: at(2), sequenceNumber: '200' }, remove: ['subSequenceNumber', 'seekTo', 'seekAfter'] },
+    { set: { lastUpdate: at(2), sequenceNumber: '200' }, remove: ['subSequenceNumber', 'precedingSequenceNumber', 'seekTo', 'seekAfter'] },
   ],
   [
     'a commit inside an aggregate writes the sub-sequence number',
     commitChange({ clientId: 'a', sequenceNumber: '200', subSequenceNumber: 4, previous: '100', finished: false, now: at(2) }),
-    { set: { lastUpdate: at(2), sequenceNumber: '200', subSequenceNumber: 4 }, remove: [] },
+    { set: { lastUpdate: at(2), sequenceNumber: '200', subSequenceNumber: 4 }, remove: ['precedingSequenceNumber'] },
+  ],
+  [
+    'a commit inside an aggregate writes kinesumer\'s checkpoint before it',
+    commitChange({ clientId: 'a', sequenceNumber: '200', subSequenceNumber: 4, precedingSequenceNumber: '150', previous: '100', finished: false, now: at(2) }),
+    { set: { lastUpdate: at(2), sequenceNumber: '200', subSequenceNumber: 4, precedingSequenceNumber: '150' }, remove: [] },
   ],
   [
     'a finishing commit without a sequence number keeps the checkpoint',
@@ -84,24 +100,35 @@ const changes: [title: string, change: ShardChange, expected: ShardChange][] = [
   [
     'a finishing commit with a sequence number writes both',
     commitChange({ clientId: 'a', sequenceNumber: '200', previous: '100', finished: true, now: at(2) }),
-    { set: { lastUpdate: at(2), sequenceNumber: '200', finished: true }, remove: ['subSequenceNumber'] },
+    { set: { lastUpdate: at(2), sequenceNumber: '200', finished: true }, remove: ['subSequenceNumber', 'precedingSequenceNumber'] },
   ],
   [
-    'a seek: one more seek, its target, no checkpoint and no finished mark; the owner stays',
+    'a seek: one more seek, its target, the shard start as the checkpoint (kinesumer reads from there), no finished mark; the owner stays',
     seekChange({ seekTo: 'TRIM_HORIZON', now: at(4), shardStart: '10' }),
-    { set: { lastUpdate: at(4), shardStart: '10', seekTo: 'TRIM_HORIZON' }, remove: ['sequenceNumber', 'subSequenceNumber', 'finished', 'seekAfter'], bumpSeek: true },
+    { set: { lastUpdate: at(4), shardStart: '10', sequenceNumber: '10', seekTo: 'TRIM_HORIZON' }, remove: ['subSequenceNumber', 'precedingSequenceNumber', 'finished', 'seekAfter'], bumpSeek: true },
   ],
   [
-    'a seek after parents records them',
+    'a seek after parents records them; without a shard start, no checkpoint',
     seekChange({ seekTo: 'LATEST', seekAfter: { p: 3 }, now: at(4) }),
-    { set: { lastUpdate: at(4), seekTo: 'LATEST', seekAfter: { p: 3 } }, remove: ['sequenceNumber', 'subSequenceNumber', 'finished'], bumpSeek: true },
+    { set: { lastUpdate: at(4), seekTo: 'LATEST', seekAfter: { p: 3 } }, remove: ['sequenceNumber', 'subSequenceNumber', 'precedingSequenceNumber', 'finished'], bumpSeek: true },
   ],
   [
     'a seek without a target records the shard finished',
     seekChange({ seekTo: undefined, seekAfter: {}, now: at(4) }),
-    { set: { lastUpdate: at(4), finished: true }, remove: ['sequenceNumber', 'subSequenceNumber', 'seekTo', 'seekAfter'], bumpSeek: true },
+    { set: { lastUpdate: at(4), finished: true }, remove: ['sequenceNumber', 'subSequenceNumber', 'precedingSequenceNumber', 'seekTo', 'seekAfter'], bumpSeek: true },
   ],
-  ['a position change sets the time only when given', positionChange({ sequenceNumber: '300' }, at(3)), { set: { lastUpdate: at(3), sequenceNumber: '300' }, remove: ['subSequenceNumber'] }],
+  [
+    'a position change sets the time only when given',
+    positionChange({ sequenceNumber: '300' }, at(3)),
+    { set: { lastUpdate: at(3), sequenceNumber: '300' }, remove: ['subSequenceNumber', 'precedingSequenceNumber'] },
+  ],
+  ['a release of a shard with a checkpoint removes only the owner', releaseChange({ sequenceNumber: '100', shardStart: '10' }), { set: {}, remove: ['owner'] }],
+  [
+    'a release of a shard without a checkpoint makes its shard start the checkpoint',
+    releaseChange({ shardStart: '10' }),
+    { set: { sequenceNumber: '10' }, remove: ['owner'] },
+  ],
+  ['a release of a shard with neither removes only the owner', releaseChange({}), { set: {}, remove: ['owner'] }],
 ];
 
 for (const [title, change, expected] of changes) {

@@ -48,10 +48,16 @@ const cases: Case[] = [
     after: taken({ sequenceNumber: '1300' }),
   },
   {
-    title: 'a heartbeat position inside an aggregate comes with its sub-sequence number',
+    title: 'a heartbeat position inside an aggregate comes with its sub-sequence number, and the stored checkpoint before it is kinesumer\'s',
     stored: state({ owner: 'a', sequenceNumber: '1200' }),
     holder: heard(10, { sequenceNumber: '1300', subSequenceNumber: 2 }),
-    after: taken({ sequenceNumber: '1300', subSequenceNumber: 2 }),
+    after: taken({ sequenceNumber: '1300', subSequenceNumber: 2, precedingSequenceNumber: '1200' }),
+  },
+  {
+    title: 'a heartbeat position inside an aggregate with no checkpoint before it: kinesumer\'s is the shard start',
+    stored: state({ owner: 'a' }),
+    holder: heard(10, { sequenceNumber: '1300', subSequenceNumber: 2 }),
+    after: taken({ sequenceNumber: '1300', subSequenceNumber: 2, precedingSequenceNumber: '1000' }),
   },
   {
     title: 'a heartbeat position behind the stored checkpoint is ignored',
@@ -94,6 +100,13 @@ const cases: Case[] = [
     stored: state({ owner: 'a', sequenceNumber: '600', subSequenceNumber: 4, finished: true }),
     holder: heard(10, { sequenceNumber: '1300' }),
     after: taken({ sequenceNumber: '1300' }),
+    stale: true,
+  },
+  {
+    title: "a dead holder's heartbeat position inside an aggregate, over an older shard's checkpoint: kinesumer's is this shard's start, not that checkpoint",
+    stored: state({ owner: 'a', sequenceNumber: '600' }),
+    holder: heard(10, { sequenceNumber: '1300', subSequenceNumber: 2 }),
+    after: taken({ sequenceNumber: '1300', subSequenceNumber: 2, precedingSequenceNumber: '1000' }),
     stale: true,
   },
   {

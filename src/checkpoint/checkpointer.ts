@@ -7,8 +7,8 @@ import { answerWithin } from '../retry.js';
 import type { HeartbeatStats, StateStore } from '../state-store/state-store.js';
 import { writeHeartbeat$ } from './heartbeat-commits.js';
 import { writeItems$, type ItemWriteOptions } from './item-writes.js';
-import { ORDINAL, PARTIAL, progressOf, type LinkedRecord } from './linked-record.js';
-import { ShardProgress } from './shard-progress.js';
+import { ORDINAL, PARTIAL, PRECEDING, progressOf, type LinkedRecord } from './linked-record.js';
+import { ShardProgress, type KinesumerCheckpoint } from './shard-progress.js';
 
 /** What the checkpointer needs. */
 export interface CheckpointerOptions {
@@ -85,9 +85,17 @@ export class Checkpointer {
     };
   }
 
-  /** Starts tracking a shard this client now holds; a progress left from an earlier take of it ends. */
-  open(stream: string, shardId: string, stored: string | undefined, resumeAfter: string | undefined, storedSub?: number, seek = 0): ShardProgress {
-    const progress = new ShardProgress(this, stream, shardId, stored, resumeAfter, storedSub, seek);
+  /** Starts tracking a shard this client now holds; a progress left from an earlier take of it ends. See {@link ShardProgress}'s constructor. */
+  open(
+    stream: string,
+    shardId: string,
+    stored: string | undefined,
+    resumeAfter: string | undefined,
+    storedSub?: number,
+    kinesumer?: KinesumerCheckpoint,
+    seek = 0,
+  ): ShardProgress {
+    const progress = new ShardProgress(this, stream, shardId, stored, resumeAfter, storedSub, kinesumer, seek);
     this.held.get(keyOf(progress))?.left();
     this.held.set(keyOf(progress), progress);
     return progress;
@@ -132,7 +140,7 @@ export class Checkpointer {
     }
     if (this.closed) throw new ClosedError('markRecord()');
     const linked = record as LinkedRecord;
-    if (progress.mark(record.sequenceNumber, linked[PARTIAL], linked[ORDINAL])) this.commitRequests.next();
+    if (progress.mark(record.sequenceNumber, linked[PARTIAL], linked[ORDINAL], linked[PRECEDING])) this.commitRequests.next();
   }
 
   /**

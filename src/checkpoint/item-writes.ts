@@ -49,6 +49,7 @@ function writeItem$(progress: ShardProgress, options: ItemWriteOptions): Observa
           clientId,
           sequenceNumber: commit.sequenceNumber,
           subSequenceNumber: commit.subSequenceNumber,
+          precedingSequenceNumber: commit.precedingSequenceNumber,
           previous: commit.previous,
           finished: commit.finishing,
           now,

@@ -11,11 +11,18 @@ export const ORDINAL = Symbol('rx-kinesumer.ordinal');
  */
 export const PARTIAL = Symbol('rx-kinesumer.partial');
 
+/**
+ * Hidden next to {@link PARTIAL}: a record before the aggregate that kinesumer (Go) can resume
+ * after, written as the item's `sequence_number` while the aggregate is partly processed.
+ */
+export const PRECEDING = Symbol('rx-kinesumer.preceding');
+
 /** A record as the reader builds it: the public fields plus the hidden shard link and position. */
 export type LinkedRecord = KinesumerRecord & {
   readonly [SHARD]: ShardProgress;
   readonly [ORDINAL]: number;
   readonly [PARTIAL]: number | undefined;
+  readonly [PRECEDING]: string | undefined;
 };
 
 /** The progress `record` was delivered with, or `undefined` for a value that is not a delivered record. */

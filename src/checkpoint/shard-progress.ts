@@ -1,10 +1,12 @@
 import { EMPTY, Observable, Subject, defer, finalize, merge, take } from 'rxjs';
-import { encodePosition, isAfterPosition, positionOf, type Position } from '../position.js';
+import { encodePosition, isAfterPosition, positionOf, wholeRecordBefore, type KnownPosition, type Position } from '../position.js';
 
 /** A fenced item write as it started: the marks of that moment and the checkpoint it replaces. */
 export interface ItemCommit {
   sequenceNumber: string | undefined;
   subSequenceNumber: number | undefined;
+  /** With `subSequenceNumber`: kinesumer's checkpoint, a record before the aggregate (see `wholeRecordBefore`). */
+  precedingSequenceNumber: string | undefined;
   /** The checkpoint the store holds, as far as this client knows: the write's fencing condition. */
   previous: string | undefined;
   /** The `seek` the shard's reading started from: the write's other fencing condition. */
@@ -13,6 +15,14 @@ export interface ItemCommit {
   finishing: boolean;
   /** Records known processed when the write started. */
   reached: number;
+}
+
+/** What kinesumer (Go) needs besides the stored position: see {@link ShardProgress}'s constructor. */
+export interface KinesumerCheckpoint {
+  /** The stored position's kinesumer checkpoint, when it is inside an aggregate (`ShardState.precedingSequenceNumber`). */
+  storedPreceding?: string | undefined;
+  /** The shard's starting sequence number, when known: kinesumer's checkpoint when nothing before an aggregate is known. */
+  shardStart?: string | undefined;
 }
 
 /** What a landed write did: records newly covered by a commit (`undefined`: nothing to count), and whether the shard is finished now. */
@@ -36,11 +46,15 @@ export class ShardProgress {
   private lastDelivered: string | undefined;
   /** Resuming inside a KPL aggregate: its user records up to `sub` were processed before. */
   private resumeInside: { sequenceNumber: string; sub: number } | undefined;
+  /** The checkpoint reading resumed after, and kinesumer's checkpoint stored with it. */
+  private readonly resumed: KnownPosition;
   private readEnded = false;
 
   // What the pipeline marked processed.
   private marked: string | undefined;
   private markedSub: number | undefined;
+  /** Inside an aggregate: a record before it that kinesumer can resume after. */
+  private markedPreceding: string | undefined;
   /** One past the ordinal of the last marked record: records known processed. */
   private reachedCount = 0;
   /** While the reader waits for room: the in-flight count that lets it read again; -1 otherwise. */
@@ -50,6 +64,7 @@ export class ShardProgress {
   // What the state store holds.
   private stored: string | undefined;
   private storedSub: number | undefined;
+  private storedPreceding: string | undefined;
   private finishedMark = false;
   /**
    * Checkpoints this client tried to write whose answer never came (a timeout, a dropped
@@ -78,6 +93,9 @@ export class ShardProgress {
    * @param stored The checkpoint the store holds, even one left by an older stream of the same name.
    * @param resumeAfter The checkpoint reading resumes after, when it is valid for this shard.
    * @param storedSub The stored sub-sequence (a partly processed aggregate at the checkpoint).
+   * @param kinesumer kinesumer's checkpoint stored with it, and the shard's start. A position
+   *   inside an aggregate stored without the former (by an older version) is written again with
+   *   one at the next commit.
    * @param seek The `seek` of the state the shard was taken with: every write is fenced on it.
    */
   constructor(
@@ -87,12 +105,16 @@ export class ShardProgress {
     stored: string | undefined,
     resumeAfter: string | undefined,
     storedSub?: number,
+    private readonly kinesumer: KinesumerCheckpoint = {},
     readonly seek = 0,
   ) {
     this.stored = stored;
     this.storedSub = storedSub;
+    this.storedPreceding = storedSub === undefined ? undefined : kinesumer.storedPreceding;
+    this.resumed = { sequenceNumber: resumeAfter, precedingSequenceNumber: resumeAfter === undefined ? undefined : this.storedPreceding };
     this.marked = resumeAfter;
     this.markedSub = resumeAfter === undefined ? undefined : storedSub;
+    this.markedPreceding = this.markedSub === undefined ? undefined : (kinesumer.storedPreceding ?? kinesumer.shardStart);
     this.resumeInside = resumeAfter !== undefined && storedSub !== undefined ? { sequenceNumber: resumeAfter, sub: storedSub } : undefined;
   }
 
@@ -107,6 +129,15 @@ export class ShardProgress {
   /** Resuming inside a partly processed aggregate: the user records of it to skip. */
   get skip(): { sequenceNumber: string; sub: number } | undefined {
     return this.resumeInside;
+  }
+
+  /**
+   * For the aggregate at `sequenceNumber`, the first record of a page: a record before it that
+   * kinesumer can resume after (every record before the aggregate is processed once part of it
+   * is). The last record of the pages before, else what reading started from (`wholeRecordBefore`).
+   */
+  before(sequenceNumber: string): string | undefined {
+    return this.lastDelivered ?? wholeRecordBefore(sequenceNumber, this.resumed, this.kinesumer.shardStart);
   }
 
   /**
@@ -165,15 +196,17 @@ export class ShardProgress {
   // Marks
 
   /**
-   * Records that the record at `sequenceNumber` (inside an aggregate up to `sub`), the
-   * `ordinal`-th delivered, and everything before it were processed. Marks only move forward,
+   * Records that the record at `sequenceNumber` (inside an aggregate up to `sub`, with `preceding`
+   * a record before the aggregate kinesumer can resume after: see {@link ShardProgress.before}),
+   * the `ordinal`-th delivered, and everything before it were processed. Marks only move forward,
    * and not at all once the shard left this client. Returns whether this made the ended shard
    * complete (it can be recorded finished now).
    */
-  mark(sequenceNumber: string, sub: number | undefined, ordinal: number): boolean {
+  mark(sequenceNumber: string, sub: number | undefined, ordinal: number, preceding?: string): boolean {
     if (!this.held || !isAfterPosition(sequenceNumber, sub, this.marked, this.markedSub)) return false;
     this.marked = sequenceNumber;
     this.markedSub = sub;
+    this.markedPreceding = sub === undefined ? undefined : preceding;
     const reached = ordinal + 1;
     if (reached > this.reachedCount) {
       this.reachedCount = reached;
@@ -201,6 +234,15 @@ export class ShardProgress {
   onRelease(drain: () => Observable<unknown>): () => void {
     this.drains.add(drain);
     return () => this.drains.delete(drain);
+  }
+
+  /**
+   * Whether a processing operator tracks every delivered record of this shard (it registered a
+   * drain): then no record is ever dropped before its mark, and a wait for room is a wait for
+   * processing, never a stall to escape.
+   */
+  get tracked(): boolean {
+    return this.drains.size > 0;
   }
 
   /** What the release waits for before its final write; completes at once when nothing was registered. */
@@ -256,7 +298,9 @@ export class ShardProgress {
 
   /** Whether the item needs a write: the marks moved past what it holds, or the shard can be recorded finished. */
   get dirty(): boolean {
-    const moved = this.marked !== undefined && (this.marked !== this.stored || this.markedSub !== this.storedSub);
+    // (an aggregate position stored without kinesumer's checkpoint, by an older version, is written again)
+    const moved =
+      this.marked !== undefined && (this.marked !== this.stored || this.markedSub !== this.storedSub || this.markedPreceding !== this.storedPreceding);
     return moved || (this.complete && !this.finishedMark);
   }
 
@@ -265,6 +309,7 @@ export class ShardProgress {
     return {
       sequenceNumber: this.marked,
       subSequenceNumber: this.markedSub,
+      precedingSequenceNumber: this.markedSub === undefined ? undefined : this.markedPreceding,
       previous: this.stored,
       seek: this.seek,
       finishing: this.complete && !this.finishedMark,
@@ -274,7 +319,7 @@ export class ShardProgress {
 
   /** `commit` was applied: the store holds it now. */
   itemWritten(commit: ItemCommit): Landed {
-    const { sequenceNumber, subSequenceNumber, reached } = commit;
+    const { sequenceNumber, subSequenceNumber, precedingSequenceNumber, reached } = commit;
     // A position a heartbeat already made durable is not counted a second time.
     const beaten = sequenceNumber !== undefined && encodePosition(positionOf(sequenceNumber, subSequenceNumber)) === this.beaten;
     const committed = !beaten || reached > this.reachedCommitted ? reached - this.reachedCommitted : undefined;
@@ -283,6 +328,7 @@ export class ShardProgress {
     if (sequenceNumber !== undefined) {
       this.stored = sequenceNumber;
       this.storedSub = subSequenceNumber;
+      this.storedPreceding = precedingSequenceNumber;
     }
     const finished = commit.finishing && !this.finishedMark;
     if (commit.finishing) this.finishedMark = true;

@@ -1,7 +1,9 @@
 /**
  * Codecs of the configured AWS seams: `kinesis` (a `KinesisClient`, a ready `KinesisApi`, or the
  * options to build a client) and `stateStore` (a `StateStore`, or the DynamoDB table to use).
- * Clients, seams and stores are taken as they are; option objects are checked field by field.
+ * Seams, stores and the library's own clients are taken as they are; a client of another copy of
+ * the AWS SDK (the application's) is adopted into one of the library's copy (`sdk-client.ts`);
+ * option objects are checked field by field.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
@@ -11,9 +13,11 @@ import type { KinesisOptions } from '../kinesis/kinesis-options.js';
 import type { DynamoDBStateStoreOptions } from '../state-store/dynamodb/dynamodb-options.js';
 import { STATE_STORE_METHODS, isStateStore, missingStateStoreMethods } from '../state-store/is-state-store.js';
 import type { StateStore } from '../state-store/state-store.js';
-import { closed, instanceOf, isRecord, sdkHint } from './combinators.js';
+import { adoptSdkClient, checkSdkClient, type AwsSdkClient } from '../internal/sdk-client.js';
+import { DYNAMODB_PACKAGE } from '../state-store/dynamodb/dynamodb-client.js';
+import { closed, isRecord, withRule } from './combinators.js';
 import { Credentials, Endpoint, ExternalId, Region, RoleArn, SessionName, TableName } from './field-codecs.js';
-import { expecting } from './reporter.js';
+import { expecting, pathOf } from './reporter.js';
 
 /** `KinesisOptions`: how to build a `KinesisClient`. */
 const KinesisOptionsCodec = closed(
@@ -30,28 +34,66 @@ const KinesisOptionsCodec = closed(
   },
 );
 
-/** A `KinesisClient` as it is, or the options to build one. */
+/**
+ * A `KinesisClient` (the library's as it is, another SDK copy's adopted), a `KinesisApi` seam as
+ * it is, or the options to build a client.
+ */
 export const KinesisCodec = new t.Type<KinesisClient | KinesisOptions | KinesisApi, unknown, unknown>(
   'KinesisClient | KinesisOptions',
   (u): u is KinesisClient | KinesisOptions | KinesisApi => u instanceof KinesisClient || isKinesisApi(u) || KinesisOptionsCodec.is(u),
   (u, c) => {
-    if (u instanceof KinesisClient || isKinesisApi(u)) return t.success(u);
-    if (isRecord(u) && typeof u['send'] !== 'function') return KinesisOptionsCodec.validate(u, c);
-    return t.failure(u, c, expecting('KinesisClient | KinesisOptions', u, c) + sdkHint(u, 'KinesisClient', '@aws-sdk/client-kinesis'));
+    if (isKinesisApi(u)) return t.success(u);
+    const check = checkSdkClient(u, 'Kinesis', KinesisClient, '@aws-sdk/client-kinesis');
+    if (check?.ok) return t.success(adoptSdkClient(u as AwsSdkClient, KinesisClient));
+    if (check === undefined && isRecord(u)) return KinesisOptionsCodec.validate(u, c);
+    return t.failure(u, c, expecting('KinesisClient | KinesisOptions', u, c) + (check?.hint ?? ''));
   },
   t.identity,
 );
 
-/** `DynamoDBStateStoreOptions`: the table, and the client or how to build one. */
-const DynamoDBStateStoreOptionsCodec = closed(
-  'DynamoDBStateStoreOptions',
-  { table: TableName },
-  {
-    client: instanceOf(DynamoDBClient, '@aws-sdk/client-dynamodb'),
-    region: Region,
-    endpoint: Endpoint,
-    credentials: Credentials,
+/** A `DynamoDBClient`: the library's as it is, another SDK copy's adopted. */
+const DynamoDBClientCodec = new t.Type<DynamoDBClient, unknown, unknown>(
+  'DynamoDBClient',
+  (u): u is DynamoDBClient => u instanceof DynamoDBClient,
+  (u, c) => {
+    const check = checkSdkClient(u, 'DynamoDB', DynamoDBClient, DYNAMODB_PACKAGE);
+    if (check?.ok) return t.success(adoptSdkClient(u as AwsSdkClient, DynamoDBClient));
+    return t.failure(u, c, expecting('DynamoDBClient', u, c) + (check?.hint ?? ` - pass an AWS SDK v3 client (${DYNAMODB_PACKAGE})`));
   },
+  t.identity,
+);
+
+/** Settings a given client brings itself: next to `client` they would be silently ignored. */
+const CLIENT_SETTINGS = ['region', 'endpoint', 'credentials'] as const;
+
+/**
+ * `DynamoDBStateStoreOptions`: the table, and the client or how to build one (region, endpoint
+ * and credentials only without a client).
+ */
+const DynamoDBStateStoreOptionsCodec = withRule(
+  closed(
+    'DynamoDBStateStoreOptions',
+    { table: TableName },
+    {
+      client: DynamoDBClientCodec,
+      region: Region,
+      endpoint: Endpoint,
+      credentials: Credentials,
+    },
+  ),
+  (options, c) =>
+    options.client === undefined
+      ? []
+      : CLIENT_SETTINGS.filter((key) => options[key] !== undefined).map((key) => {
+          const at = t.appendContext(c, key, t.never, options[key]);
+          return {
+            value: options[key],
+            context: at,
+            message:
+              `Unexpected ${pathOf(at)} together with ${pathOf(c)}.client - the client brings its own ${key}; ` +
+              'set it on the client, or give the options without a client',
+          };
+        }),
 );
 
 /**

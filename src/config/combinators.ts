@@ -1,10 +1,10 @@
 /**
  * Codec builders of the configuration: refinements with friendly messages, closed options
- * objects that name unknown keys, rules across fields, and instances of a class.
+ * objects that name unknown keys, and rules across fields.
  */
 import { isLeft } from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import { expecting, invalid, kindOf, pathOf } from './reporter.js';
+import { expecting, invalid, pathOf } from './reporter.js';
 
 /** Whether `u` is a plain record of keys to values (an object, not `null`). */
 export const isRecord = (u: unknown): u is Record<string, unknown> => t.UnknownRecord.is(u);
@@ -88,19 +88,3 @@ export function withRule<A>(codec: t.Type<A, unknown, unknown>, rule: (a: A, c: 
     codec.encode,
   );
 }
-
-/** A codec that accepts instances of `ctor` as they are. */
-export function instanceOf<C>(ctor: abstract new (...args: any[]) => C, pkg: string): t.Type<C, C, unknown> {
-  return new t.Type<C, C, unknown>(
-    ctor.name,
-    (u): u is C => u instanceof ctor,
-    (u, c) => (u instanceof ctor ? t.success(u) : t.failure(u, c, expecting(`${ctor.name} (from ${pkg})`, u, c) + sdkHint(u, ctor.name, pkg))),
-    t.identity,
-  );
-}
-
-/** A client of the expected class name that fails `instanceof` comes from a second copy of the SDK. */
-export const sdkHint = (u: unknown, className: string, pkg: string): string =>
-  kindOf(u) === `an instance of ${className}`
-    ? ` - it is not the ${className} of this package's ${pkg}: is ${pkg} installed twice?`
-    : '';

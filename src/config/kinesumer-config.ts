@@ -5,6 +5,7 @@
  */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { SchedulerLike } from 'rxjs';
+import type { AwsSdkClient } from '../internal/sdk-client.js';
 import type { KinesisApi } from '../kinesis/kinesis-api.js';
 import type { KinesisOptions } from '../kinesis/kinesis-options.js';
 import type { Logger } from '../logger.js';
@@ -22,8 +23,13 @@ export interface KinesumerConfig {
   region?: string;
   /** This client's id, unique in the group. Default: hostname plus a random suffix. */
   clientId?: string;
-  /** A Kinesis client, how to build one, or a ready `KinesisApi` seam (tests, custom transports). */
-  kinesis: KinesisClient | KinesisOptions | KinesisApi;
+  /**
+   * A Kinesis client, how to build one, or a ready `KinesisApi` seam (tests, custom transports).
+   * A client may come from the application's own copy of `@aws-sdk/client-kinesis` (any 3.x):
+   * its settings are then adopted into a client of the library's copy (see the README, "Your
+   * own AWS SDK clients").
+   */
+  kinesis: KinesisClient | AwsSdkClient | KinesisOptions | KinesisApi;
   /** A state store, or the DynamoDB table to use. */
   stateStore: StateStore | DynamoDBStateStoreOptions;
   /** Where shards without a checkpoint start. Default `'LATEST'`. */

@@ -112,8 +112,10 @@ function defaultClientId(): string {
  * ```
  *
  * @param input The configuration as given by the user, not trusted to match {@link KinesumerConfig}.
- * @returns The configuration with every default filled in. Clients, state stores and the scheduler
- *   are the very objects given; option objects are copies.
+ * @returns The configuration with every default filled in. State stores, seams, the scheduler and
+ *   clients of the library's own AWS SDK copy are the very objects given; a client of another copy
+ *   (the application's) is replaced by one of the library's copy with its settings; option
+ *   objects are copies.
  * @throws {ConfigError} When anything is wrong; `problems` has one entry per bad field.
  */
 export function resolveConfig(input: unknown): ResolvedConfig {
@@ -130,7 +132,11 @@ export function resolveConfig(input: unknown): ResolvedConfig {
       config.kinesis instanceof KinesisClient || isKinesisApi(config.kinesis)
         ? config.kinesis
         : withRegion(config.kinesis, config.region),
-    stateStore: isStateStore(config.stateStore) ? config.stateStore : withRegion({ ...config.stateStore }, config.region),
+    stateStore: isStateStore(config.stateStore)
+      ? config.stateStore
+      : config.stateStore.client === undefined
+        ? withRegion(config.stateStore, config.region)
+        : { ...config.stateStore },
     initialPosition: typeof position === 'string' ? position : { timestamp: position.timestamp },
     group: { ...DEFAULTS.group, ...definedOnly(config.group) },
     commit: { ...DEFAULTS.commit, ...definedOnly(config.commit) },

@@ -30,3 +30,17 @@ export function sameAssignment(a: Assignment, b: Assignment): boolean {
     return y !== undefined && x.length === y.length && x.every((id, i) => id === y[i]);
   });
 }
+
+/** `assignment` with `shardId` of `stream` added (`present`) or removed; shard ids stay sorted, streams in order. */
+export function withShard(assignment: Assignment, stream: string, shardId: string, present: boolean): Assignment {
+  const ids = (assignment[stream] ?? []).filter((id) => id !== shardId);
+  if (present) ids.push(shardId);
+  ids.sort();
+  const out: Assignment = {};
+  for (const [name, list] of Object.entries(assignment)) {
+    if (name !== stream) out[name] = list;
+    else if (ids.length > 0) out[name] = ids;
+  }
+  if (assignment[stream] === undefined && ids.length > 0) out[stream] = ids;
+  return out;
+}

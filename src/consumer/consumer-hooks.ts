@@ -9,8 +9,10 @@ import type { Pipelines } from './pipelines.js';
 type Unstamped<E> = E extends unknown ? Omit<E, 'at'> : never;
 
 /**
- * @internal What the operators placed on a consumer's records (`checkpoint()`,
- * `processRecords()`, `processBatches()`) use of it.
+ * What the operators placed on a consumer's records (`checkpoint()`, `processRecords()`,
+ * `processBatches()`) use of it. Not public API, but not marked internal either: the shipped
+ * declarations of the processing helpers name it, and `stripInternal` would leave them pointing
+ * at nothing (the packed-tarball spec type-checks them).
  */
 export interface ConsumerHooks {
   scheduler: SchedulerLike;
@@ -40,7 +42,7 @@ export interface ConsumerHooks {
 }
 
 /**
- * The hooks of a consumer made of `parts`. `failures` holds what was reported already (the record
+ * @internal The hooks of a consumer made of `parts`. `failures` holds what was reported already (the record
  * stream's own failure, and each pipeline failure once), so one failure is not reported twice.
  */
 export function consumerHooks(parts: KinesumerParts, pipelines: Pipelines, failures: WeakSet<object>): ConsumerHooks {

@@ -27,9 +27,9 @@ import { sameAssignment } from './assignment-keys.js';
 import { consumerHooks, type ConsumerHooks } from './consumer-hooks.js';
 import type { KinesumerParts } from './kinesumer-parts.js';
 import { groupRun } from './group-run.js';
-import { leaveGroup$ } from './leave-group.js';
-import { applySeek, prepareSeek, type SeekOptions, type SeekPosition, type SeekResult } from '../group/seek-group.js';
-import { pauseArguments, trackPaused } from './paused-shards.js';
+import { leaveGroupOf } from './leave-group.js';
+import type { SeekOptions, SeekPosition, SeekResult } from '../group/seek-group.js';
+import { pauseArguments, seekFrom, trackOwned, trackPaused } from './paused-shards.js';
 import { Pipelines } from './pipelines.js';
 import { useStreams } from './stream-names.js';
 
@@ -60,18 +60,43 @@ export interface CloseOptions {
 export class Kinesumer {
   /** The decoded configuration, defaults filled in. */
   readonly config: ResolvedConfig;
-  /** Every non-fatal problem (AWS errors, malformed state, failed commits). Never errors. */
+  /**
+   * Every non-fatal problem (AWS errors, malformed state, failed commits). Hot, without replay: a
+   * subscriber sees the problems reported after it subscribed. Never errors; completes at close.
+   */
   readonly errors$: Observable<KinesumerError>;
-  /** The shards this client owns now, per stream; `{}` before the first sync and after close. */
+  /**
+   * The target: the shards the assignment gives this client after each sync round, per stream.
+   * A shard appears here before it is taken (its previous owner may still be reading it for up
+   * to a sync interval) and leaves before it is released; {@link owned$} is what this client
+   * actually holds. Replays the current value to each subscriber (`{}` before the first round
+   * and after close), then emits each change; completes at close.
+   */
   readonly assignment$: Observable<Assignment>;
-  /** A snapshot of this client's metrics every `metrics.interval` (on the configured scheduler). */
+  /**
+   * The shards this client has actually taken in the state store and reads now, per stream
+   * (shard ids sorted): emitted when a take or a release (or a loss) happens. Replays the current
+   * value to each subscriber (`{}` before the first take and after close); completes at close.
+   */
+  readonly owned$: Observable<Assignment>;
+  /**
+   * A snapshot of this client's metrics every `metrics.interval`, on the configured scheduler.
+   * Cold: each subscriber gets its own timer, whose first snapshot comes one interval after it
+   * subscribed. Completes at close.
+   */
   readonly metrics$: Observable<KinesumerMetrics>;
-  /** Lifecycle events: shards acquired, released, lost, finished, paused; leadership; clients; checkpoints. */
+  /**
+   * Lifecycle events: shards acquired, released, lost, sought, finished, paused; leadership;
+   * clients; checkpoints. Hot, without replay: a subscriber sees the events after it subscribed.
+   * Completes at close.
+   */
   readonly events$: Observable<KinesumerEvent>;
   /** The owned shards whose reading is paused now ({@link Kinesumer.pause}), per stream; `{}` when none. */
   readonly paused$: Observable<Assignment>;
 
   private readonly assignment = new BehaviorSubject<Assignment>({});
+  /** What {@link owned$} replays: kept from the first take on, whoever subscribes when. */
+  private readonly owned = new BehaviorSubject<Assignment>({});
   private readonly streams = new BehaviorSubject<readonly string[]>([]);
   private readonly refreshes = new Subject<void>();
   /** Completes the record stream: close() was called. */
@@ -94,8 +119,10 @@ export class Kinesumer {
     this.config = parts.config;
     this.errors$ = parts.errors.asObservable();
     this.assignment$ = this.assignment.pipe(distinctUntilChanged(sameAssignment));
+    this.owned$ = this.owned.pipe(distinctUntilChanged(sameAssignment));
     this.events$ = parts.recorder.events$;
     this.paused$ = trackPaused(this.assignment$, parts.pause, (event) => parts.recorder.emit(event)).pipe(distinctUntilChanged(sameAssignment));
+    trackOwned(parts.recorder.events$, this.owned);
     const { interval } = parts.config.metrics;
     this.metrics$ = timer(interval, interval, parts.config.scheduler).pipe(
       map(() => parts.recorder.snapshot()),
@@ -170,36 +197,23 @@ export class Kinesumer {
   }
 
   /**
-   * Pauses reading: everything (no arguments), one stream, or some shards of it, now and for shards
-   * taken later. A paused shard stays owned (heartbeats and commits go on, marks of records already
-   * delivered still count); its reader makes no Kinesis call until it is resumed, then goes on
-   * where it stopped. The most specific rule wins: a shard's, then its stream's, then the
-   * consumer's (see the README). `paused$` and `events$` say what is paused.
-   *
-   * @throws UsageError (`INVALID_PAUSE`) for a bad stream name or shard ids; ClosedError after close().
+   * Pauses reading everything (no arguments), one stream, or some of its shards, now and when taken
+   * later. Paused shards stay owned: heartbeats and commits go on, no Kinesis call is made until
+   * {@link Kinesumer.resume}. The most specific rule wins (see the README); `paused$` says what is paused.
+   * @throws UsageError (`INVALID_PAUSE`) for a bad stream or shard ids; ClosedError after close().
    */
   pause(stream?: string, shardIds?: readonly string[]): void {
-    if (this.stopping) throw new ClosedError('pause()');
-    this.parts.pause.pause(...pauseArguments('pause()', stream, shardIds));
+    this.parts.pause.pause(...pauseArguments('pause()', stream, shardIds, this.stopping));
   }
 
-  /** Resumes reading what {@link Kinesumer.pause} paused: everything, one stream, or some of its shards. Throws as `pause()`. */
+  /** Resumes what {@link Kinesumer.pause} paused; reading goes on where it stopped. Throws as `pause()`. */
   resume(stream?: string, shardIds?: readonly string[]): void {
-    if (this.stopping) throw new ClosedError('resume()');
-    this.parts.pause.resume(...pauseArguments('resume()', stream, shardIds));
+    this.parts.pause.resume(...pauseArguments('resume()', stream, shardIds, this.stopping));
   }
 
-  /**
-   * Sends shards of `stream` to `to` for the whole group, as `seekGroup()` does, with this
-   * member's store and Kinesis; this member restarts its sought shards at once, the others at one
-   * of their next sync rounds. See `seekGroup` for the semantics.
-   */
-  async seek(stream: string, to: SeekPosition, options: Omit<SeekOptions, 'now'> = {}): Promise<SeekResult> {
-    if (this.stopping) throw new ClosedError('seek()');
-    const deps = { app: this.config.app, store: this.parts.store, kinesis: this.parts.kinesis };
-    const result = await applySeek(deps, await prepareSeek(deps, stream, to, { ...options, now: new Date(this.config.scheduler.now()) }));
-    this.refreshes.next();
-    return result;
+  /** `seekGroup()` with this member's store and Kinesis (see it); this member restarts its sought shards at once. */
+  seek(stream: string, to: SeekPosition, options: Omit<SeekOptions, 'now'> = {}): Promise<SeekResult> {
+    return seekFrom(this.parts, stream, to, options, this.stopping).then((result) => (this.refreshes.next(), result));
   }
 
   /** Writes every mark not yet written to the state store. Failures go to `errors$`; marks are kept. Rejects with a `ClosedError` after close. */
@@ -238,11 +252,13 @@ export class Kinesumer {
         this.teardown$ ?? EMPTY,
         checkpointer.close$(),
         // Deregister only after the final commit, so whoever takes the shards over starts after it.
-        wasRunning ? this.leave$() : EMPTY,
+        wasRunning ? leaveGroupOf(this.parts, () => this.streams.value) : EMPTY,
         defer(() => {
           this.assignment.next({});
+          this.owned.next({});
           errors.complete();
           this.assignment.complete();
+          this.owned.complete();
           this.closed.next();
           this.closed.complete();
           recorder.complete();
@@ -274,22 +290,9 @@ export class Kinesumer {
         // Reader subscriptions are gone by now. close() commits and deregisters itself, after the
         // pipelines drained; when the last subscriber simply left, do both now.
         if (this.stopping) done.complete();
-        else concat(checkpointer.flush$(), this.leave$()).subscribe({ complete: () => done.complete() });
+        else concat(checkpointer.flush$(), leaveGroupOf(this.parts, () => this.streams.value)).subscribe({ complete: () => done.complete() });
       }),
     );
   }
 
-  private leave$(): Observable<never> {
-    const { config, store, efo, report } = this.parts;
-    return leaveGroup$({
-      app: config.app,
-      clientId: config.clientId,
-      store,
-      scheduler: config.scheduler,
-      timeout: config.commit.timeout,
-      report,
-      efo,
-      streams: () => this.streams.value,
-    });
-  }
 }

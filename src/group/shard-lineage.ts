@@ -28,7 +28,7 @@ export function isStale(state: Pick<ShardState, 'sequenceNumber' | 'shardStart'>
  */
 export function ownProgress(state: ShardState, start: string | undefined): ShardState {
   if (!isStale(state, start)) return state;
-  const { sequenceNumber: _seq, subSequenceNumber: _sub, finished: _finished, seekTo: _to, seekAfter: _after, ...rest } = state;
+  const { sequenceNumber: _seq, subSequenceNumber: _sub, precedingSequenceNumber: _preceding, finished: _finished, seekTo: _to, seekAfter: _after, ...rest } = state;
   return { ...rest, finished: false };
 }
 

@@ -1,4 +1,4 @@
-import { Observable, defer, filter, map, of, race, take, timer, type SchedulerLike } from 'rxjs';
+import { NEVER, Observable, defer, filter, map, of, race, take, timer, type SchedulerLike } from 'rxjs';
 import type { ShardProgress } from '../checkpoint/shard-progress.js';
 
 /** With backpressure, how long a reader waits for a mark before it reads on anyway, ms. */
@@ -29,7 +29,8 @@ export interface ReaderBackpressure {
  * (`scanLimit`, or half the bound if that is smaller: no tiny calls near the bound). Only with a
  * `checkpoint()` in the pipeline. If no mark comes for {@link STALL_TIMEOUT} while waiting (the
  * pipeline dropped those records instead of passing them on), read on rather than stall forever;
- * after such a stall, ask for a full page.
+ * after such a stall, ask for a full page. With `processRecords()` or `processBatches()`, which
+ * track every record, the wait lasts until processing makes room.
  */
 export function backpressure(progress: ShardProgress, options: BackpressureOptions): ReaderBackpressure {
   const { maxInFlight: max, scanLimit, scheduler, tracked } = options;
@@ -37,7 +38,9 @@ export function backpressure(progress: ShardProgress, options: BackpressureOptio
   const ready$ = defer(() => {
     if (!tracked() || progress.inFlight <= threshold) return of(true);
     const reachedAtStart = progress.reached;
-    const stalled$ = timer(STALL_TIMEOUT, STALL_TIMEOUT, scheduler).pipe(filter(() => progress.reached === reachedAtStart));
+    // A processing operator never drops records: waiting for it is waiting for processing (a
+    // record being retried, say), and reading on would only pile records up.
+    const stalled$ = progress.tracked ? NEVER : timer(STALL_TIMEOUT, STALL_TIMEOUT, scheduler).pipe(filter(() => progress.reached === reachedAtStart));
     return race(progress.roomBelow(threshold).pipe(map(() => true)), stalled$).pipe(
       take(1),
       map(() => true),

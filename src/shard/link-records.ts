@@ -1,5 +1,5 @@
 import type { _Record } from '@aws-sdk/client-kinesis';
-import { ORDINAL, PARTIAL, SHARD, type LinkedRecord } from '../checkpoint/linked-record.js';
+import { ORDINAL, PARTIAL, PRECEDING, SHARD, type LinkedRecord } from '../checkpoint/linked-record.js';
 import type { ShardProgress } from '../checkpoint/shard-progress.js';
 import { CorruptAggregateError, type KinesumerError } from '../errors.js';
 import type { KinesumerRecord } from '../record.js';
@@ -8,8 +8,10 @@ import { deaggregate, isAggregated } from '../records/deaggregate.js';
 /**
  * The delivered records of one page, linked to their shard's progress: KPL aggregates are taken
  * apart into their user records (a corrupt one is reported and delivered raw), and when reading
- * resumes inside an aggregate, its user records up to the checkpoint are skipped. The per-record
- * path of the library: one object per record, no closure.
+ * resumes inside an aggregate, its user records up to the checkpoint are skipped. A user record
+ * that is not its aggregate's last carries the record before the aggregate, for kinesumer's
+ * checkpoint while the aggregate is partly processed. The per-record path of the library: one
+ * object per record, no closure.
  *
  * @param records One GetRecords page or SubscribeToShard event, in order.
  * @param progress The progress of the shard they were read from.
@@ -29,6 +31,7 @@ export function linkRecords(records: readonly _Record[], progress: ShardProgress
       const result = deaggregate(r);
       if ('records' in result) {
         const last = result.records.length - 1;
+        const preceding = last === 0 ? undefined : i > 0 ? records[i - 1]!.SequenceNumber : progress.before(sequenceNumber);
         for (const u of result.records) {
           if (skip !== undefined && skip.sequenceNumber === sequenceNumber && u.subSequenceNumber <= skip.sub) continue;
           out.push({
@@ -44,6 +47,7 @@ export function linkRecords(records: readonly _Record[], progress: ShardProgress
             [SHARD]: progress,
             [ORDINAL]: ordinal++,
             [PARTIAL]: u.subSequenceNumber < last ? u.subSequenceNumber : undefined,
+            [PRECEDING]: u.subSequenceNumber < last ? preceding : undefined,
           });
         }
         continue;
@@ -63,6 +67,7 @@ export function linkRecords(records: readonly _Record[], progress: ShardProgress
       [SHARD]: progress,
       [ORDINAL]: ordinal++,
       [PARTIAL]: undefined,
+      [PRECEDING]: undefined,
     });
   }
   progress.pageDelivered(ordinal, records.length > 0 ? records[records.length - 1]!.SequenceNumber : undefined);

@@ -63,8 +63,10 @@ export function shardSession(stream: string, shardId: string, options: ShardSess
       return acquireShard$(stream, shardId, options);
     }).pipe(
       mergeMap((state) => {
-        const { start, resumeAfter, resumeSub } = startPosition(stream, state, options.snapshot(), options.initialPosition, report);
-        const progress = checkpointer.open(stream, shardId, state.sequenceNumber, resumeAfter, resumeSub, state.seek ?? 0);
+        const snapshot = options.snapshot();
+        const { start, resumeAfter, resumeSub, resumePreceding } = startPosition(stream, state, snapshot, options.initialPosition, report);
+        const shardStart = snapshot?.shards.find((s) => s.id === shardId)?.startingSequenceNumber ?? state.shardStart;
+        const progress = checkpointer.open(stream, shardId, state.sequenceNumber, resumeAfter, resumeSub, { storedPreceding: resumePreceding, shardStart }, state.seek ?? 0);
         recorder.acquired(stream, shardId);
         const read$ = confirmed$(state.seek ?? 0).pipe(
           // only the reader's own completion is the shard's end

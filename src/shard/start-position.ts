@@ -12,6 +12,8 @@ export interface ShardStart {
   resumeAfter: string | undefined;
   /** With `resumeAfter`: the last processed user record of a partly processed aggregate at it. */
   resumeSub: number | undefined;
+  /** With `resumeSub`: kinesumer's checkpoint stored with it (a record before the aggregate), if any. */
+  resumePreceding: string | undefined;
 }
 
 /**
@@ -20,9 +22,9 @@ export interface ShardStart {
  *   (its processed user records are skipped when it is read again);
  * - a checkpoint written for an older shard of the same id (a stream deleted and created again)
  *   is reported and ignored;
- * - without a checkpoint, the target of a pending seek; else TRIM_HORIZON when the group read the
- *   shard's lineage (a child of a split or merge that happened while it consumed), else the
- *   configured initial position.
+ * - the target of a pending seek, whatever sequence number is stored with it;
+ * - without a checkpoint, TRIM_HORIZON when the group read the shard's lineage (a child of a split
+ *   or merge that happened while it consumed), else the configured initial position.
  *
  * @param state The shard's state as the take returned it.
  * @param snapshot The stream's shard list and states from the last sync round, if any.
@@ -37,18 +39,23 @@ export function startPosition(
   report: (err: KinesumerError) => void,
 ): ShardStart {
   const shard = snapshot?.shards.find((s) => s.id === state.shardId);
+  // A pending seek wins over the stored sequence number: that is the shard's start (written for
+  // kinesumer, which knows no seeks, or by a release), not a position read under the seek.
+  const sought = state.seekTo === undefined ? undefined : decodeSeekTarget(state.seekTo);
+  if (state.seekTo !== undefined && sought === undefined) {
+    report(new KinesumerError('SEEK_MALFORMED', `The seek target "${state.seekTo}" of shard ${state.shardId} of stream "${stream}" cannot be read: it is ignored`));
+  }
+  if (sought !== undefined && !state.finished) return { start: sought, resumeAfter: undefined, resumeSub: undefined, resumePreceding: undefined };
   const valid = state.sequenceNumber !== undefined && !isStale(state, shard?.startingSequenceNumber) ? state.sequenceNumber : undefined;
   if (state.sequenceNumber !== undefined && valid === undefined) report(staleCheckpointError(stream, state, shard));
   if (valid !== undefined) {
     const sub = state.subSequenceNumber;
     // inside a partly processed KPL aggregate: read it again and skip what was processed
-    return { start: { type: sub !== undefined ? 'AT_SEQUENCE_NUMBER' : 'AFTER_SEQUENCE_NUMBER', sequenceNumber: valid }, resumeAfter: valid, resumeSub: sub };
+    const start: StartPosition = { type: sub !== undefined ? 'AT_SEQUENCE_NUMBER' : 'AFTER_SEQUENCE_NUMBER', sequenceNumber: valid };
+    return { start, resumeAfter: valid, resumeSub: sub, resumePreceding: sub === undefined ? undefined : state.precedingSequenceNumber };
   }
-  const sought = state.seekTo === undefined ? undefined : decodeSeekTarget(state.seekTo);
-  if (state.seekTo !== undefined && sought === undefined) report(new KinesumerError('SEEK_MALFORMED', `The seek target "${state.seekTo}" of shard ${state.shardId} of stream "${stream}" cannot be read: it is ignored`));
-  if (sought !== undefined) return { start: sought, resumeAfter: undefined, resumeSub: undefined };
   const start: StartPosition = snapshot && inheritsReading(snapshot, state.shardId) ? { type: 'TRIM_HORIZON' } : initialStart(initialPosition);
-  return { start, resumeAfter: undefined, resumeSub: undefined };
+  return { start, resumeAfter: undefined, resumeSub: undefined, resumePreceding: undefined };
 }
 
 /** The Kinesis start position of the configured initial position. */

@@ -3,7 +3,7 @@
  * taker, or the leader pruning a dead client, uses a heartbeat position instead of the stored
  * checkpoint, and how the stream → shard → position maps are walked.
  */
-import { compareSequenceNumbers, isAfterPosition, type Position } from '../position.js';
+import { compareSequenceNumbers, isAfterPosition, wholeRecordBefore, type Position } from '../position.js';
 import { applyShardChange, positionChange, type ShardChange } from './shard-change.js';
 import type { CachedShard, ClientHeartbeat, ShardState } from './state-store.js';
 
@@ -46,7 +46,12 @@ export function takeoverPosition(
 export function pruneTakeover(clientId: string, position: Position, state: ShardState, beatSeek?: number): ShardChange | undefined {
   if (state.owner !== clientId) return undefined;
   const ahead = takeoverPosition(position, state, state.shardStart, beatSeek);
-  return ahead === undefined ? undefined : positionChange(ahead);
+  return ahead === undefined ? undefined : positionChange(ahead, undefined, precedingOf(ahead, state, state.shardStart));
+}
+
+/** kinesumer's checkpoint for a heartbeat position taken over from `state` (inside an aggregate only; see `wholeRecordBefore`). */
+function precedingOf(ahead: Position, state: ShardState, shardStart: string | undefined): string | undefined {
+  return ahead.subSequenceNumber === undefined ? undefined : wholeRecordBefore(ahead.sequenceNumber, state, shardStart);
 }
 
 /**
@@ -67,7 +72,7 @@ export function withHeartbeatCheckpoints(
     const start = shards.find((s) => s.id === state.shardId)?.startingSequenceNumber;
     const ahead = takeoverPosition(owner?.checkpoints?.[stream]?.[state.shardId], state, start, owner?.seeks?.[stream]?.[state.shardId]);
     if (ahead === undefined || owner === undefined) return state;
-    return applyShardChange(state, positionChange(ahead, owner.lastUpdate));
+    return applyShardChange(state, positionChange(ahead, owner.lastUpdate, precedingOf(ahead, state, start ?? state.shardStart)));
   });
 }
 

@@ -6,7 +6,7 @@ import { Subject, defer, of, throwError, type Observable } from 'rxjs';
 import type { KinesumerError } from '../errors.js';
 import { isAlive, isExpired } from './client-liveness.js';
 import { pruneTakeover, shardEntries } from './heartbeat-checkpoints.js';
-import { RELEASE_CHANGE, applyShardChange, commitChange, seekChange } from './shard-change.js';
+import { applyShardChange, commitChange, releaseChange, seekChange } from './shard-change.js';
 import type { AcquireRequest, CachedShard, Checkpoint, ClientHeartbeat, GroupMember, Heartbeat, ShardCommit, ShardSeek, ShardState, StateStore } from './state-store.js';
 import { byClientId, byShardId, cachedShardOf, compareStrings, shardStateOf } from './store-values.js';
 import { latestCheckpoints, validDate, validHeartbeat, validateCommit } from './store-validation.js';
@@ -227,13 +227,13 @@ export class MemoryStateStore implements StateStore {
     });
   }
 
-  /** Frees the shard if `clientId` holds it. */
+  /** Frees the shard if `clientId` holds it (one without a checkpoint gets its shard start as one: `releaseChange`). */
   releaseShard(app: string, stream: string, shardId: string, clientId: string): Observable<void> {
     return this.answer('releaseShard', () => {
       const stored = this.states.get(app)?.get(stream);
       const state = stored?.get(shardId);
       if (stored === undefined || state === undefined || state.owner !== clientId) return;
-      stored.set(shardId, applyShardChange(state, RELEASE_CHANGE));
+      stored.set(shardId, applyShardChange(state, releaseChange(state)));
     });
   }
 
@@ -360,10 +360,14 @@ function copyState(state: ShardState): ShardState {
   return shardStateOf({ ...state, lastUpdate: state.lastUpdate === undefined ? undefined : new Date(state.lastUpdate.getTime()) });
 }
 
-/** The state's checkpoint, as a list of zero or one (none when it has no sequence number). */
+/**
+ * The state's checkpoint as kinesumer reads it, as a list of zero or one (none when it has no
+ * sequence number): inside an aggregate, the record before it (the DynamoDB item's `sequence_number`).
+ */
 function toCheckpoints(state: ShardState): Checkpoint[] {
-  if (state.sequenceNumber === undefined || state.lastUpdate === undefined) return [];
-  return [{ shardId: state.shardId, sequenceNumber: state.sequenceNumber, lastUpdate: new Date(state.lastUpdate.getTime()) }];
+  const sequenceNumber = state.precedingSequenceNumber ?? state.sequenceNumber;
+  if (sequenceNumber === undefined || state.lastUpdate === undefined) return [];
+  return [{ shardId: state.shardId, sequenceNumber, lastUpdate: new Date(state.lastUpdate.getTime()) }];
 }
 
 function sortedStates(stored: Map<string, ShardState> | undefined): ShardState[] {

@@ -123,6 +123,14 @@ export interface ShardState {
    * record. Absent when the record at `sequenceNumber` was processed whole.
    */
   subSequenceNumber?: number;
+  /**
+   * With `subSequenceNumber`: the checkpoint kinesumer (Go) reads, a record before the aggregate
+   * whose records up to it were all processed (see `wholeRecordBefore`), so that kinesumer reads
+   * the aggregate again instead of skipping the rest of it. In the DynamoDB item it is
+   * `sequence_number`, and the aggregate's own sequence number is `aggregate_sequence_number`.
+   * Absent in items of older rx-kinesumer versions, whose `sequence_number` is the aggregate's.
+   */
+  precedingSequenceNumber?: string;
   /** The client that holds the shard; absent when it is free (never taken, or released). */
   owner?: string;
   /** The shard is closed and every record of it was processed; nobody reads it again. */
@@ -168,6 +176,12 @@ export interface ShardCommit {
   sequenceNumber: string | undefined;
   /** The last processed user record of a partly processed KPL aggregate at `sequenceNumber`. */
   subSequenceNumber?: number | undefined;
+  /**
+   * With `subSequenceNumber`: the checkpoint for kinesumer (Go), a record before the aggregate
+   * (see {@link ShardState.precedingSequenceNumber}). Without it the item's `sequence_number` is
+   * the aggregate's own, as older versions wrote it, and kinesumer would skip the rest of it.
+   */
+  precedingSequenceNumber?: string | undefined;
   /**
    * The checkpoint this client last read or wrote for the shard (`undefined`: none). The write
    * is applied only if the stored one is still exactly this, so a checkpoint never moves backwards
@@ -303,7 +317,13 @@ export interface StateStore {
    * saw): of two clients racing for one shard, at most one gets it.
    */
   acquireShard(app: string, stream: string, shardId: string, request: AcquireRequest): ObservableInput<ShardState | undefined>;
-  /** Frees the shard if `clientId` holds it; does nothing otherwise. */
+  /**
+   * Frees the shard if `clientId` holds it; does nothing otherwise. A shard freed with no
+   * checkpoint gets its shard start (`shardStart`, when recorded) as its checkpoint, so that
+   * kinesumer (Go), which reads every item it finds as a checkpoint, never finds one without a
+   * sequence number: AFTER the starting sequence number is where rx-kinesumer starts such a shard
+   * too (a shard with state and no checkpoint starts at TRIM_HORIZON). See `releaseChange`.
+   */
   releaseShard(app: string, stream: string, shardId: string, clientId: string): ObservableInput<void>;
   /**
    * Writes a checkpoint if `commit.clientId` holds the shard and the stored checkpoint is

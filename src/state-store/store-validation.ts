@@ -39,11 +39,12 @@ export function validSequenceNumber(operation: string, stream: string, shardId: 
 }
 
 /**
- * Checks a commit: a decimal sequence number, or none at all when it only marks the shard
- * finished. (Its date is checked apart, after this.)
+ * Checks a commit: a decimal sequence number (and kinesumer's checkpoint, when given), or none at
+ * all when it only marks the shard finished. (Its date is checked apart, after this.)
  * @throws StateStoreError of `commitShard` otherwise.
  */
 export function validateCommit(stream: string, shardId: string, commit: ShardCommit): void {
+  if (commit.precedingSequenceNumber !== undefined) validSequenceNumber('commitShard', stream, shardId, commit.precedingSequenceNumber);
   if (commit.sequenceNumber !== undefined) {
     validSequenceNumber('commitShard', stream, shardId, commit.sequenceNumber);
   } else if (!commit.finished) {

@@ -4,7 +4,7 @@
  * decides on what it read and writes on condition that the item is still what it read.
  */
 import { isStale, ownProgress } from '../group/shard-lineage.js';
-import type { Position } from '../position.js';
+import { wholeRecordBefore, type Position } from '../position.js';
 import { isAlive } from './client-liveness.js';
 import { takeoverPosition } from './heartbeat-checkpoints.js';
 import { takeChange, type ShardChange } from './shard-change.js';
@@ -74,5 +74,7 @@ export function decideTake(
   const heartbeat = seen.owner === undefined ? undefined : holder;
   if (seen.owner !== request.clientId && heartbeat !== undefined && isAlive(heartbeat.lastUpdate, request.aliveSince)) return undefined;
   const ahead = takeoverPosition(heartbeat?.checkpoints?.[stream]?.[seen.shardId], seen, request.shardStart, heartbeat?.seeks?.[stream]?.[seen.shardId]);
-  return { seen, stale, ahead, change: takeChange(request, ahead, stale) };
+  // A heartbeat does not carry kinesumer's checkpoint inside an aggregate; the stored state tells one.
+  const preceding = ahead?.subSequenceNumber === undefined ? undefined : wholeRecordBefore(ahead.sequenceNumber, seen, request.shardStart ?? seen.shardStart);
+  return { seen, stale, ahead, change: takeChange(request, ahead, stale, preceding) };
 }

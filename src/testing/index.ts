@@ -1,8 +1,13 @@
 /**
- * `rx-kinesumer/testing`: real Kinesis and DynamoDB emulators for your own tests, started on free
- * ports and stopped by pid; this project's tests and demo use the same launcher.
+ * `rx-kinesumer/testing`: tools for your own tests.
  *
- * Needs the emulators installed as dev dependencies: `npm i -D kinesis-local dynalite`.
+ * - {@link FakeKinesis}: an in-memory Kinesis for marble tests on virtual time (no process, no
+ *   network): streams, records routed by partition key, splits and merges, and when each shard's
+ *   reader started and stopped. Use it with `MemoryStateStore` and a `TestScheduler`.
+ * - `startKinesisLocal()` and `startDynalite()`: the real emulators this project's tests and demo
+ *   run against, started on free ports and stopped by pid. They need the emulators installed as
+ *   dev dependencies (`npm i -D kinesis-local@^0.6.2 dynalite@^4`); importing this entry point
+ *   without them is fine.
  *
  * ## Example
  * ```ts
@@ -17,5 +22,7 @@
  * ```
  * @packageDocumentation
  */
+export { FakeKinesis } from './fake-kinesis.js';
+export type { FakeCall, FakeFailure, FakeKinesisOptions, FakePutRecord, FakePutResult, FakeShardDescription, ReaderLog } from './fake-kinesis.js';
 export { startKinesisLocal, startDynalite, freePort, localAws } from './emulators.js';
 export type { Emulator, KinesisLocalOptions } from './emulators.js';

@@ -9,6 +9,7 @@ import {
   decodeItem,
   hasCheckpoint,
   parseRfc3339,
+  shardStateOfItem,
 } from '../../../src/state-store/dynamodb/items.js';
 
 const iso = (text: string) => parseRfc3339(text)?.toISOString();
@@ -116,6 +117,25 @@ test('a shard state item has only its key required; owner, finished and shard_st
   }
   t.false(hasCheckpoint({ ...key, owner: 'a', last_update: '2022-01-21T10:00:00Z' }));
   t.true(hasCheckpoint({ ...key, sequence_number: 12 }), 'a bad sequence number is still meant as a checkpoint');
+});
+
+test('a position inside an aggregate: this version\'s item (kinesumer\'s checkpoint before it, the aggregate apart) and an older version\'s read alike', (t) => {
+  const key = { pk: 'check_point#app#s', sk: 'shardId-0' };
+  const item = (fields: Record<string, unknown>) => {
+    const r = decodeItem(ShardStateItem, { ...key, ...fields });
+    return r.ok ? shardStateOfItem(r.value) : r.error.message;
+  };
+  t.deepEqual(item({ sequence_number: '150', aggregate_sequence_number: '200', sub_sequence_number: 3 }), {
+    shardId: 'shardId-0',
+    sequenceNumber: '200',
+    subSequenceNumber: 3,
+    precedingSequenceNumber: '150',
+    finished: false,
+  });
+  t.deepEqual(item({ sequence_number: '200', sub_sequence_number: 3 }), { shardId: 'shardId-0', sequenceNumber: '200', subSequenceNumber: 3, finished: false });
+  // an aggregate without its sub-sequence number is no position: reported, not guessed at
+  t.regex(String(item({ sequence_number: '150', aggregate_sequence_number: '200' })), /Expecting a sequence number with a sub_sequence_number next to it at ShardStateItem\.aggregate_sequence_number but instead got: "200"/);
+  t.regex(String(item({ aggregate_sequence_number: 'x', sub_sequence_number: 1 })), /Expecting decimal digit string at ShardStateItem\.aggregate_sequence_number/);
 });
 
 test('a shard entry may carry its starting sequence number', (t) => {

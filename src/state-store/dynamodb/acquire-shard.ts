@@ -50,7 +50,7 @@ export async function acquireShard(db: TableClient, app: string, stream: string,
   const heartbeat = holder === undefined ? undefined : await readHeartbeat(db, 'acquireShard', app, holder);
   const decision = decideTake(stored, request, heartbeat, stream);
   if (decision === undefined) return undefined;
-  const taken = await take(db, target, request.clientId, decision.change, takeCondition(decision, decoded.sequence_number));
+  const taken = await take(db, target, request.clientId, decision.change, takeCondition(decision, stored.sequenceNumber));
   return taken === CONDITION_FAILED ? undefined : taken;
 }
 

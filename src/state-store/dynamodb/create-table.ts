@@ -12,6 +12,8 @@ import {
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import { StateStoreError } from '../../errors.js';
+import type { AwsSdkClient } from '../../internal/sdk-client.js';
+import { dynamoDBClientOf } from './dynamodb-client.js';
 import { describeLocation, toStateStoreError } from './dynamodb-errors.js';
 
 /** The name of kinesumer's local secondary index on the client items' `last_update`. */
@@ -90,16 +92,19 @@ export function stateTableDefinition(
  * import { createStateTable } from 'rx-kinesumer';
  * await createStateTable(new DynamoDBClient({ region: 'us-east-1' }), 'kinesumer-state-store');
  * ```
- * @param client The DynamoDB client.
+ * @param dynamodb The DynamoDB client: the library's copy of `@aws-sdk/client-dynamodb` or the
+ *   application's own (any 3.x; its settings are adopted into a client of the library's copy).
  * @param table The table name (at least 3 characters).
  * @param options Billing mode and how long to wait.
  * @returns The table's description once it is ACTIVE.
+ * @throws {ConfigError} When `dynamodb` is not an AWS SDK v3 DynamoDB client.
  */
 export async function createStateTable(
-  client: DynamoDBClient,
+  dynamodb: DynamoDBClient | AwsSdkClient,
   table: string,
   options: CreateStateTableOptions = {},
 ): Promise<TableDescription> {
+  const client = dynamoDBClientOf(dynamodb, 'createStateTable(client)');
   try {
     await client.send(new CreateTableCommand(stateTableDefinition(table, options)));
   } catch (err) {

@@ -13,6 +13,7 @@ import { acquireShard } from './acquire-shard.js';
 import type { BatchRetryOptions } from './batch-retry.js';
 import { getCheckpoints, updateCheckpoints } from './checkpoint-items.js';
 import { deregisterClient, listAliveClients, listClients, listGroup, pingClient, pruneClients, writeHeartbeat } from './client-items.js';
+import { dynamoDBClientOf } from './dynamodb-client.js';
 import type { DynamoDBStateStoreOptions } from './dynamodb-options.js';
 import { tableProblem } from './schema-problems.js';
 import { getShards, updateShards } from './shard-cache-items.js';
@@ -54,7 +55,10 @@ export class DynamoDBStateStore implements StateStore {
   readonly errors$: Observable<KinesumerError>;
   /** The table name. */
   readonly table: string;
-  /** The DynamoDB client, given or built from region, endpoint and credentials. */
+  /**
+   * The DynamoDB client: the given one (a client of another AWS SDK copy is replaced by one of the
+   * library's copy with its settings), or one built from region, endpoint and credentials.
+   */
   readonly client: DynamoDBClient;
 
   /** The table's calls, named after the store method they serve. */
@@ -63,16 +67,18 @@ export class DynamoDBStateStore implements StateStore {
   /**
    * @param config The table and how to reach it. With `client`, region, endpoint and
    *   credentials are only used to describe where the table was looked for.
+   * @throws {ConfigError} When `client` is not an AWS SDK v3 DynamoDB client.
    */
   constructor(config: DynamoDBStateStoreConfig) {
     this.table = config.table;
     this.client =
-      config.client ??
-      new DynamoDBClient({
-        ...(config.region === undefined ? {} : { region: config.region }),
-        ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),
-        ...(config.credentials === undefined ? {} : { credentials: config.credentials }),
-      });
+      config.client !== undefined
+        ? dynamoDBClientOf(config.client, 'DynamoDBStateStore.client')
+        : new DynamoDBClient({
+            ...(config.region === undefined ? {} : { region: config.region }),
+            ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),
+            ...(config.credentials === undefined ? {} : { credentials: config.credentials }),
+          });
     this.db = new TableClient(this.client, this.table, config);
     this.errors$ = this.db.errors$;
   }

@@ -14,8 +14,13 @@
  * shard was read to its end), `shard_start` (S, the shard's starting sequence number), and after a
  * seek `seek` (N, how many seeks), `seek_to` (S, the pending target) and `seek_after` (M: parent id
  * → N). An
- * acquired shard that has no checkpoint yet has no `sequence_number`; such an item is a shard
- * state, not a checkpoint (see {@link ShardStateItem}, {@link hasCheckpoint}).
+ * acquired shard that has no checkpoint yet has no `sequence_number` until it is released; such
+ * an item is a shard state, not a checkpoint (see {@link ShardStateItem}, {@link hasCheckpoint}).
+ *
+ * Inside a partly processed KPL aggregate, `sequence_number` stays a checkpoint kinesumer can
+ * resume after (a record before the aggregate), and rx-kinesumer's own position is in
+ * `aggregate_sequence_number` (S) and `sub_sequence_number` (N). Items of older versions have
+ * `sub_sequence_number` next to the aggregate's own `sequence_number`; they are read as before.
  *
  * plus the local secondary index `index-client-key-last-update` (HASH `pk`, RANGE `last_update`).
  * Items written by the Go library are read here and the other way round: Go writes times with
@@ -197,40 +202,66 @@ export const SubSequenceNumber = new t.Type<number, number, unknown>(
   },
   t.identity,
 );
-
 /** The `seek` of each heartbeat checkpoint (`seeks`: M stream → M shard id → N), decoded apart from the rest. */
 export const ClientSeeks = t.exact(t.partial({ seeks: t.record(t.string, t.record(t.string, SubSequenceNumber)) }), 'ClientItem');
+
+
+/** The attributes of a checkpoint-partition item read as a shard's state (see {@link ShardStateItem}). */
+const ShardStateAttributes = t.partial({
+  sequence_number: SequenceNumber,
+  aggregate_sequence_number: SequenceNumber,
+  sub_sequence_number: SubSequenceNumber,
+  last_update: Rfc3339Date,
+  owner: t.string,
+  finished: t.boolean,
+  shard_start: t.string,
+  seek: SubSequenceNumber,
+  seek_to: t.string,
+  seek_after: t.record(t.string, SubSequenceNumber),
+});
+const ShardStateFields = t.exact(t.intersection([Key, ShardStateAttributes]), 'ShardStateItem');
+
+/** Names what an aggregate sequence number needs in a decoding error. */
+const WITH_SUB = new t.Type<string>('a sequence number with a sub_sequence_number next to it', (_u): _u is string => false, t.failure, t.identity);
 
 /**
  * The same item read as a shard's whole state: every attribute but the key is optional (an
  * acquired shard without a checkpoint has no `sequence_number`; kinesumer's items have no
- * `owner`, `finished` or `shard_start`).
+ * `owner`, `finished` or `shard_start`), and `aggregate_sequence_number` comes only with a
+ * `sub_sequence_number`.
  */
-export const ShardStateItem = t.exact(
-  t.intersection([
-    Key,
-    t.partial({
-      sequence_number: SequenceNumber,
-      sub_sequence_number: SubSequenceNumber,
-      last_update: Rfc3339Date,
-      owner: t.string,
-      finished: t.boolean,
-      shard_start: t.string,
-      seek: SubSequenceNumber,
-      seek_to: t.string,
-      seek_after: t.record(t.string, SubSequenceNumber),
-    }),
-  ]),
+// A refinement (so that error paths look through it) whose failure names the attribute.
+const hasSubWithAggregate = (item: t.TypeOf<typeof ShardStateFields>): boolean =>
+  item.aggregate_sequence_number === undefined || item.sub_sequence_number !== undefined;
+export const ShardStateItem = new t.RefinementType(
   'ShardStateItem',
+  (u): u is t.TypeOf<typeof ShardStateFields> => ShardStateFields.is(u) && hasSubWithAggregate(u),
+  (u, c) => {
+    const decoded = ShardStateFields.validate(u, c);
+    if (decoded._tag === 'Left' || hasSubWithAggregate(decoded.right)) return decoded;
+    // rx-kinesumer writes the aggregate and its sub-sequence number together: one alone is no position
+    const aggregate = decoded.right.aggregate_sequence_number;
+    const attributes = t.appendContext(c, '1', ShardStateAttributes, u); // where io-ts reports the attributes too
+    return t.failure(aggregate, t.appendContext(attributes, 'aggregate_sequence_number', WITH_SUB, aggregate));
+  },
+  ShardStateFields.encode,
+  ShardStateFields,
+  hasSubWithAggregate,
 );
 export type ShardStateItem = t.TypeOf<typeof ShardStateItem>;
 
-/** A decoded checkpoint-partition item as a {@link ShardState} (`finished` false when absent). */
+/**
+ * A decoded checkpoint-partition item as a {@link ShardState} (`finished` false when absent).
+ * With `aggregate_sequence_number` (and its `sub_sequence_number`), the position is inside that
+ * aggregate and `sequence_number` is kinesumer's checkpoint before it.
+ */
 export function shardStateOfItem(item: ShardStateItem): ShardState {
+  const aggregate = item.aggregate_sequence_number;
   return withoutUndefined({
     shardId: item.sk,
-    sequenceNumber: item.sequence_number,
+    sequenceNumber: aggregate ?? item.sequence_number,
     subSequenceNumber: item.sub_sequence_number,
+    precedingSequenceNumber: aggregate === undefined ? undefined : item.sequence_number,
     owner: item.owner,
     finished: item.finished ?? false,
     shardStart: item.shard_start,

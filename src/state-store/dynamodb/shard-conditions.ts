@@ -41,12 +41,33 @@ export function ownedBy(clientId: string, placeholder: string): Condition {
   return { expression: `#owner = :${placeholder}`, names: { '#owner': 'owner' }, values: { [`:${placeholder}`]: clientId } };
 }
 
-/** The stored checkpoint is `sequenceNumber` (absent when that is `undefined`); its value is named `:placeholder`. */
+/**
+ * The stored checkpoint is `sequenceNumber` (absent when that is `undefined`); its value is named
+ * `:placeholder`. The checkpoint is rx-kinesumer's position: `aggregate_sequence_number` inside a
+ * partly processed aggregate (where `sequence_number` is kinesumer's checkpoint before it), else
+ * `sequence_number`.
+ */
 export function checkpointIs(sequenceNumber: string | undefined, placeholder: string): Condition {
-  const names = { '#sequence_number': 'sequence_number' };
-  if (sequenceNumber === undefined) return { expression: 'attribute_not_exists(#sequence_number)', names, values: {} };
-  return { expression: `#sequence_number = :${placeholder}`, names, values: { [`:${placeholder}`]: sequenceNumber } };
+  const names = { '#sequence_number': 'sequence_number', '#aggregate_sequence_number': 'aggregate_sequence_number' };
+  if (sequenceNumber === undefined) {
+    return { expression: '(attribute_not_exists(#sequence_number) AND attribute_not_exists(#aggregate_sequence_number))', names, values: {} };
+  }
+  return {
+    expression: `(#aggregate_sequence_number = :${placeholder} OR (attribute_not_exists(#aggregate_sequence_number) AND #sequence_number = :${placeholder}))`,
+    names,
+    values: { [`:${placeholder}`]: sequenceNumber },
+  };
 }
+
+/** The item holds a checkpoint (kinesumer's `sequence_number`). */
+export const HAS_CHECKPOINT: Condition = { expression: 'attribute_exists(#sequence_number)', names: { '#sequence_number': 'sequence_number' }, values: {} };
+
+/** The item holds no checkpoint, and it records the shard's start. */
+export const START_ONLY: Condition = {
+  expression: 'attribute_not_exists(#sequence_number) AND attribute_exists(#shard_start)',
+  names: { '#sequence_number': 'sequence_number', '#shard_start': 'shard_start' },
+  values: {},
+};
 
 /**
  * The condition of a take decided on a read item: its holder is still the one read (or there is

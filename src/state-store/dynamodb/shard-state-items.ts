@@ -12,11 +12,21 @@ import type { HeartbeatCheckpoints, HeartbeatSeeks, ShardCommit, ShardSeek, Shar
 import { byShardId } from '../store-values.js';
 import { ShardStateItem, checkpointKey, shardStateOfItem } from './items.js';
 import { and, UpdateExpression } from './update-expression.js';
-import { checkpointIs, ownedBy, seekIs } from './shard-conditions.js';
+import { HAS_CHECKPOINT, START_ONLY, checkpointIs, ownedBy, seekIs } from './shard-conditions.js';
 import type { TableClient } from './table-client.js';
 
 /** The attributes of a checkpoint item that hold a shard's state. */
-export type ShardStateAttribute = 'owner' | 'last_update' | 'shard_start' | 'sequence_number' | 'sub_sequence_number' | 'finished' | 'seek' | 'seek_to' | 'seek_after';
+export type ShardStateAttribute =
+  | 'owner'
+  | 'last_update'
+  | 'shard_start'
+  | 'sequence_number'
+  | 'aggregate_sequence_number'
+  | 'sub_sequence_number'
+  | 'finished'
+  | 'seek'
+  | 'seek_to'
+  | 'seek_after';
 
 /** Each {@link ShardField}'s attribute, and the name of its value in an UpdateExpression. */
 const ATTRIBUTES: Record<ShardField, { attribute: ShardStateAttribute; placeholder: string }> = {
@@ -25,21 +35,35 @@ const ATTRIBUTES: Record<ShardField, { attribute: ShardStateAttribute; placehold
   shardStart: { attribute: 'shard_start', placeholder: 'start' },
   sequenceNumber: { attribute: 'sequence_number', placeholder: 'seq' },
   subSequenceNumber: { attribute: 'sub_sequence_number', placeholder: 'sub' },
+  // kinesumer's checkpoint inside an aggregate is the item's sequence_number (see attributeOf)
+  precedingSequenceNumber: { attribute: 'sequence_number', placeholder: 'before' },
   finished: { attribute: 'finished', placeholder: 'finished' },
   seekTo: { attribute: 'seek_to', placeholder: 'seek_to' },
   seekAfter: { attribute: 'seek_after', placeholder: 'seek_after' },
 };
+
+/**
+ * The attribute a field of `change` is written to. Inside a partly processed aggregate (the
+ * change sets kinesumer's checkpoint before it), `sequence_number` holds that checkpoint and the
+ * position's own sequence number goes to `aggregate_sequence_number`; removing kinesumer's
+ * checkpoint removes `aggregate_sequence_number` (the position is a whole record then, in
+ * `sequence_number`).
+ */
+function attributeOf(field: ShardField, change: ShardChange, removing: boolean): ShardStateAttribute {
+  if (field === 'sequenceNumber' && !removing && change.set.precedingSequenceNumber !== undefined) return 'aggregate_sequence_number';
+  if (field === 'precedingSequenceNumber' && removing) return 'aggregate_sequence_number';
+  return ATTRIBUTES[field].attribute;
+}
 
 /** The UpdateExpression that makes `change` to a checkpoint item (dates as ISO 8601 strings). */
 export function shardUpdate(change: ShardChange): UpdateExpression<ShardStateAttribute> {
   const update = new UpdateExpression<ShardStateAttribute>();
   for (const field of SHARD_FIELDS) {
     const value = change.set[field];
-    const { attribute, placeholder } = ATTRIBUTES[field];
-    if (value !== undefined) update.set(attribute, value instanceof Date ? value.toISOString() : value, placeholder);
+    if (value !== undefined) update.set(attributeOf(field, change, false), value instanceof Date ? value.toISOString() : value, ATTRIBUTES[field].placeholder);
   }
   if (change.bumpSeek) update.add('seek', 1, 'one');
-  for (const field of SHARD_FIELDS) if (change.remove.includes(field)) update.remove(ATTRIBUTES[field].attribute);
+  for (const field of SHARD_FIELDS) if (change.remove.includes(field)) update.remove(attributeOf(field, change, true));
   return update;
 }
 
@@ -53,9 +77,20 @@ export async function listShardStates(db: TableClient, app: string, stream: stri
   return db.decodeAll(ShardStateItem, items).map(shardStateOfItem).sort(byShardId);
 }
 
-/** Removes `owner` if it is `clientId`; otherwise, or without an item, nothing happens. */
+/**
+ * Removes `owner` if it is `clientId`; otherwise, or without an item, nothing happens. The shared
+ * rule's write (`releaseChange`) without reading the item first, one conditional write per
+ * case, the common one first: an item with a checkpoint loses its owner; one without gets its
+ * `shard_start` as `sequence_number` too (so kinesumer never reads an empty checkpoint); one with
+ * neither just loses its owner.
+ */
 export async function releaseShard(db: TableClient, app: string, stream: string, shardId: string, clientId: string): Promise<void> {
-  await db.updateIf('releaseShard', { pk: checkpointKey(app, stream), sk: shardId }, shardUpdate(RELEASE_CHANGE).when(ownedBy(clientId, 'me')));
+  const key = { pk: checkpointKey(app, stream), sk: shardId };
+  const mine = ownedBy(clientId, 'me');
+  if (await db.updateIf('releaseShard', key, shardUpdate(RELEASE_CHANGE).when(and(mine, HAS_CHECKPOINT)))) return;
+  const fromStart = new UpdateExpression<ShardStateAttribute>().copy('sequence_number', 'shard_start').remove('owner');
+  if (await db.updateIf('releaseShard', key, fromStart.when(and(mine, START_ONLY)))) return;
+  await db.updateIf('releaseShard', key, shardUpdate(RELEASE_CHANGE).when(mine));
 }
 
 /**
@@ -78,8 +113,8 @@ export async function deleteShardStates(db: TableClient, app: string, stream: st
 
 /**
  * Writes a removed client's heartbeat checkpoints to the shards it still holds, where they are
- * further on than the stored ones ({@link pruneTakeover}), each on condition that owner and
- * checkpoint are as read.
+ * further on than the stored ones and made under the stored `seek` ({@link pruneTakeover}), each
+ * on condition that owner, checkpoint and `seek` are as read.
  */
 export async function writeHeartbeatCheckpoints(
   db: TableClient,
@@ -91,10 +126,11 @@ export async function writeHeartbeatCheckpoints(
   for (const [stream, shardId, position] of shardEntries(checkpoints)) {
     const key = { pk: checkpointKey(app, stream), sk: shardId };
     const item = await db.getItem('pruneClients', key);
-    const seen = item === undefined ? undefined : db.decode(ShardStateItem, item);
-    const change = seen === undefined ? undefined : pruneTakeover(clientId, position, shardStateOfItem(seen), seeks?.[stream]?.[shardId]);
+    const decoded = item === undefined ? undefined : db.decode(ShardStateItem, item);
+    const seen = decoded === undefined ? undefined : shardStateOfItem(decoded);
+    const change = seen === undefined ? undefined : pruneTakeover(clientId, position, seen, seeks?.[stream]?.[shardId]);
     if (seen === undefined || change === undefined) continue;
-    const update = shardUpdate(change).when(and(ownedBy(clientId, 'owner'), checkpointIs(seen.sequence_number, 'seen_seq'), seekIs(seen.seek, 'seen_gen')));
+    const update = shardUpdate(change).when(and(ownedBy(clientId, 'owner'), checkpointIs(seen.sequenceNumber, 'seen_seq'), seekIs(seen.seek, 'seen_gen')));
     await db.updateIf('pruneClients', key, update);
   }
 }

@@ -76,6 +76,12 @@ export class UpdateExpression<A extends string = string> {
     return this;
   }
 
+  /** Adds `SET #attribute = #from`: the value of another attribute of the item (which must have it). */
+  copy(attribute: A, from: A): this {
+    this.sets.push(`${this.name(attribute)} = ${this.name(from)}`);
+    return this;
+  }
+
   /** Adds `REMOVE #attribute` (once, however often it is asked). */
   remove(attribute: A): this {
     this.removes.add(this.name(attribute));
