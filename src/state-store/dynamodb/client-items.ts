@@ -8,7 +8,7 @@ import { MalformedItemError } from '../../errors.js';
 import { decodePosition, encodePosition } from '../../position.js';
 import { isAlive, isExpired } from '../client-liveness.js';
 import { mapShardEntries } from '../heartbeat-checkpoints.js';
-import { decodeShardStats, encodeShardStats } from '../heartbeat-stats.js';
+import { decodeStats, encodeStats } from '../heartbeat-stats.js';
 import type { ClientHeartbeat, GroupMember, Heartbeat, HeartbeatCheckpoints, HeartbeatSeeks, HeartbeatStats } from '../state-store.js';
 import { byClientId, compareStrings } from '../store-values.js';
 import { validHeartbeat } from '../store-validation.js';
@@ -45,7 +45,7 @@ export async function writeHeartbeat(db: TableClient, app: string, clientId: str
   else update.remove('checkpoints');
   if (beat.digests !== undefined) update.set('digests', beat.digests);
   else update.remove('digests');
-  if (beat.stats !== undefined) update.set('stats', mapShardEntries(beat.stats, encodeShardStats));
+  if (beat.stats !== undefined) update.set('stats', encodeStats(beat.stats));
   else update.remove('stats');
   if (beat.seeks !== undefined) update.set('seeks', beat.seeks);
   else update.remove('seeks');
@@ -177,9 +177,5 @@ function checkpointsOf(db: TableClient, item: Item): HeartbeatCheckpoints | unde
 function statsOf(db: TableClient, item: Item): HeartbeatStats | undefined {
   const raw = db.decode(ClientStats, item)?.stats;
   if (raw === undefined) return undefined;
-  return mapShardEntries(raw, (value, stream, shardId) => {
-    const stats = decodeShardStats(value);
-    if (stats === undefined) db.report(new MalformedItemError(keyOf(item), `stats.${stream}.${shardId} is not a map of shard stats`));
-    return stats;
-  });
+  return decodeStats(raw, (stream, key) => db.report(new MalformedItemError(keyOf(item), `stats.${stream}.${key} is not a string of shard stats`)));
 }

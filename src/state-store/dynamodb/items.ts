@@ -135,7 +135,7 @@ export const ClientExtras = t.exact(
 export type ClientExtras = t.TypeOf<typeof ClientExtras>;
 
 /**
- * The shard stats of a heartbeat (`stats`: M stream → M shard id → M of one-letter keys, see
+ * The shard stats of a heartbeat (`stats`: M stream → M shard key → S `l1200,a350,f12`, see
  * `heartbeat-stats.ts`), decoded apart from the rest so that a bad entry costs only that entry.
  */
 export const ClientStats = t.exact(t.partial({ stats: t.record(t.string, t.record(t.string, t.unknown)) }), 'ClientItem');
