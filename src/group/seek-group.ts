@@ -104,7 +104,8 @@ export async function prepareSeek(deps: ResolvedSeekDependencies, stream: string
   const ids = options.shards === undefined ? undefined : [...new Set(options.shards)];
   const unknown = ids?.filter((id) => !shards.some((s) => s.id === id)) ?? [];
   if (unknown.length > 0) {
-    throw new UsageError(`${unknown.join(', ')} ${unknown.length > 1 ? 'are not shards' : 'is not a shard'} of stream "${stream}" (its shards: ${shards.map((s) => s.id).join(', ')})`, 'UNKNOWN_SHARD');
+    const message = `${unknown.join(', ')} ${unknown.length > 1 ? 'are not shards' : 'is not a shard'} of stream "${stream}" (its shards: ${shards.map((s) => s.id).join(', ')})`;
+    throw new UsageError(message, 'UNKNOWN_SHARD');
   }
   if (target.type === 'AT_SEQUENCE_NUMBER') {
     const shardId = ids![0]!;
