@@ -8,5 +8,7 @@ export default {
   extensions: { ts: 'module' },
   nodeArguments: ['--import=tsx', '--no-warnings', '--conditions=rx-kinesumer-source'],
   workerThreads: false,
+  // a worker exits once its file's results are in, whatever a failed test left running
+  require: ['./spec/helpers/exit-when-done.ts'],
   timeout: '2m',
 };

@@ -1,39 +1,78 @@
 /**
  * End to end on the emulators: kinesis-local + dynalite, 8 shards, 20,000 preloaded records of
- * about 100 bytes; one rx-kinesumer client from TRIM_HORIZON with auto-commit until every record
- * was delivered, against a plain GetShardIterator + GetRecords(Limit 10000) loop. Each side runs
- * in its own child process (so its CPU and memory are its own), alternately, 9 times
- * (BENCH_RUNS); medians.
- * Both sides make one call with each of their SDK clients before the clock starts, so the SDK's
- * lazy module loading is not counted as per-record cost on either side.
+ * about 100 bytes (BENCH_RECORDS), read from TRIM_HORIZON by one client with auto-commit and
+ * `checkpoint()` after a `map`, against a plain GetShardIterator + GetRecords(Limit 10000) loop.
+ * Each side runs in a child process of its own on plain node (so its CPU and memory are its own;
+ * see e2e/compile-children.ts); the sides take turns within each round, in a rotating order, for
+ * BENCH_RUNS rounds (default 9; 0 runs only the long run); medians.
+ *
+ * Two windows (BENCH_WINDOWS, default `join,warm`):
+ * - `join`: as a user's program starts. The window opens before the clients are created; the
+ *   consumer runs with the library's defaults except `polling.scanLimit: 10000`, and joins the
+ *   group inside the window. With EFO (BENCH_EFO=0 to leave out), `efo: true` on the same data.
+ *   With BENCH_LIFION_DIR (a directory whose node_modules holds lifion-kinesis), lifion-kinesis
+ *   in polling mode too. `raw loop + join requests` is the raw loop after the join's DynamoDB
+ *   requests as plain SDK calls (e2e/dynamo-floor.ts): what the state store costs any consumer.
+ *   BENCH_BEFORE_DIST=<dir> adds a build of another version of the library as a side.
+ * - `warm`: the figure of earlier versions: both sides create their SDK clients and make one call
+ *   before the window opens, and the consumer reads pages as big as the baseline's.
+ *
+ * Then the long run (e2e/live-run.ts, BENCH_LIVE_SECONDS, default 60; 0 leaves it out): CPU per
+ * record at steady state on a live stream, every side reading the same records at once.
  *
  *   npm run bench -- end-to-end      (writes .bench/end-to-end.json)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { createStateTable } from '../src/state-store/dynamodb/create-table.js';
 import { createStream, localDynamoClient, localKinesisClient } from '../spec/helpers/aws-fixtures.js';
 import { startDynalite, startKinesisLocal } from '../spec/helpers/emulators.js';
+import { compileChildren } from './e2e/compile-children.js';
+import { liveRun, type LiveSide } from './e2e/live-run.js';
+import type { Measured } from './e2e/measure.js';
 
 const RECORDS = Number(process.env['BENCH_RECORDS'] ?? 20_000);
 const SHARDS = 8;
-// Alternating runs; the median. Run-to-run spread on a 2-core machine that also runs both emulators
-// is about +-15% of CPU, so fewer runs cannot tell 1.05x from 1.15x.
+// Rounds; the median. Each side's CPU varies by about 10-15% from run to run on a 2-core machine
+// that also runs both emulators, so fewer rounds cannot tell 1.05x from 1.15x.
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 9);
-const here = fileURLToPath(new URL('.', import.meta.url));
+const WINDOWS = (process.env['BENCH_WINDOWS'] ?? 'join,warm').split(',');
+const LIFION = process.env['BENCH_LIFION_DIR'];
+const BEFORE = process.env['BENCH_BEFORE_DIST'];
+// The long run: a producer at LIVE_RATE records/s for LIVE_SECONDS (0 leaves it out), read by every side at once.
+const LIVE_SECONDS = Number(process.env['BENCH_LIVE_SECONDS'] ?? 60);
+const LIVE_RATE = Number(process.env['BENCH_LIVE_RATE'] ?? 300);
 
-interface Run {
-  records: number;
-  wallMs: number;
-  cpuUs: number;
-  peakRss: number;
+interface Side {
+  name: string;
+  script: string;
+  env: Record<string, string>;
+  /** The raw loop of the same window, which the ratios are taken against. */
+  against?: string;
+}
+
+const sides: Side[] = [];
+if (WINDOWS.includes('join')) {
+  sides.push({ name: 'raw loop, with start', script: 'baseline', env: { WINDOW: 'join' } });
+  sides.push({ name: 'rx-kinesumer, with join', script: 'consumer', env: { WINDOW: 'join' }, against: 'raw loop, with start' });
+  // The same raw loop, after the join's DynamoDB requests as plain SDK calls: what the state store costs any consumer.
+  sides.push({ name: 'raw loop + join requests', script: 'baseline', env: { WINDOW: 'join', DYNAMO_FLOOR: '1' }, against: 'raw loop, with start' });
+  if (process.env['BENCH_EFO'] !== '0') sides.push({ name: 'rx-kinesumer efo, with join', script: 'consumer', env: { WINDOW: 'join', EFO: '1' }, against: 'raw loop, with start' });
+  // BENCH_BEFORE_DIST: a build of another version of the library (of main, say), run as a side of its own.
+  if (BEFORE) sides.push({ name: 'rx-kinesumer before, with join', script: 'consumer', env: { WINDOW: 'join', BENCH_DIST: BEFORE }, against: 'raw loop, with start' });
+  if (LIFION) sides.push({ name: 'lifion-kinesis 1.3.3', script: 'lifion', env: { LIFION_DIR: LIFION }, against: 'raw loop, with start' });
+}
+if (WINDOWS.includes('warm')) {
+  sides.push({ name: 'raw loop, warm', script: 'baseline', env: { WINDOW: 'warm' } });
+  sides.push({ name: 'rx-kinesumer, warm', script: 'consumer', env: { WINDOW: 'warm' }, against: 'raw loop, warm' });
 }
 
 // The consumer child runs the compiled library (see e2e/consumer.ts): build it from this src/.
 const build = spawnSync('npm', ['run', 'build'], { encoding: 'utf8' });
 if (build.status !== 0) throw new Error(`npm run build failed: ${build.stdout}${build.stderr}`);
+// The children run on plain node, as a service would (see e2e/compile-children.ts).
+const children = await compileChildren();
 
 const [kinesisLocal, dynalite] = await Promise.all([startKinesisLocal(), startDynalite()]);
 try {
@@ -53,44 +92,126 @@ try {
   }
   console.log(`preloaded ${RECORDS} records into ${SHARDS} shards in ${Date.now() - t0} ms`);
 
-  const run = (script: string, extra: Record<string, string>): Run => {
+  const run = (side: Side, round: number): Measured => {
     // BENCH_PROFILE=1: each child writes a CPU profile of its measured window to .bench/prof (see
     // e2e/window-profile.ts); the figures of such a run are slowed by the profiler.
-    const out = spawnSync(process.execPath, ['--no-warnings', '--import', 'tsx', `${here}e2e/${script}.ts`], {
-      env: { ...process.env, KINESIS_ENDPOINT: kinesisLocal.endpoint, DYNAMODB_ENDPOINT: dynalite.endpoint, STREAM: 'bench', EXPECTED: String(RECORDS), TABLE: 'bench-state', ...extra },
+    const out = spawnSync(process.execPath, ['--no-warnings', `${children}${side.script}.js`], {
+      env: {
+        ...process.env,
+        KINESIS_ENDPOINT: kinesisLocal.endpoint,
+        DYNAMODB_ENDPOINT: dynalite.endpoint,
+        STREAM: 'bench',
+        EXPECTED: String(RECORDS),
+        TABLE: 'bench-state',
+        APP: `bench-${side.script}-${round}-${sides.indexOf(side)}`,
+        ...side.env,
+      },
       encoding: 'utf8',
     });
-    if (out.status !== 0) throw new Error(`${script} failed: ${out.stderr}`);
-    return JSON.parse(out.stdout.trim().split('\n').pop()!) as Run;
+    if (out.status !== 0) throw new Error(`${side.name} failed: ${out.stderr}`);
+    return JSON.parse(out.stdout.trim().split('\n').pop()!) as Measured;
   };
-  const baseline: Run[] = [];
-  const consumer: Run[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    baseline.push(run('baseline', {}));
-    consumer.push(run('consumer', { APP: `bench-${i}` }));
+  // lifion-kinesis creates its state table when it first starts: do that before the measured runs.
+  if (LIFION) run({ name: 'lifion-kinesis (prepare)', script: 'lifion', env: { LIFION_DIR: LIFION, LIFION_PREPARE: '1' } }, -1);
+  // BENCH_RUNS=0: the long run only.
+  if (RUNS === 0) sides.length = 0;
+  const runs = new Map<string, Measured[]>(sides.map((s) => [s.name, []]));
+  for (let round = 0; round < RUNS; round++) {
+    // Rotate the order, so that no side always runs right after another one.
+    for (let i = 0; i < sides.length; i++) {
+      const side = sides[(i + round) % sides.length]!;
+      runs.get(side.name)!.push(run(side, round));
+    }
   }
-  const median = (runs: Run[], pick: (r: Run) => number) => runs.map(pick).sort((a, b) => a - b)[Math.floor(runs.length / 2)]!;
-  const row = (name: string, runs: Run[]) => ({
-    name,
-    wallMs: Math.round(median(runs, (r) => r.wallMs)),
-    cpuNsPerRecord: Math.round((median(runs, (r) => r.cpuUs) * 1000) / RECORDS),
-    peakRssMb: +(median(runs, (r) => r.peakRss) / 2 ** 20).toFixed(1),
+
+  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  const range = (values: number[]) => `${Math.min(...values).toFixed(0)}-${Math.max(...values).toFixed(0)}`;
+  const rows = sides.map((side) => {
+    const r = runs.get(side.name)!;
+    return {
+      name: side.name,
+      against: side.against,
+      cpuMs: median(r.map((x) => x.cpuUs / 1000)),
+      cpuRange: range(r.map((x) => x.cpuUs / 1000)),
+      wallMs: median(r.map((x) => x.wallMs)),
+      firstMs: r.every((x) => x.firstMs !== undefined) ? median(r.map((x) => x.firstMs!)) : undefined,
+      peakRssMb: median(r.map((x) => x.peakRss / 2 ** 20)),
+      startRssMb: median(r.map((x) => x.startRss / 2 ** 20)),
+    };
   });
-  const b = row('baseline loop', baseline);
-  const c = row('rx-kinesumer', consumer);
-  const ratios = {
-    wall: +(c.wallMs / b.wallMs).toFixed(2),
-    cpuPerRecord: +(c.cpuNsPerRecord / b.cpuNsPerRecord).toFixed(2),
-    rssDeltaMb: +(c.peakRssMb - b.peakRssMb).toFixed(1),
-  };
-  console.log(`\nend to end: ${RECORDS} records, ${SHARDS} shards, median of ${RUNS} alternating runs\n`);
-  console.log('side                 wall ms   CPU ns/record   peak RSS MB');
-  for (const r of [b, c]) console.log(`${r.name.padEnd(18)}${String(r.wallMs).padStart(10)}${String(r.cpuNsPerRecord).padStart(16)}${String(r.peakRssMb).padStart(14)}`);
-  const cpuMs = (runs: Run[]) => runs.map((r) => Math.round(r.cpuUs / 1000)).join(' ');
-  console.log(`\nCPU ms of each run: baseline ${cpuMs(baseline)}; rx-kinesumer ${cpuMs(consumer)}`);
-  console.log(`ratios: wall ${ratios.wall}x (target <= 1.05), CPU per record ${ratios.cpuPerRecord}x (target <= 1.10), peak RSS ${ratios.rssDeltaMb >= 0 ? '+' : ''}${ratios.rssDeltaMb} MB (target <= +15)`);
+  const byName = new Map(rows.map((r) => [r.name, r]));
+  console.log(`\nend to end: ${RECORDS} records, ${SHARDS} shards, medians of ${RUNS} rounds (sides in rotating order)\n`);
+  console.log(`${'side'.padEnd(30)}${'CPU ms'.padStart(8)}${'(range)'.padStart(10)}${'ratio'.padStart(8)}${'wall ms'.padStart(9)}${'ratio'.padStart(8)}${'first ms'.padStart(10)}${'RSS MB'.padStart(8)}${'delta'.padStart(8)}${'at start'.padStart(10)}`);
+  const report = rows.map((r) => {
+    const base = r.against ? byName.get(r.against) : undefined;
+    const ratios = base && {
+      cpu: +(r.cpuMs / base.cpuMs).toFixed(2),
+      wall: +(r.wallMs / base.wallMs).toFixed(2),
+      rssDeltaMb: +(r.peakRssMb - base.peakRssMb).toFixed(1),
+    };
+    console.log(
+      `${r.name.padEnd(30)}${r.cpuMs.toFixed(0).padStart(8)}${r.cpuRange.padStart(10)}${(ratios ? `${ratios.cpu}x` : '').padStart(8)}` +
+        `${r.wallMs.toFixed(0).padStart(9)}${(ratios ? `${ratios.wall}x` : '').padStart(8)}${(r.firstMs?.toFixed(0) ?? '').padStart(10)}` +
+        `${r.peakRssMb.toFixed(1).padStart(8)}${(ratios ? `${ratios.rssDeltaMb >= 0 ? '+' : ''}${ratios.rssDeltaMb}` : '').padStart(8)}${r.startRssMb.toFixed(1).padStart(10)}`,
+    );
+    return { ...r, ratios };
+  });
+  console.log('\ntargets against the raw loop of the same window: with the join CPU <= 1.10x, warm CPU <= 1.03x, peak RSS <= +10 MB, wall <= 1.0x');
+  for (const side of sides) console.log(`CPU ms of each run, ${side.name}: ${runs.get(side.name)!.map((x) => Math.round(x.cpuUs / 1000)).join(' ')}`);
+  for (const side of sides) {
+    const codes = new Map<string, number>();
+    for (const x of runs.get(side.name)!) for (const [code, n] of Object.entries(x.errors ?? {})) codes.set(code, (codes.get(code) ?? 0) + n);
+    if (codes.size > 0) console.log(`reported on errors$ in all runs, ${side.name}: ${[...codes].map(([c, n]) => `${c} x${n}`).join(', ')}`);
+  }
+
+  let live: unknown;
+  if (LIVE_SECONDS > 0) {
+    const liveSides: LiveSide[] = [
+      { name: 'raw loop', script: 'baseline', env: {} },
+      { name: 'rx-kinesumer', script: 'consumer', env: {} },
+      ...(process.env['BENCH_EFO'] !== '0' ? [{ name: 'rx-kinesumer efo', script: 'consumer', env: { EFO: '1' } }] : []),
+      ...(LIFION ? [{ name: 'lifion-kinesis 1.3.3', script: 'lifion', env: { LIFION_DIR: LIFION } }] : []),
+    ];
+    const { results, produced, producedPerSecond } = await liveRun({
+      kinesis,
+      env: { KINESIS_ENDPOINT: kinesisLocal.endpoint, DYNAMODB_ENDPOINT: dynalite.endpoint, TABLE: 'bench-state' },
+      sides: liveSides,
+      children,
+      seconds: LIVE_SECONDS,
+      rate: LIVE_RATE,
+    });
+    const nsPerRecord = (cpuUs: number, records: number) => (records === 0 ? NaN : (cpuUs * 1000) / records);
+    const base = results[0]!;
+    console.log(`\nlong run: a producer at ${producedPerSecond} records/s (${produced} in all) into 8 shards, every side reading at once from LATEST;`);
+    console.log(`after a 10 s warm-up, ${base.slices.length} slices of 10 s\n`);
+    console.log(`${'side'.padEnd(24)}${'records'.padStart(9)}${'CPU ms'.padStart(9)}${'ns/record'.padStart(11)}${'ratio'.padStart(8)}${'slice ratios (median, range)'.padStart(31)}${'RSS MB'.padStart(9)}`);
+    live = results.map((r) => {
+      const records = r.slices.reduce((n, x) => n + x.records, 0);
+      const cpuUs = r.slices.reduce((n, x) => n + x.cpuUs, 0);
+      const baseRecords = base.slices.reduce((n, x) => n + x.records, 0);
+      const baseCpu = base.slices.reduce((n, x) => n + x.cpuUs, 0);
+      const ratio = +(nsPerRecord(cpuUs, records) / nsPerRecord(baseCpu, baseRecords)).toFixed(2);
+      const sliceRatios = r.slices.map((x, i) => nsPerRecord(x.cpuUs, x.records) / nsPerRecord(base.slices[i]!.cpuUs, base.slices[i]!.records));
+      const sorted = [...sliceRatios].sort((a, b) => a - b);
+      const slices = `${sorted[Math.floor(sorted.length / 2)]!.toFixed(2)} (${sorted[0]!.toFixed(2)}-${sorted[sorted.length - 1]!.toFixed(2)})`;
+      console.log(
+        `${r.name.padEnd(24)}${String(records).padStart(9)}${(cpuUs / 1000).toFixed(0).padStart(9)}${nsPerRecord(cpuUs, records).toFixed(0).padStart(11)}` +
+          `${`${ratio}x`.padStart(8)}${slices.padStart(31)}${(r.peakRss / 2 ** 20).toFixed(1).padStart(9)}`,
+      );
+      return { name: r.name, records, cpuMs: cpuUs / 1000, nsPerRecord: nsPerRecord(cpuUs, records), ratio, sliceRatios, peakRssMb: r.peakRss / 2 ** 20, slices: r.slices, requests: r.requests };
+    });
+    for (const r of results) {
+      const kinds = Object.entries(r.requests);
+      if (kinds.length > 0) console.log(`requests in the window, ${r.name}: ${kinds.map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    }
+    console.log('target at steady state: CPU per record <= 1.03x the raw loop');
+  }
+
   mkdirSync('.bench', { recursive: true });
-  writeFileSync('.bench/end-to-end.json', JSON.stringify({ when: new Date().toISOString(), records: RECORDS, shards: SHARDS, baseline: b, consumer: c, ratios, runs: { baseline, consumer } }, null, 2));
+  writeFileSync(
+    '.bench/end-to-end.json',
+    JSON.stringify({ when: new Date().toISOString(), records: RECORDS, shards: SHARDS, rounds: RUNS, rows: report, runs: Object.fromEntries(runs), live }, null, 2),
+  );
 } finally {
   await Promise.all([kinesisLocal.stop(), dynalite.stop()]);
 }

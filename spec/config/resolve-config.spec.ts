@@ -5,6 +5,7 @@ import test, { type ExecutionContext } from 'ava';
 import { asyncScheduler, of } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { DEFAULTS, resolveConfig, type KinesumerConfig } from '../../src/config/resolve-config.js';
+import { defaultScanTimeout } from '../../src/config/defaults.js';
 import { ConfigError } from '../../src/errors.js';
 import type { StateStore } from '../../src/state-store/state-store.js';
 
@@ -87,6 +88,21 @@ test('DEFAULTS holds the documented numbers', (t) => {
     metrics: { interval: 10000, stallTimeout: 60000 },
     efo: false,
   });
+});
+
+test('the default scanTimeout grows with scanLimit, 1 ms per record from 2000 records on; a given one is kept', (t) => {
+  const polling = (p: Record<string, number>) => resolveConfig({ ...minimal(), polling: p }).polling;
+  // up to the default scanLimit, kinesumer's 2 s
+  t.is(polling({ scanLimit: 1 }).scanTimeout, 2000);
+  t.is(polling({ scanLimit: 2000 }).scanTimeout, 2000);
+  // a larger page gets the same time per record
+  t.is(polling({ scanLimit: 2001 }).scanTimeout, 2001);
+  t.is(polling({ scanLimit: 10000 }).scanTimeout, 10000);
+  t.is(defaultScanTimeout(10000), 10000);
+  // an explicit scanTimeout wins, whatever the scanLimit
+  t.is(polling({ scanLimit: 10000, scanTimeout: 2000 }).scanTimeout, 2000);
+  t.is(polling({ scanTimeout: 300 }).scanTimeout, 300);
+  t.deepEqual(polling({ scanLimit: 10000 }), { scanLimit: 10000, scanTimeout: 10000, idleInterval: 1000, maxInFlight: 4000 });
 });
 
 test('a logger must have debug, info, warn and error; metrics.interval must be a positive integer', (t) => {

@@ -154,7 +154,8 @@ test('a follower reads the leader cache, then skips reading while its snapshot m
     const frames = [...Array.from({ length: 30 }, (_, i) => i * 1000), 20_500].sort((x, y) => x - y);
     expectObservable(seen(b.view$), '^ 29500ms !').toBe(...timeline(frames.map((at) => [at, follower(at)])));
   });
-  // the leader publishes its digests at once, in a heartbeat of its own that starts no round
+  // a listed the group before b's first heartbeat: alone, it sends no heartbeat of its own for its
+  // first digests (b reads everything at its first round anyway); its heartbeat at 1000 carries them
   t.deepEqual(leaderLog.filter((l) => l.startsWith('0 ')), [
     '0 heartbeat a 0 -',
     '0 listGroup -3000',
@@ -163,8 +164,8 @@ test('a follower reads the leader cache, then skips reading while its snapshot m
     '0 updateShards s 0,1',
     '0 listShardStates s',
     '0 pruneClients -3000',
-    '0 heartbeat a 0 digests',
   ]);
+  t.true(leaderLog.includes('1000 heartbeat a 1000 digests'));
   const rounds = (log: string[], method: string) => log.filter((l) => l.split(' ')[1] === method).map((l) => Number(l.split(' ')[0]));
   // b never asks Kinesis (the leader's cache is there); it reads at its first round, at its 13th
   // round after that, and in the round its trigger made at 20500, which starts the count again
@@ -177,6 +178,20 @@ test('a follower reads the leader cache, then skips reading while its snapshot m
   t.is(rounds(leaderLog, 'listShardStates').length, 30);
   // a follower's heartbeats carry no digests, and go out only on its clock
   t.deepEqual(followerLog.filter((l) => l.split(' ')[1] === 'heartbeat'), Array.from({ length: 30 }, (_, i) => `${i * 1000} heartbeat b ${i * 1000} -`));
+});
+
+test('a leader alone sends no heartbeat of its own for new digests: its next heartbeat carries them', (t) => {
+  const scheduler = testScheduler(t);
+  const log: string[] = [];
+  scheduler.run(() => {
+    const store = loggedStore(new MemoryStateStore(), () => scheduler.now(), log);
+    const a = sync(scheduler, 'a', store, openStreams(() => scheduler.now(), log, openShards(2)), { beat: beatInto(store, scheduler, 'a') });
+    runUntil(scheduler, a.view$, 2500);
+  });
+  t.deepEqual(
+    log.filter((l) => l.split(' ')[1] === 'heartbeat'),
+    ['0 heartbeat a 0 -', '1000 heartbeat a 1000 digests', '2000 heartbeat a 2000 digests'],
+  );
 });
 
 test('a follower keeps reading the leader digest every 13th round for as long as it runs', (t) => {

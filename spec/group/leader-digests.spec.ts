@@ -27,3 +27,20 @@ test('new digests are kept and announced; the same again, or leading no more, is
   digests.publish({ s: two });
   t.is(changes, 3);
 });
+
+test('a leader alone keeps new digests for its next heartbeat without announcing them; once followed, changes are announced', (t) => {
+  const digests = new LeaderDigests();
+  let changes = 0;
+  digests.changed$.subscribe(() => changes++);
+  digests.publish({ s: one }, false);
+  t.deepEqual(digests.current, { s: snapshotDigest(one) });
+  t.is(changes, 0);
+  // a follower arrived; the digests are those its heartbeats carry already
+  digests.publish({ s: one }, true);
+  t.is(changes, 0);
+  digests.publish({ s: two }, true);
+  t.is(changes, 1);
+  digests.publish({ s: one }, false);
+  t.deepEqual(digests.current, { s: snapshotDigest(one) });
+  t.is(changes, 1);
+});

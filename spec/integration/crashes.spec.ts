@@ -206,12 +206,16 @@ test('a record that reaches checkpoint() after its shard was released is ignored
   });
   const got: KinesumerRecord[] = [];
   const sub = consumer.consume([stream]).pipe(tap((r) => got.push(r))).subscribe();
-  await waitFor(() => got.length === 3, 10_000, 'the records');
-  consumer.markRecord(got[0]!);
-  sub.unsubscribe(); // the group stops: marks are committed and every shard is released
-  // when a record of the released shard reaches checkpoint() late, it is ignored
-  t.notThrows(() => consumer.markRecord(got[2]!));
-  await consumer.close();
+  try {
+    await waitFor(() => got.length === 3, 10_000, 'the records');
+    consumer.markRecord(got[0]!);
+    sub.unsubscribe(); // the group stops: marks are committed and every shard is released
+    // when a record of the released shard reaches checkpoint() late, it is ignored
+    t.notThrows(() => consumer.markRecord(got[2]!));
+  } finally {
+    sub.unsubscribe();
+    await consumer.close();
+  }
   const store = new DynamoDBStateStore({ table: TABLE, endpoint: t.context.dynamo.endpoint, ...localAws });
   const checkpoints = await store.getCheckpoints('late-app', stream);
   t.deepEqual(checkpoints.map((c) => c.sequenceNumber), [got[0]!.sequenceNumber]);

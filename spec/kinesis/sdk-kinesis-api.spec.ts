@@ -20,7 +20,7 @@ import {
   type Shard,
 } from '@aws-sdk/client-kinesis';
 import { mockClient } from 'aws-sdk-client-mock';
-import { firstValueFrom, lastValueFrom } from 'rxjs';
+import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { KinesisError, StreamNotFoundError, ThrottledError, isRetriable } from '../../src/errors.js';
 import type { StartPosition } from '../../src/kinesis/kinesis-api.js';
 import { SdkKinesisApi } from '../../src/kinesis/sdk-kinesis-api.js';
@@ -332,6 +332,16 @@ test('unsubscribing from getRecords aborts the call in flight and emits nothing 
   t.true(signal?.aborted);
   await new Promise((resolve) => setImmediate(resolve));
   t.deepEqual(seen, []);
+});
+
+test('a call that answered is not aborted when its subscriber leaves (an abort builds a DOMException for nothing)', async (t) => {
+  const { mock, api } = setup();
+  mock.on(GetRecordsCommand).resolves({ Records: [], NextShardIterator: 'iterator-2', MillisBehindLatest: 0 });
+  const pages = await lastValueFrom(api.getRecords(STREAM, SHARD, 'iterator-1', 10).pipe(toArray()));
+  t.is(pages.length, 1);
+  const signal = sendOptions(mock, 0)?.abortSignal;
+  t.truthy(signal, 'send got an abortSignal');
+  t.false(signal?.aborted);
 });
 
 test('unsubscribing from listShards between pages aborts the page in flight and asks for no more', async (t) => {

@@ -59,9 +59,10 @@ export interface KinesumerConfig {
     /** Records per GetRecords call, 1..10000. Default 2000 (kinesumer's). */
     scanLimit?: number;
     /**
-     * Time allowed for one GetRecords call (the whole answer), ms. Default 2000 (kinesumer's): a
-     * dead connection is noticed quickly. A call that timed out is retried asking for half as many
-     * records (down to 1/16), so a page too big for the link does not stall the shard.
+     * Time allowed for one GetRecords call (the whole answer), ms. Default 1 ms per record of
+     * `scanLimit`, at least 2000 (kinesumer's, at the default `scanLimit`): a dead connection is
+     * noticed quickly, and a large page is not cut off. A call that timed out is retried asking for
+     * half as many records (down to 1/16), so a page too big for the link does not stall the shard.
      */
     scanTimeout?: number;
     /** Wait after an empty or short batch before polling again, ms, at least 200. Default 1000. */

@@ -19,7 +19,7 @@ import { stderrLogger } from '../logger.js';
 import { isStateStore } from '../state-store/is-state-store.js';
 import { KinesisCodec, StateStoreCodec } from './client-codecs.js';
 import { closed, isRecord } from './combinators.js';
-import { DEFAULTS, EFO_DEFAULTS } from './defaults.js';
+import { DEFAULTS, EFO_DEFAULTS, defaultScanTimeout } from './defaults.js';
 import { AppName, ClientId, InitialPositionCodec, LoggerCodec, Region, Scheduler } from './field-codecs.js';
 import type { EfoOptions, ResolvedConfig } from './kinesumer-config.js';
 import { toProblems } from './reporter.js';
@@ -140,13 +140,19 @@ export function resolveConfig(input: unknown): ResolvedConfig {
     initialPosition: typeof position === 'string' ? position : { timestamp: position.timestamp },
     group: { ...DEFAULTS.group, ...definedOnly(config.group) },
     commit: { ...DEFAULTS.commit, ...definedOnly(config.commit) },
-    polling: { ...DEFAULTS.polling, ...definedOnly(config.polling) },
+    polling: resolvePolling(definedOnly(config.polling)),
     retry: { ...DEFAULTS.retry, ...definedOnly(config.retry) },
     scheduler: config.scheduler ?? asyncScheduler,
     metrics: { ...DEFAULTS.metrics, ...definedOnly(config.metrics) },
     logger: config.logger ?? stderrLogger,
     efo: resolveEfo(config.efo),
   };
+}
+
+/** The `polling` options with defaults; the default `scanTimeout` follows the `scanLimit`. */
+function resolvePolling(polling: Partial<ResolvedConfig['polling']>): ResolvedConfig['polling'] {
+  const scanLimit = polling.scanLimit ?? DEFAULTS.polling.scanLimit;
+  return { ...DEFAULTS.polling, scanTimeout: defaultScanTimeout(scanLimit), ...polling };
 }
 
 /** `options` with `region` filled in from the top-level default when it has none. */

@@ -137,8 +137,8 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
             toArray(),
             map((readings) => {
               const view = roundView({ clients, index, leader, at }, readings, previous, options.initialLatest);
-              // Only a heartbeat written through `beat` carries the digests.
-              if (options.beat) digests.publish(leader ? view.streams : undefined);
+              // Only a heartbeat written through `beat` carries the digests; with followers, at once.
+              if (options.beat) digests.publish(leader ? view.streams : undefined, clients.length > 1);
               return view;
             }),
           );

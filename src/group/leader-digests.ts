@@ -9,8 +9,9 @@ import { snapshotDigest } from './snapshot-digest.js';
  */
 export class LeaderDigests {
   /**
-   * Emits when the digests changed to new ones (not when leading ended): a heartbeat goes out at
-   * once, so that followers do not wait a round for them.
+   * Emits when the digests changed to new ones (not when leading ended) and there are followers
+   * to read them: a heartbeat goes out at once, so that they do not wait a round. A leader alone
+   * sends none (a follower's first round reads everything anyway); its next heartbeat carries them.
    */
   readonly changed$: Observable<void>;
 
@@ -26,11 +27,15 @@ export class LeaderDigests {
     return this.digests;
   }
 
-  /** Takes the digests of a round's snapshots while leading, `undefined` otherwise. */
-  publish(snapshots: Record<string, StreamSnapshot> | undefined): void {
+  /**
+   * Takes the digests of a round's snapshots while leading, `undefined` otherwise.
+   * @param snapshots The round's snapshots by stream, or `undefined` when not leading.
+   * @param followed Whether the round saw other clients in the group.
+   */
+  publish(snapshots: Record<string, StreamSnapshot> | undefined, followed = true): void {
     const next = snapshots === undefined ? undefined : Object.fromEntries(Object.entries(snapshots).map(([stream, snapshot]) => [stream, snapshotDigest(snapshot)]));
     const changed = JSON.stringify(next) !== JSON.stringify(this.digests);
     this.digests = next;
-    if (changed && next !== undefined) this.changes.next();
+    if (changed && next !== undefined && followed) this.changes.next();
   }
 }

@@ -1,5 +1,4 @@
 import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { KinesisOptions } from './kinesis-options.js';
@@ -24,21 +23,28 @@ export function resolveKinesisApi(kinesis: KinesisClient | KinesisOptions | Kine
 /**
  * Temporary credentials of `roleArn` from STS AssumeRole, got with the configured credentials
  * (or the default chain). The SDK's own provider caches them and the client refreshes them before
- * they expire; a failure becomes an {@link AssumeRoleError} that names the role.
+ * they expire; a failure becomes an {@link AssumeRoleError} that names the role. The providers'
+ * package is loaded when credentials are first asked for, so that clients without a role (most)
+ * never load it.
  */
 function assumedRole(kinesis: KinesisOptions, roleArn: string): AwsCredentialIdentityProvider {
-  const provider = fromTemporaryCredentials({
-    params: {
-      RoleArn: roleArn,
-      RoleSessionName: kinesis.sessionName ?? 'rx-kinesumer',
-      ...(kinesis.externalId !== undefined && { ExternalId: kinesis.externalId }),
-    },
-    ...(kinesis.credentials !== undefined && { masterCredentials: kinesis.credentials }),
-    ...(kinesis.region !== undefined && { clientConfig: { region: kinesis.region } }),
-  });
+  let provider: Promise<AwsCredentialIdentityProvider> | undefined;
+  const load = async (): Promise<AwsCredentialIdentityProvider> => {
+    const { fromTemporaryCredentials } = await import('@aws-sdk/credential-providers');
+    return fromTemporaryCredentials({
+      params: {
+        RoleArn: roleArn,
+        RoleSessionName: kinesis.sessionName ?? 'rx-kinesumer',
+        ...(kinesis.externalId !== undefined && { ExternalId: kinesis.externalId }),
+      },
+      ...(kinesis.credentials !== undefined && { masterCredentials: kinesis.credentials }),
+      ...(kinesis.region !== undefined && { clientConfig: { region: kinesis.region } }),
+    });
+  };
   return async (properties) => {
     try {
-      return await provider(properties);
+      provider ??= load();
+      return await (await provider)(properties);
     } catch (err) {
       throw new AssumeRoleError(roleArn, { cause: err });
     }

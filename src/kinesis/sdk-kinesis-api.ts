@@ -33,20 +33,29 @@ import type {
 import { errorName, toEfoError, toKinesisError } from './kinesis-errors.js';
 
 
-/** Runs an SDK call on subscribe and aborts it on unsubscribe, so no request outlives its reader. */
+/**
+ * Runs an SDK call on subscribe and aborts it on unsubscribe, so no request outlives its reader.
+ * A call that has settled is not aborted: `abort()` builds a DOMException with its stack trace,
+ * which would cost every page some CPU for nothing.
+ */
 function abortable<T>(call: (signal: AbortSignal) => Promise<T>, mapError: (err: unknown) => unknown): Observable<T> {
   return new Observable<T>((subscriber) => {
     const controller = new AbortController();
+    let settled = false;
     call(controller.signal).then(
       (value) => {
+        settled = true;
         subscriber.next(value);
         subscriber.complete();
       },
       (err: unknown) => {
+        settled = true;
         if (!controller.signal.aborted) subscriber.error(mapError(err));
       },
     );
-    return () => controller.abort();
+    return () => {
+      if (!settled) controller.abort();
+    };
   });
 }
 

@@ -34,21 +34,23 @@ export function linkRecords(records: readonly _Record[], progress: ShardProgress
         const preceding = last === 0 ? undefined : i > 0 ? records[i - 1]!.SequenceNumber : progress.before(sequenceNumber);
         for (const u of result.records) {
           if (skip !== undefined && skip.sequenceNumber === sequenceNumber && u.subSequenceNumber <= skip.sub) continue;
-          out.push({
-            stream,
-            shardId,
-            sequenceNumber,
-            subSequenceNumber: u.subSequenceNumber,
-            partitionKey: u.partitionKey,
-            ...(u.explicitHashKey !== undefined && { explicitHashKey: u.explicitHashKey }),
-            data: u.data,
-            approximateArrivalTimestamp: r.ApproximateArrivalTimestamp,
-            encryptionType: r.EncryptionType,
-            [SHARD]: progress,
-            [ORDINAL]: ordinal++,
-            [PARTIAL]: u.subSequenceNumber < last ? u.subSequenceNumber : undefined,
-            [PRECEDING]: u.subSequenceNumber < last ? preceding : undefined,
-          });
+          out.push(linked(
+            {
+              stream,
+              shardId,
+              sequenceNumber,
+              subSequenceNumber: u.subSequenceNumber,
+              partitionKey: u.partitionKey,
+              ...(u.explicitHashKey !== undefined && { explicitHashKey: u.explicitHashKey }),
+              data: u.data,
+              approximateArrivalTimestamp: r.ApproximateArrivalTimestamp,
+              encryptionType: r.EncryptionType,
+            },
+            progress,
+            ordinal++,
+            u.subSequenceNumber < last ? u.subSequenceNumber : undefined,
+            u.subSequenceNumber < last ? preceding : undefined,
+          ));
         }
         continue;
       }
@@ -56,20 +58,36 @@ export function linkRecords(records: readonly _Record[], progress: ShardProgress
     } else if (skip !== undefined && skip.sequenceNumber === sequenceNumber) {
       continue; // recorded as partly processed, yet not an aggregate now: it was processed
     }
-    out.push({
-      stream,
-      shardId,
-      sequenceNumber,
-      partitionKey: r.PartitionKey!,
-      data,
-      approximateArrivalTimestamp: r.ApproximateArrivalTimestamp,
-      encryptionType: r.EncryptionType,
-      [SHARD]: progress,
-      [ORDINAL]: ordinal++,
-      [PARTIAL]: undefined,
-      [PRECEDING]: undefined,
-    });
+    out.push(linked(
+      {
+        stream,
+        shardId,
+        sequenceNumber,
+        partitionKey: r.PartitionKey!,
+        data,
+        approximateArrivalTimestamp: r.ApproximateArrivalTimestamp,
+        encryptionType: r.EncryptionType,
+      },
+      progress,
+      ordinal++,
+      undefined,
+      undefined,
+    ));
   }
   progress.pageDelivered(ordinal, records.length > 0 ? records[records.length - 1]!.SequenceNumber : undefined);
+  return out;
+}
+
+/**
+ * `record` with the hidden link added. The symbol-keyed fields are assigned after the literal:
+ * computed keys inside an object literal make V8 build each record on a slow path, which cost
+ * about 0.25 µs a record (some 5 ms per 20,000 records before the code is optimized).
+ */
+function linked(record: KinesumerRecord, progress: ShardProgress, ordinal: number, partial: number | undefined, preceding: string | undefined): LinkedRecord {
+  const out = record as { -readonly [K in keyof LinkedRecord]: LinkedRecord[K] };
+  out[SHARD] = progress;
+  out[ORDINAL] = ordinal;
+  out[PARTIAL] = partial;
+  out[PRECEDING] = preceding;
   return out;
 }
