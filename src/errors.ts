@@ -193,6 +193,34 @@ export class ShardLostError extends KinesumerError {
   }
 }
 
+/**
+ * An owned shard is behind the tip (or cannot be read) and delivered nothing for
+ * `metrics.stallTimeout`: reported once per stall on `errors$`, with what is known of why (the
+ * last failed call's code). Not fatal: the reader goes on trying; `kinesumer status` names the
+ * shard and its reason.
+ */
+export class ShardStalledError extends KinesumerError {
+  readonly stream: string;
+  readonly shardId: string;
+  /** The last `MillisBehindLatest`, when a read ever succeeded. */
+  readonly millisBehindLatest: number | undefined;
+  /** Time without a delivery, ms. */
+  readonly idleMs: number;
+  constructor(stream: string, shardId: string, details: { millisBehindLatest: number | undefined; idleMs: number; error: string | undefined }) {
+    const behind = details.millisBehindLatest === undefined ? 'never read successfully' : `${details.millisBehindLatest} ms behind the tip at its last read`;
+    super(
+      'SHARD_STALLED',
+      `Shard ${shardId} of stream "${stream}" is stalled: ${behind}, and nothing delivered for ${details.idleMs} ms` +
+        (details.error === undefined ? '' : ` (its Kinesis calls fail: ${details.error})`),
+      { retriable: true },
+    );
+    this.stream = stream;
+    this.shardId = shardId;
+    this.millisBehindLatest = details.millisBehindLatest;
+    this.idleMs = details.idleMs;
+  }
+}
+
 /** Where a record that failed came from: enough to find it again, never its payload. */
 export interface RecordOrigin {
   readonly stream: string;

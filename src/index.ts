@@ -33,6 +33,7 @@ export {
   CorruptAggregateError,
   CheckpointError,
   ShardLostError,
+  ShardStalledError,
   ProcessingError,
   DeadLetterError,
   PipelineError,
@@ -67,4 +68,8 @@ export type { HandlerResult } from './processing/call-handler.js';
 export { processBatches } from './processing/process-batches.js';
 export type { ProcessBatchesOptions, ProcessedBatch, BatchItemFailures } from './processing/process-batches.js';
 export { deadLetterToStream } from './processing/dead-letter-to-stream.js';
+export { seekGroup, prepareSeek, applySeek, resolveSeekDependencies } from './group/seek-group.js';
+export type { SeekPosition, SeekOptions, SeekResult, SeekDependencies, ResolvedSeekDependencies, SeekPlan, SeekStep } from './group/seek-group.js';
+export type { SeekTarget } from './position.js';
+export type { ShardStats, ShardActivity, HeartbeatStats, ShardSeek } from './state-store/state-store.js';
 export type { DeadLetterEnvelope } from './processing/dead-letter-to-stream.js';

@@ -47,6 +47,42 @@ export function decodePosition(text: unknown): Position | undefined {
 }
 
 /**
+ * Where a seek sends a shard (see `seekGroup`): its oldest record, its tip, the first record that
+ * arrived at or after a time, or a record by sequence number.
+ */
+export type SeekTarget =
+  | { type: 'TRIM_HORIZON' }
+  | { type: 'LATEST' }
+  | { type: 'AT_TIMESTAMP'; timestamp: Date }
+  | { type: 'AT_SEQUENCE_NUMBER'; sequenceNumber: string };
+
+/** A seek target as the shard's state keeps it: `TRIM_HORIZON`, `LATEST`, `AT_TIMESTAMP:<ISO time>`, `AT_SEQUENCE_NUMBER:<seq>`. */
+export function encodeSeekTarget(target: SeekTarget): string {
+  switch (target.type) {
+    case 'TRIM_HORIZON':
+    case 'LATEST':
+      return target.type;
+    case 'AT_TIMESTAMP':
+      return `AT_TIMESTAMP:${target.timestamp.toISOString()}`;
+    case 'AT_SEQUENCE_NUMBER':
+      return `AT_SEQUENCE_NUMBER:${target.sequenceNumber}`;
+  }
+}
+
+/** The target {@link encodeSeekTarget} wrote, or `undefined` when `text` is not one. */
+export function decodeSeekTarget(text: unknown): SeekTarget | undefined {
+  if (text === 'TRIM_HORIZON' || text === 'LATEST') return { type: text };
+  if (typeof text !== 'string') return undefined;
+  const [type, value] = [text.slice(0, text.indexOf(':')), text.slice(text.indexOf(':') + 1)];
+  if (type === 'AT_SEQUENCE_NUMBER' && /^(0|[1-9][0-9]*)$/.test(value)) return { type, sequenceNumber: value };
+  if (type === 'AT_TIMESTAMP' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(value)) {
+    const timestamp = new Date(value);
+    if (!Number.isNaN(timestamp.getTime()) && timestamp.toISOString() === value) return { type, timestamp };
+  }
+  return undefined;
+}
+
+/**
  * What a store holds of a position, as far as {@link wholeRecordBefore} needs it: the position, and
  * for a partly processed aggregate the record kinesumer resumes after.
  */

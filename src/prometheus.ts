@@ -15,6 +15,7 @@
  */
 import { Counter, Gauge, register as defaultRegistry, type Registry } from 'prom-client';
 import type { Kinesumer } from './consumer/kinesumer.js';
+import type { KinesumerMetrics } from './metrics/metrics.js';
 
 /** Options for {@link registerKinesumerMetrics}. */
 export interface PrometheusOptions {
@@ -31,8 +32,10 @@ export interface PrometheusOptions {
  * counts); never the client id or record data, so there are no unbounded label values.
  *
  * Metrics: `kinesumer_records_total`, `kinesumer_bytes_total`, `kinesumer_records_checkpointed_total`,
- * `kinesumer_millis_behind_latest`, `kinesumer_get_records_calls_total`, `kinesumer_throttles_total`
- * (by stream and shard); `kinesumer_owned_shards`, `kinesumer_leader`, `kinesumer_alive_clients`,
+ * `kinesumer_get_records_calls_total`, `kinesumer_throttles_total`, `kinesumer_shard_stalls_total`,
+ * and the gauges of owned shards `kinesumer_millis_behind_latest`, `kinesumer_last_record_age_seconds`,
+ * `kinesumer_shard_records_in_flight`, `kinesumer_shard_stalled` and `kinesumer_shard_state` (by
+ * `state` too) (by stream and shard); `kinesumer_owned_shards`, `kinesumer_leader`, `kinesumer_alive_clients`,
  * `kinesumer_rebalances_total`, `kinesumer_last_rebalance_duration_seconds`, `kinesumer_commits_total`,
  * `kinesumer_commit_failures_total`, `kinesumer_last_commit_latency_seconds`,
  * `kinesumer_state_store_calls_total` (by method), `kinesumer_errors_total` (by code); for the
@@ -95,19 +98,41 @@ export function registerKinesumerMetrics(consumers: Kinesumer | Kinesumer[], opt
   shardCounter('records_checkpointed_total', 'Records covered by committed checkpoints.', (s) => s.checkpointed);
   shardCounter('get_records_calls_total', 'GetRecords calls made.', (s) => s.calls);
   shardCounter('throttles_total', 'Kinesis calls throttled.', (s) => s.throttles);
-  names.push(`${prefix}millis_behind_latest`);
+  shardCounter('shard_stalls_total', 'Stalls reported (shardStalled).', (s) => s.stalls);
+  // Gauges of the shards a consumer holds now, read from its snapshot at scrape time.
+  const ownedShardGauge = (name: string, help: string, pick: (s: KinesumerMetrics['shards'][number]) => number | undefined) => {
+    names.push(prefix + name);
+    return new Gauge({
+      name: prefix + name,
+      help,
+      labelNames: ['app', 'stream', 'shard'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const c of list) {
+          for (const s of c.metricsSnapshot().shards) {
+            const value = pick(s);
+            if (value !== undefined) this.set({ app: c.config.app, stream: s.stream, shard: s.shardId }, value);
+          }
+        }
+      },
+    });
+  };
+  ownedShardGauge('millis_behind_latest', 'The last MillisBehindLatest Kinesis reported for an owned shard.', (s) => s.millisBehindLatest);
+  ownedShardGauge('last_record_age_seconds', 'How old the last delivered record of an owned shard is (its approximate arrival time).', (s) =>
+    s.lastRecordAgeMs === undefined ? undefined : s.lastRecordAgeMs / 1000,
+  );
+  ownedShardGauge('shard_records_in_flight', 'Records of an owned shard delivered and not yet marked by checkpoint().', (s) => s.inFlight);
+  ownedShardGauge('shard_stalled', '1 while an owned shard is reported stalled (behind the tip, nothing delivered for metrics.stallTimeout).', (s) => (s.stalled ? 1 : 0));
+  names.push(`${prefix}shard_state`);
   new Gauge({
-    name: `${prefix}millis_behind_latest`,
-    help: 'The last MillisBehindLatest Kinesis reported for an owned shard.',
-    labelNames: ['app', 'stream', 'shard'] as const,
+    name: `${prefix}shard_state`,
+    help: 'What this client does with an owned shard: 1 for its current state (reading, paused, backpressure, checkpointRejected, cannotRead, failingRecords, stalled).',
+    labelNames: ['app', 'stream', 'shard', 'state'] as const,
     registers: [registry],
     collect() {
       this.reset();
-      for (const c of list) {
-        for (const s of c.metricsSnapshot().shards) {
-          if (s.millisBehindLatest !== undefined) this.set({ app: c.config.app, stream: s.stream, shard: s.shardId }, s.millisBehindLatest);
-        }
-      }
+      for (const c of list) for (const s of c.metricsSnapshot().shards) this.set({ app: c.config.app, stream: s.stream, shard: s.shardId, state: s.state }, 1);
     },
   });
   clientMetric('gauge', 'owned_shards', 'Shards this client holds.', (m) => m.ownedShards);

@@ -58,7 +58,7 @@ test('an item write carries the marks and the stored checkpoint as its fence; on
   p.pageDelivered(2, '20');
   p.mark('10', undefined, 0);
   const commit = p.itemCommit();
-  t.deepEqual(commit, { sequenceNumber: '10', subSequenceNumber: undefined, precedingSequenceNumber: undefined, previous: '5', finishing: false, reached: 1 });
+  t.deepEqual(commit, { sequenceNumber: '10', subSequenceNumber: undefined, precedingSequenceNumber: undefined, previous: '5', seek: 0, finishing: false, reached: 1 });
   p.mark('20', undefined, 1); // marked while the write is in flight: the next write's
   t.deepEqual(p.itemWritten(commit), { committed: 1, finished: false });
   t.is(p.itemCommit().previous, '10');

@@ -116,6 +116,40 @@ export class TailProcess {
   }
 }
 
+/** A running `kinesumer status --watch --json`: every status it printed, parsed. */
+export class StatusWatch<S = unknown> {
+  readonly child: ChildProcess;
+  readonly statuses: S[] = [];
+  stderr = '';
+
+  constructor(args: readonly string[], env: NodeJS.ProcessEnv) {
+    this.child = spawnCli(['status', '--watch', '--json', ...args], env);
+    createInterface({ input: this.child.stdout! }).on('line', (line) => this.statuses.push(JSON.parse(line) as S));
+    this.child.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
+  }
+
+  /** Resolves with the statuses seen once `done` holds for the last one; rejects after `timeoutMs`. */
+  async until(done: (last: S, all: readonly S[]) => boolean, timeoutMs: number, what: string): Promise<S[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const last = this.statuses.at(-1);
+      if (last !== undefined && done(last, this.statuses)) return [...this.statuses];
+      if (this.child.exitCode !== null) throw new Error(`status --watch exited (${this.child.exitCode}); stderr:\n${this.stderr}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last status: ${JSON.stringify(last)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** SIGINT, as Ctrl-C; resolves with the exit code. */
+  stop(): Promise<number | null> {
+    if (this.child.exitCode !== null) return Promise.resolve(this.child.exitCode);
+    return new Promise((resolve) => {
+      this.child.once('close', (code) => resolve(code));
+      this.child.kill('SIGINT');
+    });
+  }
+}
+
 /** Whether `text` holds a stack trace line. */
 export function hasStack(text: string): boolean {
   return /^\s+at .+/m.test(text);

@@ -197,7 +197,9 @@ test.serial('two tails of one app share the stream and together print every reco
   t.regex(table, /^CLIENT\s+LAST HEARTBEAT\s+STATE$/m);
   t.regex(table, /^tail-a\s+\d+\.\d s ago\s+alive, leader$/m);
   t.regex(table, /^tail-b\s+\d+\.\d s ago\s+alive$/m);
-  t.regex(table, /^shardId-000000000000\s+open\s+tail-[ab]\s+\d+\s+\d+\.\d s ago$/m);
+  t.regex(table, /^SHARD\s+STATE\s+OWNER\s+LAG\s+LAST RECORD\s+IN FLIGHT\s+CHECKPOINT\s+UPDATED\s+STATUS$/m);
+  t.regex(table, /^shardId-000000000000\s+open\s+tail-[ab]\s+\d+\.\d s\s+\d+\.\d s ago\s+\d+\s+\d+\s+\d+\.\d s ago\s+reading$/m);
+  t.regex(table, /^total: lag \d+\.\d s \(largest\), last record \d+\.\d s ago \(oldest\), \d+ in flight; 4 reading$/m);
 
   t.deepEqual(await a.stop(), { code: 0, signal: null });
   t.deepEqual(await b.stop(), { code: 0, signal: null });

@@ -67,14 +67,32 @@ test('endpoints come from the environment, and the flags win over it', (t) => {
 test('status and create-table options', (t) => {
   t.deepEqual(parseCommandLine(['status', '--app', 'a', '--json', '--stream', 's', '--table', 'tbl', '--client-timeout', '3000'], {}), {
     command: 'status',
-    options: { app: 'a', streams: ['s'], json: true, clientTimeout: 3000, table: 'tbl', region: undefined, dynamodbEndpoint: undefined, debug: false },
+    options: { app: 'a', streams: ['s'], json: true, clientTimeout: 3000, watch: false, interval: 1000, table: 'tbl', region: undefined, dynamodbEndpoint: undefined, debug: false },
   });
+  const watch = parseCommandLine(['status', '--app', 'a', '--watch', '--interval', '250'], {});
+  t.like(watch.command === 'status' ? watch.options : {}, { watch: true, interval: 250 });
   const status = parseCommandLine(['status', '--app', 'a'], {});
   t.is(status.command === 'status' ? status.options.clientTimeout : 0, 10_000);
   t.deepEqual(parseCommandLine(['create-table', '--region', 'eu-west-1', '--debug'], {}), {
     command: 'create-table',
     options: { table: DEFAULT_TABLE, region: 'eu-west-1', dynamodbEndpoint: undefined, debug: true },
   });
+});
+
+test('seek options: positions, shards, --yes', (t) => {
+  const seek = (...argv: string[]) => {
+    const parsed = parseCommandLine(['seek', '--app', 'a', '--stream', 's', ...argv], {});
+    return parsed.command === 'seek' ? parsed.options : undefined;
+  };
+  t.like(seek('--to', 'trim_horizon'), { app: 'a', stream: 's', to: 'TRIM_HORIZON', shards: [], yes: false });
+  t.like(seek('--to', 'LATEST', '-y'), { to: 'LATEST', yes: true });
+  t.deepEqual(seek('--to', '2024-03-01')?.to, { timestamp: new Date('2024-03-01T00:00:00Z') });
+  t.deepEqual(seek('--to', '2024-03-01T12:00:00+01:00')?.to, { timestamp: new Date('2024-03-01T11:00:00Z') });
+  t.like(seek('--to', '49590338271490256608559692538361571095921575989136588818', '--shard', 'shardId-000000000001'), {
+    to: { sequenceNumber: '49590338271490256608559692538361571095921575989136588818' },
+    shards: ['shardId-000000000001'],
+  });
+  t.deepEqual(seek('--to', 'latest', '--shard', 'shardId-1', '--shard', 'shardId-2', '--shard', 'shardId-1')?.shards, ['shardId-1', 'shardId-2']);
 });
 
 test('help and version', (t) => {
@@ -103,6 +121,17 @@ for (const [argv, message, env] of [
   [['tail', '--app', 'a', '--stream', 's', '--kinesis-endpoint', 'localhost:4567'], /--kinesis-endpoint "localhost:4567" is not an http/],
   [['tail', '--app', 'a', '--stream', 's'], /KINESUMER_DYNAMODB_ENDPOINT "ftp:\/\/x" is not an http/, { KINESUMER_DYNAMODB_ENDPOINT: 'ftp://x' }],
   [['create-table', '--table', 'ab'], /--table "ab" is not a DynamoDB table name/],
+  [['status', '--app', 'a', '--interval', '500'], /--interval applies to --watch only/],
+  [['seek', '--app', 'a', '--stream', 's'], /--to POSITION is required/],
+  [['seek', '--app', 'a', '--to', 'latest'], /--stream STREAM is required/],
+  [['seek', '--app', 'a', '--stream', 's', '--stream', 't', '--to', 'latest'], /--stream STREAM is needed exactly once/],
+  [['seek', '--app', 'a', '--stream', 's', '--to', 'yesterday'], /--to "yesterday" must be trim_horizon, latest, an ISO timestamp/],
+  [['seek', '--app', 'a', '--stream', 's', '--to', '2024-02-30'], /--to "2024-02-30" must be/],
+  [['seek', '--app', 'a', '--stream', 's', '--to', '4959'], /--to 4959 is a sequence number: it needs exactly one --shard/],
+  [['seek', '--app', 'a', '--stream', 's', '--to', '4959', '--shard', 'x', '--shard', 'y'], /needs exactly one --shard/],
+  [['seek', '--app', 'a', '--stream', 's', '--to', 'latest', '--shard', 'bad/id'], /--shard "bad\/id" is not a shard id/],
+  [['seek', '--app', 'a', '--stream', 's', '--to', 'latest', '--yes=no'], /--yes takes no value/],
+  [['status', '--app', 'a', '--watch', '--interval', '50'], /--interval "50" must be at least 100 milliseconds/],
 ] as [string[], RegExp, NodeJS.ProcessEnv?][]) {
   test(`bad command line: ${argv.join(' ') || '(nothing)'}${env ? ` with ${Object.keys(env).join(', ')}` : ''}`, (t) => {
     const err = problem(argv, env ?? {});

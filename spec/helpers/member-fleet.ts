@@ -14,6 +14,10 @@ export interface Processed {
   t: number;
   shard: string;
   data: string;
+  /** Its sequence number. */
+  seq?: string;
+  /** Its approximate arrival time, ms. */
+  arrived?: number;
 }
 
 export interface MemberOptions {
@@ -26,12 +30,19 @@ export interface MemberOptions {
   clientTimeout?: number;
   commitInterval?: number;
   idleInterval?: number;
+  /** Processing time per record, ms. */
+  delayMs?: number;
+  maxInFlight?: number;
+  stallTimeout?: number;
+  initialPosition?: 'latest' | 'trim_horizon';
 }
 
 /** A running member process. */
 export class MemberProcess {
   readonly child: ChildProcess;
   stderr = '';
+  /** The answers to {@link MemberProcess.send}, in order. */
+  readonly acks: { ack?: string; failed?: string; message?: string }[] = [];
   private exited: Promise<void>;
 
   constructor(
@@ -53,13 +64,30 @@ export class MemberProcess {
     add('MEMBER_CLIENT_TIMEOUT', options.clientTimeout);
     add('MEMBER_COMMIT_INTERVAL', options.commitInterval);
     add('MEMBER_IDLE_INTERVAL', options.idleInterval);
-    this.child = spawn(process.execPath, ['--no-warnings', '--import', 'tsx', script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    add('MEMBER_DELAY_MS', options.delayMs);
+    add('MEMBER_MAX_IN_FLIGHT', options.maxInFlight);
+    add('MEMBER_STALL_TIMEOUT', options.stallTimeout);
+    if (options.initialPosition) env['MEMBER_INITIAL_POSITION'] = options.initialPosition;
+    this.child = spawn(process.execPath, ['--no-warnings', '--import', 'tsx', script], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
-      const msg = JSON.parse(line) as { t?: number; shard?: string; data?: string };
-      if (msg.data !== undefined) sink.push({ member: id, t: msg.t!, shard: msg.shard!, data: msg.data });
+      const msg = JSON.parse(line) as { t?: number; shard?: string; seq?: string; arrived?: number; data?: string; ack?: string; failed?: string };
+      if (msg.data !== undefined) sink.push({ member: id, t: msg.t!, shard: msg.shard!, data: msg.data, seq: msg.seq, arrived: msg.arrived });
+      if (msg.ack !== undefined || msg.failed !== undefined) this.acks.push(msg);
     });
     this.child.stderr!.on('data', (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-4000)));
     this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
+  }
+
+  /** Sends a command (see member-process.ts) and resolves with its answer. */
+  async send(command: object, timeoutMs = 10_000): Promise<{ ack?: string; failed?: string; message?: string }> {
+    const before = this.acks.length;
+    this.child.stdin!.write(`${JSON.stringify(command)}\n`);
+    const deadline = Date.now() + timeoutMs;
+    while (this.acks.length === before) {
+      if (Date.now() > deadline) throw new Error(`no answer to ${JSON.stringify(command)}; stderr:\n${this.stderr}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return this.acks[before]!;
   }
 
   /** SIGKILL: no close, no commit, no release. */

@@ -4,11 +4,13 @@
  * snapshot shares a frame with a GetRecords call, a commit or a sync round).
  */
 import test from 'ava';
+import { filter } from 'rxjs';
 import type { KinesumerEvent, KinesumerMetrics } from '../../src/metrics/metrics.js';
 import { checkpoint } from '../../src/checkpoint/checkpoint.js';
 import { createKinesumer } from '../../src/index.js';
 import { silentLogger } from '../../src/logger.js';
 import { MemoryStateStore } from '../../src/state-store/memory-state-store.js';
+import { FakeKinesis, makeRecords, openShards } from '../helpers/fake-kinesis.js';
 import { fakeKinesis, putOn } from '../helpers/kit.js';
 import { testScheduler } from '../helpers/marbles.js';
 
@@ -51,6 +53,11 @@ test('the metrics of a scripted scenario are the expected snapshots at the expec
     msSinceLastRecord: since,
     calls,
     throttles: 0,
+    lastRecordAgeMs: since === undefined ? undefined : since, // the records arrived at 0 and were read at 0
+    inFlight: 0,
+    state: 'reading',
+    stalled: false,
+    stalls: 0,
   });
   const processing = { inFlight: 0, waiting: 0, processed: 0, retries: 0, deadLettered: 0, failed: 0, handlerMs: 0, handlerCalls: 0 };
   const base = { app: 'app', clientId: 'a', leader: true, storeCalls: snapshots[0]?.storeCalls ?? {}, errors: {}, processing };
@@ -90,4 +97,24 @@ test('the metrics of a scripted scenario are the expected snapshots at the expec
       '12000 shardReleased 0',
     ],
   );
+});
+
+test('each heartbeat publishes, per owned shard, the last MillisBehindLatest, the age of the last delivered record and the records in flight', (t) => {
+  const scheduler = testScheduler(t);
+  const store = new MemoryStateStore();
+  const beats: unknown[] = [];
+  scheduler.run((helpers) => {
+    const kinesis = new FakeKinesis(helpers, () => scheduler.now(), { s: openShards(1) });
+    // five records that arrived at 0, read at 0 with 3000 ms still behind them
+    kinesis.queue('s', S(0), makeRecords(0, 0, 5), { millisBehindLatest: 3000 });
+    // then empty pages that still say 1234 ms behind (the reader asks again every 200 ms)
+    for (let i = 0; i < 40; i++) kinesis.queue('s', S(0), [], { millisBehindLatest: 1234 });
+    const a = createKinesumer({ kinesis, stateStore: store, app: 'app', clientId: 'a', initialPosition: 'TRIM_HORIZON', scheduler, logger: silentLogger });
+    // the pipeline lets only the first two reach checkpoint(): three stay in flight
+    a.consume(['s']).pipe(filter((r) => r.partitionKey < 'pk-2'), checkpoint(a)).subscribe();
+    scheduler.schedule(() => beats.push(store.snapshot().heartbeats['app']?.['a']?.stats), 5001);
+    scheduler.schedule(() => void a.close(), 6000);
+  });
+  // the heartbeat of the sync round at 5000: the last page's lag, the records' age then, three in flight
+  t.deepEqual(beats, [{ s: { [S(0)]: { lagMs: 1234, lastRecordAgeMs: 5000, inFlight: 3 } } }]);
 });

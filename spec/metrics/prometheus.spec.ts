@@ -73,6 +73,15 @@ test('the adapter, scraped over HTTP, shows the run: records per shard, checkpoi
     t.true((samples(text, 'kinesumer_commits_total').get('{app="prom-app"}') ?? 0) >= 2);
     t.true((samples(text, 'kinesumer_state_store_calls_total').get('{app="prom-app",method="heartbeat"}') ?? 0) >= 1);
     t.true(samples(text, 'kinesumer_millis_behind_latest').size === 2);
+    // the lag gauges of each owned shard
+    const ages = samples(text, 'kinesumer_last_record_age_seconds');
+    t.is(ages.size, 2);
+    t.true([...ages.values()].every((age) => age >= 0 && age < 60), JSON.stringify([...ages]));
+    t.deepEqual([...samples(text, 'kinesumer_shard_records_in_flight').values()], [0, 0], 'every delivered record reached checkpoint()');
+    t.deepEqual([...samples(text, 'kinesumer_shard_stalled').values()], [0, 0]);
+    const states = samples(text, 'kinesumer_shard_state');
+    t.is(states.size, 2);
+    t.true([...states.keys()].every((labels) => labels.includes('state="reading"')), JSON.stringify([...states]));
     t.false(/client/.test([...records.keys()].join()), 'no client id label');
   } finally {
     sub.unsubscribe();

@@ -11,6 +11,7 @@ import type { KinesumerError } from '../../src/errors.js';
 import type { StreamSnapshot } from '../../src/group/shard-lineage.js';
 import { MetricsRecorder } from '../../src/metrics/metrics-recorder.js';
 import type { KinesumerRecord } from '../../src/record.js';
+import { PauseControl } from '../../src/shard/pause-control.js';
 import { shardSession, type ShardSessionOptions } from '../../src/shard/shard-session.js';
 import { MemoryStateStore } from '../../src/state-store/memory-state-store.js';
 import type { FakeKinesis } from '../../src/testing/fake-kinesis.js';
@@ -31,6 +32,7 @@ function setup(scheduler: TestScheduler, kinesis: FakeKinesis, store: MemoryStat
     store,
     kinesis,
     efo: undefined,
+    pause: new PauseControl(),
     checkpointer,
     recorder,
     report,

@@ -83,6 +83,7 @@ export function commit(
       previous: commit.previous,
       finished: commit.finished ?? false,
       now: commit.now ?? at(0),
+      ...(commit.seek !== undefined && { seek: commit.seek }),
     }),
   );
 }

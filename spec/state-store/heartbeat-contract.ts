@@ -84,6 +84,46 @@ export function heartbeatContract<C>(
     t.deepEqual(await run(store.pruneClients(app, at(9000))), [], 'not prunable before its last heartbeat');
   });
 
+  test(`${name}: a heartbeat's shard stats are listed by listClients as written, replaced by the next heartbeat, and left out of listGroup`, async (t) => {
+    const store = await open(t);
+    const app = uniqueApp();
+    const stats = {
+      s: {
+        [shardId(0)]: { lagMs: 1200, lastRecordAgeMs: 350, inFlight: 12 },
+        [shardId(1)]: { state: 'checkpointRejected' as const, error: 'InvalidArgumentException' },
+      },
+      t: { [shardId(0)]: { state: 'taking' as const } },
+    };
+    // when a beats with stats, b without
+    await beat(store, app, 'a', at(1000), { checkpoints: onS({ 0: 5 }), stats });
+    await beat(store, app, 'b', at(1000), { checkpoints: {} });
+    // then
+    const listed = await run(store.listClients!(app));
+    t.deepEqual(listed.find((c) => c.clientId === 'a')?.stats, {
+      s: { [shardId(0)]: { lagMs: 1200, lastRecordAgeMs: 350, inFlight: 12 }, [shardId(1)]: { state: 'checkpointRejected', error: 'InvalidArgumentException' } },
+      t: { [shardId(0)]: { state: 'taking' } },
+    });
+    t.is(listed.find((c) => c.clientId === 'b')?.stats, undefined, 'no stats: none listed');
+    t.deepEqual(await group(store, app, at(0)), [{ clientId: 'a' }, { clientId: 'b' }], 'listGroup carries no stats');
+
+    // when a beats again with other stats, and then with none (reading is what an absent state means)
+    await beat(store, app, 'a', at(2000), { checkpoints: {}, stats: { s: { [shardId(0)]: { lagMs: 0, state: 'reading' } } } });
+    t.deepEqual((await run(store.listClients!(app))).find((c) => c.clientId === 'a')?.stats, { s: { [shardId(0)]: { lagMs: 0 } } });
+    await beat(store, app, 'a', at(3000), { checkpoints: {} });
+    t.is((await run(store.listClients!(app))).find((c) => c.clientId === 'a')?.stats, undefined, 'removed with the next heartbeat that has none');
+  });
+
+  test(`${name}: a heartbeat with bad shard stats is refused before anything is written`, async (t) => {
+    const store = await open(t);
+    const app = uniqueApp();
+    const bad = (stats: unknown) => beat(store, app, 'a', at(1000), { checkpoints: {}, stats: { s: { [shardId(0)]: stats as never } } });
+    for (const stats of [{ lagMs: -1 }, { inFlight: Number.NaN }, { state: 'sleeping' }]) {
+      const err = await t.throwsAsync(bad(stats), { instanceOf: StateStoreError });
+      t.regex(err!.message, /shard shardId-000000000000 of stream "s"/);
+    }
+    t.deepEqual(await clients(store, app), [], 'nothing written');
+  });
+
   test(`${name}: listGroup lists the alive clients sorted by id, strictly after 'since', with the digests of their last heartbeat`, async (t) => {
     const store = await open(t);
     const app = uniqueApp();

@@ -7,6 +7,7 @@ import {
   RELEASE_CHANGE,
   applyShardChange,
   commitChange,
+  seekChange,
   positionChange,
   releaseChange,
   takeChange,
@@ -49,22 +50,22 @@ const changes: [title: string, change: ShardChange, expected: ShardChange][] = [
   [
     'a take from a heartbeat position moves the checkpoint there',
     takeChange({ clientId: 'b', now: at(1), shardStart: '10' }, { sequenceNumber: '300' }),
-    { set: { owner: 'b', lastUpdate: at(1), shardStart: '10', sequenceNumber: '300' }, remove: ['subSequenceNumber', 'precedingSequenceNumber'] },
+    { set: { owner: 'b', lastUpdate: at(1), shardStart: '10', sequenceNumber: '300' }, remove: ['subSequenceNumber', 'precedingSequenceNumber', 'seekTo', 'seekAfter'] },
   ],
   [
     "a take of an older shard's state removes its checkpoint and finished mark",
     takeChange({ clientId: 'b', now: at(1), shardStart: '10' }, undefined, true),
-    { set: { owner: 'b', lastUpdate: at(1), shardStart: '10' }, remove: ['sequenceNumber', 'subSequenceNumber', 'precedingSequenceNumber', 'finished'] },
+    { set: { owner: 'b', lastUpdate: at(1), shardStart: '10' }, remove: ['sequenceNumber', 'subSequenceNumber', 'precedingSequenceNumber', 'finished', 'seekTo', 'seekAfter'] },
   ],
   [
     "a take of an older shard's state from a heartbeat position keeps the position",
     takeChange({ clientId: 'b', now: at(1), shardStart: '10' }, { sequenceNumber: '300', subSequenceNumber: 1 }, true),
-    { set: { owner: 'b', lastUpdate: at(1), shardStart: '10', sequenceNumber: '300', subSequenceNumber: 1 }, remove: ['precedingSequenceNumber', 'finished'] },
+    { set: { owner: 'b', lastUpdate: at(1), shardStart: '10', sequenceNumber: '300', subSequenceNumber: 1 }, remove: ['precedingSequenceNumber', 'finished', 'seekTo', 'seekAfter'] },
   ],
   [
     'a take from a heartbeat position inside an aggregate writes kinesumer\'s checkpoint before it',
     takeChange({ clientId: 'b', now: at(1), shardStart: '10' }, { sequenceNumber: '300', subSequenceNumber: 1 }, false, '250'),
-    { set: { owner: 'b', lastUpdate: at(1), shardStart: '10', sequenceNumber: '300', subSequenceNumber: 1, precedingSequenceNumber: '250' }, remove: [] },
+    { set: { owner: 'b', lastUpdate: at(1), shardStart: '10', sequenceNumber: '300', subSequenceNumber: 1, precedingSequenceNumber: '250' }, remove: ['seekTo', 'seekAfter'] },
   ],
   [
     'a commit of a whole record removes the sub-sequence number',
@@ -75,6 +76,11 @@ const changes: [title: string, change: ShardChange, expected: ShardChange][] = [
     'a commit of a whole record drops kinesumer\'s checkpoint given with it',
     commitChange({ clientId: 'a', sequenceNumber: '200', precedingSequenceNumber: '150', previous: '100', finished: false, now: at(2) }),
     { set: { lastUpdate: at(2), sequenceNumber: '200' }, remove: ['subSequenceNumber', 'precedingSequenceNumber'] },
+  ],
+  [
+    'a commit after a seek ends the pending seek',
+    commitChange({ clientId: 'a', sequenceNumber: '200', previous: undefined, finished: false, now: at(2), seek: 3 }),
+    { set: { lastUpdate: at(2), sequenceNumber: '200' }, remove: ['subSequenceNumber', 'precedingSequenceNumber', 'seekTo', 'seekAfter'] },
   ],
   [
     'a commit inside an aggregate writes the sub-sequence number',
@@ -95,6 +101,21 @@ const changes: [title: string, change: ShardChange, expected: ShardChange][] = [
     'a finishing commit with a sequence number writes both',
     commitChange({ clientId: 'a', sequenceNumber: '200', previous: '100', finished: true, now: at(2) }),
     { set: { lastUpdate: at(2), sequenceNumber: '200', finished: true }, remove: ['subSequenceNumber', 'precedingSequenceNumber'] },
+  ],
+  [
+    'a seek: one more seek, its target, the shard start as the checkpoint (kinesumer reads from there), no finished mark; the owner stays',
+    seekChange({ seekTo: 'TRIM_HORIZON', now: at(4), shardStart: '10' }),
+    { set: { lastUpdate: at(4), shardStart: '10', sequenceNumber: '10', seekTo: 'TRIM_HORIZON' }, remove: ['subSequenceNumber', 'precedingSequenceNumber', 'finished', 'seekAfter'], bumpSeek: true },
+  ],
+  [
+    'a seek after parents records them; without a shard start, no checkpoint',
+    seekChange({ seekTo: 'LATEST', seekAfter: { p: 3 }, now: at(4) }),
+    { set: { lastUpdate: at(4), seekTo: 'LATEST', seekAfter: { p: 3 } }, remove: ['sequenceNumber', 'subSequenceNumber', 'precedingSequenceNumber', 'finished'], bumpSeek: true },
+  ],
+  [
+    'a seek without a target records the shard finished',
+    seekChange({ seekTo: undefined, seekAfter: {}, now: at(4) }),
+    { set: { lastUpdate: at(4), finished: true }, remove: ['sequenceNumber', 'subSequenceNumber', 'precedingSequenceNumber', 'seekTo', 'seekAfter'], bumpSeek: true },
   ],
   [
     'a position change sets the time only when given',

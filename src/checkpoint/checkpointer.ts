@@ -4,7 +4,7 @@ import { runOnce, SingleFlight } from '../internal/single-flight.js';
 import type { MetricsRecorder } from '../metrics/metrics-recorder.js';
 import type { KinesumerRecord } from '../record.js';
 import { answerWithin } from '../retry.js';
-import type { StateStore } from '../state-store/state-store.js';
+import type { HeartbeatStats, StateStore } from '../state-store/state-store.js';
 import { writeHeartbeat$ } from './heartbeat-commits.js';
 import { writeItems$, type ItemWriteOptions } from './item-writes.js';
 import { ORDINAL, PARTIAL, PRECEDING, progressOf, type LinkedRecord } from './linked-record.js';
@@ -32,6 +32,8 @@ export interface CheckpointerOptions {
    * was asked for. Default false.
    */
   heartbeatCommits?: boolean;
+  /** What each heartbeat says of the shards this client holds or waits for (lag, activity). Default: nothing. */
+  stats?: () => HeartbeatStats;
 }
 
 /**
@@ -62,9 +64,16 @@ export class Checkpointer {
   readonly finished$ = this.finishedShards.asObservable();
   /** Commits go into heartbeats: the store has {@link StateStore.heartbeat}. */
   readonly viaHeartbeat: boolean;
+  /**
+   * The group's heartbeat is written here ({@link Checkpointer.beat$}): the store has
+   * {@link StateStore.heartbeat}, so heartbeats carry the shard stats (and, with heartbeat
+   * commits, the marks).
+   */
+  readonly writesHeartbeats: boolean;
 
   constructor(private readonly options: CheckpointerOptions) {
-    this.viaHeartbeat = options.heartbeatCommits === true && typeof options.store.heartbeat === 'function';
+    this.writesHeartbeats = typeof options.store.heartbeat === 'function';
+    this.viaHeartbeat = options.heartbeatCommits === true && this.writesHeartbeats;
     this.itemWrites = {
       ...options,
       onFinished: (progress) => this.finishedShards.next(progress),
@@ -72,6 +81,7 @@ export class Checkpointer {
         this.forget(progress);
         progress.wasLost();
       },
+      onSought: (progress) => this.sought(progress),
     };
   }
 
@@ -83,16 +93,31 @@ export class Checkpointer {
     resumeAfter: string | undefined,
     storedSub?: number,
     kinesumer?: KinesumerCheckpoint,
+    seek = 0,
   ): ShardProgress {
-    const progress = new ShardProgress(this, stream, shardId, stored, resumeAfter, storedSub, kinesumer);
+    const progress = new ShardProgress(this, stream, shardId, stored, resumeAfter, storedSub, kinesumer, seek);
     this.held.get(keyOf(progress))?.left();
     this.held.set(keyOf(progress), progress);
     return progress;
   }
 
+  /**
+   * A seek moved the shard (its stored `seek` is newer than the one its reading started from): it
+   * stops at once, marks are no longer written, and it stays tracked until it is taken again or
+   * freed (without a final write: the seek replaced what it would write).
+   */
+  sought(progress: ShardProgress): void {
+    if (this.held.get(keyOf(progress)) === progress && progress.isHeld) progress.wasSought();
+  }
+
   /** The reader delivered every record of the shard: record it as finished once they are marked. */
   ended(progress: ShardProgress): void {
     if (progress.readerEnded()) this.commitRequests.next();
+  }
+
+  /** The progress of a shard this client holds, if it does. */
+  progress(stream: string, shardId: string): ShardProgress | undefined {
+    return this.held.get(`${stream}/${shardId}`);
   }
 
   /** Whether `record` was delivered by this consumer. */
@@ -137,7 +162,7 @@ export class Checkpointer {
 
   /** Writes every mark not yet in its checkpoint item (fenced). Never errors. */
   flush$(): Observable<never> {
-    return this.writeItems(() => [...this.held.values()].filter((progress) => progress.dirty));
+    return this.writeItems(() => [...this.held.values()].filter((progress) => progress.dirty && !progress.sought));
   }
 
   /** Records ended shards whose every record is marked as finished (their children may start). Never errors. */
@@ -147,9 +172,9 @@ export class Checkpointer {
   }
 
   /**
-   * Writes this client's heartbeat with the marks of every shard it holds; `digests` (the
-   * leader's; `undefined` for a follower) are kept for later commit heartbeats. Heartbeats never
-   * overlap. Fails as the store call fails.
+   * Writes this client's heartbeat with its shard stats and (with heartbeat commits) the marks of
+   * every shard it holds; `digests` (the leader's; `undefined` for a follower) are kept for later
+   * commit heartbeats. Heartbeats never overlap. Fails as the store call fails.
    */
   beat$(digests: Record<string, string> | undefined): Observable<never> {
     return defer(() => {
@@ -164,6 +189,8 @@ export class Checkpointer {
       const key = `${stream}/${shardId}`;
       const progress = this.held.get(key);
       if (progress === undefined) return EMPTY;
+      // A sought shard has nothing to write (its marks predate the seek) nor anything to wait for.
+      if (progress.sought) return this.track(key, this.free$(progress));
       const { scheduler, timeout } = this.options;
       // Records a processing operator still has in flight get up to `timeout` to finish, so the
       // final write covers them; without one, this completes at once.
@@ -231,7 +258,11 @@ export class Checkpointer {
   private heartbeat$(): Observable<never> {
     const { heartbeatTimeout, timeout } = this.options;
     const store = this.options.store as Required<Pick<StateStore, 'heartbeat'>>;
-    return this.beats.run(() => writeHeartbeat$(this.held.values(), this.digests, { ...this.options, store, timeout: heartbeatTimeout ?? timeout }));
+    const stats = this.options.stats;
+    const marks = this.viaHeartbeat ? this.held.values() : [];
+    return this.beats.run(() =>
+      writeHeartbeat$(marks, this.digests, { ...this.options, store, timeout: heartbeatTimeout ?? timeout, stats: stats?.() }),
+    );
   }
 
   /** A commit heartbeat: a failure is reported for every held shard, and the marks wait for the next one. */

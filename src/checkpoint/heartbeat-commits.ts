@@ -3,7 +3,7 @@ import { StateStoreError } from '../errors.js';
 import type { MetricsRecorder } from '../metrics/metrics-recorder.js';
 import { encodePosition } from '../position.js';
 import { answerWithin } from '../retry.js';
-import type { HeartbeatCheckpoints, StateStore } from '../state-store/state-store.js';
+import type { Heartbeat, HeartbeatCheckpoints, HeartbeatSeeks, HeartbeatStats, StateStore } from '../state-store/state-store.js';
 import type { ShardProgress } from './shard-progress.js';
 
 /** What a heartbeat commit needs. */
@@ -15,11 +15,13 @@ export interface HeartbeatCommitOptions {
   /** Time allowed for the heartbeat, ms. */
   timeout: number;
   recorder?: MetricsRecorder | undefined;
+  /** The shard stats the heartbeat carries. */
+  stats?: HeartbeatStats | undefined;
 }
 
 /**
- * Writes this client's heartbeat carrying the marks of every shard it holds (one write commits
- * them all) and, from the leader, `digests`. Once it landed, each carried position counts as
+ * Writes this client's heartbeat carrying the marks of `progresses` (one write commits them all),
+ * from the leader `digests`, and the shard stats. Once it landed, each carried position counts as
  * committed. Emits nothing; fails as the store call fails.
  */
 export function writeHeartbeat$(
@@ -31,14 +33,19 @@ export function writeHeartbeat$(
   return defer(() => {
     const startedAt = scheduler.now();
     const checkpoints: HeartbeatCheckpoints = {};
+    const seeks: HeartbeatSeeks = {};
     const carried: { progress: ShardProgress; position: string; reached: number; sequenceNumber: string }[] = [];
     for (const progress of progresses) {
       const position = progress.beatPosition;
       if (position === undefined) continue;
       (checkpoints[progress.stream] ??= {})[progress.shardId] = position;
+      if (progress.seek > 0) (seeks[progress.stream] ??= {})[progress.shardId] = progress.seek;
       carried.push({ progress, position: encodePosition(position), reached: progress.reached, sequenceNumber: position.sequenceNumber });
     }
-    const heartbeat = digests === undefined ? { checkpoints } : { checkpoints, digests };
+    const heartbeat: Heartbeat = { checkpoints };
+    if (Object.keys(seeks).length > 0) heartbeat.seeks = seeks;
+    if (digests !== undefined) heartbeat.digests = digests;
+    if (options.stats !== undefined && Object.keys(options.stats).length > 0) heartbeat.stats = options.stats;
     return from(store.heartbeat(app, clientId, new Date(startedAt), heartbeat)).pipe(
       answerWithin(options.timeout, scheduler, (message) => new StateStoreError('heartbeat', message, { retriable: true })),
       mergeMap(() => {

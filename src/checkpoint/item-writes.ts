@@ -1,4 +1,4 @@
-import { EMPTY, Observable, catchError, defer, from, map, merge, mergeMap, of, type SchedulerLike } from 'rxjs';
+import { EMPTY, Observable, catchError, defer, from, map, merge, mergeMap, type SchedulerLike } from 'rxjs';
 import { CheckpointError, ShardLostError, StateStoreError, describeCause, type KinesumerError } from '../errors.js';
 import type { MetricsRecorder } from '../metrics/metrics-recorder.js';
 import { answerWithin } from '../retry.js';
@@ -19,15 +19,18 @@ export interface ItemWriteOptions {
   onFinished: (progress: ShardProgress) => void;
   /** The write found another owner: the shard is lost. */
   onLost: (progress: ShardProgress) => void;
+  /** The write found a newer `seek`: the shard was sought, and restarts. */
+  onSought: (progress: ShardProgress) => void;
 }
 
 /**
  * Writes each shard's checkpoint item with a fenced write: applied only while this client holds
  * the shard and the stored checkpoint is the one it last saw, so a checkpoint never moves
  * backwards and a stale owner cannot overwrite a newer one. A failed condition is a lost shard,
- * unless the stored checkpoint is one of this client's own writes whose answer was lost (then the
- * write is made again, once). Emits nothing; never errors: failures are reported and the marks
- * are kept for the next write.
+ * unless the shard is still this client's and either the stored checkpoint is one of its own
+ * writes whose answer was lost (then the write is made again, once) or a seek moved it (then it
+ * restarts, quietly). Emits nothing; never errors: failures are reported and the marks are kept
+ * for the next write.
  */
 export function writeItems$(progresses: readonly ShardProgress[], options: ItemWriteOptions): Observable<never> {
   return merge(...progresses.map((progress) => writeItem$(progress, options)));
@@ -50,6 +53,7 @@ function writeItem$(progress: ShardProgress, options: ItemWriteOptions): Observa
           previous: commit.previous,
           finished: commit.finishing,
           now,
+          seek: commit.seek,
         }),
       ),
     ).pipe(
@@ -61,9 +65,13 @@ function writeItem$(progress: ShardProgress, options: ItemWriteOptions): Observa
           if (landed.finished) options.onFinished(progress);
           return EMPTY;
         }
-        return landedEarlier$(progress, options).pipe(
-          mergeMap((landed) => {
-            if (landed) return writeItem$(progress, options); // at most once: nothing is unconfirmed now
+        return rejection$(progress, options).pipe(
+          mergeMap((why) => {
+            if (why === 'landed') return writeItem$(progress, options); // at most once: nothing is unconfirmed now
+            if (why === 'sought') {
+              options.onSought(progress);
+              return EMPTY;
+            }
             recorder?.commitFailed(stream, shardId, true);
             report(new ShardLostError(stream, shardId));
             options.onLost(progress);
@@ -82,17 +90,21 @@ function writeItem$(progress: ShardProgress, options: ItemWriteOptions): Observa
 }
 
 /**
- * After a fenced write failed: whether the stored checkpoint is one of this client's writes whose
- * answer was lost, with this client still the owner. Then the shard was never lost.
+ * After a fenced write failed, why, from the shard's state read now: `landed` when the stored
+ * checkpoint is one of this client's writes whose answer was lost (with this client still the
+ * owner: the shard was never lost), `sought` when this client still holds it and its `seek` grew
+ * (a seek moved it), `lost` otherwise.
  */
-function landedEarlier$(progress: ShardProgress, options: ItemWriteOptions): Observable<boolean> {
+function rejection$(progress: ShardProgress, options: ItemWriteOptions): Observable<'landed' | 'sought' | 'lost'> {
   const { app, clientId, store, scheduler } = options;
-  if (!progress.hasUnconfirmed) return of(false);
   return defer(() => from(store.listShardStates(app, progress.stream))).pipe(
     answerWithin<ShardState[]>(options.timeout, scheduler, (message) => new StateStoreError('listShardStates', message, { retriable: true })),
     map((states) => {
       const state = states.find((s) => s.shardId === progress.shardId);
-      return progress.landedEarlier(state?.owner === clientId ? state.sequenceNumber : undefined);
+      const mine = state?.owner === clientId;
+      if (mine && progress.hasUnconfirmed && progress.landedEarlier(state.sequenceNumber)) return 'landed';
+      if (mine && (state.seek ?? 0) > progress.seek) return 'sought';
+      return 'lost';
     }),
   );
 }

@@ -9,6 +9,8 @@ export interface ItemCommit {
   precedingSequenceNumber: string | undefined;
   /** The checkpoint the store holds, as far as this client knows: the write's fencing condition. */
   previous: string | undefined;
+  /** The `seek` the shard's reading started from: the write's other fencing condition. */
+  seek: number;
   /** The write also records the shard finished (every record of the ended shard is marked). */
   finishing: boolean;
   /** Records known processed when the write started. */
@@ -77,6 +79,8 @@ export class ShardProgress {
 
   // Whether this client still holds the shard.
   private held = true;
+  /** A seek restarted the shard: it stopped at once, and is freed (or taken again) without a final write. */
+  private soughtAway = false;
   private readonly lost = new Subject<void>();
   /** Work to let finish before the shard is released: records a processing operator has in flight. */
   private readonly drains = new Set<() => Observable<unknown>>();
@@ -92,6 +96,7 @@ export class ShardProgress {
    * @param kinesumer kinesumer's checkpoint stored with it, and the shard's start. A position
    *   inside an aggregate stored without the former (by an older version) is written again with
    *   one at the next commit.
+   * @param seek The `seek` of the state the shard was taken with: every write is fenced on it.
    */
   constructor(
     readonly owner: object,
@@ -101,6 +106,7 @@ export class ShardProgress {
     resumeAfter: string | undefined,
     storedSub?: number,
     private readonly kinesumer: KinesumerCheckpoint = {},
+    readonly seek = 0,
   ) {
     this.stored = stored;
     this.storedSub = storedSub;
@@ -160,6 +166,16 @@ export class ShardProgress {
   /** Records known processed so far. */
   get reached(): number {
     return this.reachedCount;
+  }
+
+  /** Whether the reader waits for room under the in-flight bound (see {@link ShardProgress.roomBelow}). */
+  get heldBack(): boolean {
+    return this.waitingBelow >= 0;
+  }
+
+  /** The sequence number of the last marked record, while the shard is held. */
+  get markedSequenceNumber(): string | undefined {
+    return this.held ? this.marked : undefined;
   }
 
   /**
@@ -252,6 +268,21 @@ export class ShardProgress {
     this.lost.complete();
   }
 
+  /**
+   * The shard was sought (its stored `seek` grew): like a lost shard it stops at once (`lost$`
+   * emits, marks are ignored, processing operators drop its records), but it is still this
+   * client's in the store, to take again or to free without writing marks.
+   */
+  wasSought(): void {
+    this.soughtAway = true;
+    this.wasLost();
+  }
+
+  /** Whether a seek stopped the shard ({@link ShardProgress.wasSought}). */
+  get sought(): boolean {
+    return this.soughtAway;
+  }
+
   /** Every record delivered from the ended shard is marked: the shard can be recorded finished. */
   get complete(): boolean {
     return this.readEnded && (this.lastDelivered === undefined || (this.marked === this.lastDelivered && this.markedSub === undefined));
@@ -280,6 +311,7 @@ export class ShardProgress {
       subSequenceNumber: this.markedSub,
       precedingSequenceNumber: this.markedSub === undefined ? undefined : this.markedPreceding,
       previous: this.stored,
+      seek: this.seek,
       finishing: this.complete && !this.finishedMark,
       reached: this.reachedCount,
     };

@@ -7,15 +7,15 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { LIMITS } from '../config/defaults.js';
 import type { InitialPosition } from '../config/kinesumer-config.js';
 import { parseRfc3339 } from '../state-store/dynamodb/items.js';
+import { DEFAULT_TABLE, HELP } from './help.js';
 
-/** The state-store table name kinesumer (Go) uses, and the default of `--table`. */
-export const DEFAULT_TABLE = 'kinesumer-state-store';
+export { DEFAULT_TABLE } from './help.js';
 
 /** `--client-timeout` of `status` when not given: the library's default `group.clientTimeout`. */
 export const DEFAULT_STATUS_CLIENT_TIMEOUT = 10_000;
 
-/** Exit codes: 0 success, 1 a failure at run time, 2 a bad command line. */
-export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+/** Exit codes: 0 success, 1 a failure at run time, 2 a bad command line, 3 a seek not confirmed. */
+export const EXIT = { ok: 0, failure: 1, usage: 2, notConfirmed: 3 } as const;
 
 /** A bad command line (exit 2), or a failure the command already put into words (`exitCode` 1). */
 export class CommandLineError extends Error {
@@ -56,19 +56,38 @@ export interface StatusOptions extends StateTableOptions {
   json: boolean;
   /** A client whose heartbeat is older than this is shown dead, ms. */
   clientTimeout: number;
+  /** Show the status again every `interval` ms until SIGINT or SIGTERM. */
+  watch: boolean;
+  /** With `watch`: time between updates, ms. */
+  interval: number;
 }
 
 export type CreateTableOptions = StateTableOptions;
+
+/** Where `kinesumer seek --to` sends shards: as `seekGroup` takes it. */
+export type SeekTo = 'TRIM_HORIZON' | 'LATEST' | { timestamp: Date } | { sequenceNumber: string };
+
+export interface SeekCommandOptions extends StateTableOptions {
+  app: string;
+  stream: string;
+  to: SeekTo;
+  /** Only these shards (and their descendants); empty: every shard. */
+  shards: string[];
+  /** Apply without asking. */
+  yes: boolean;
+  kinesisEndpoint: string | undefined;
+}
 
 /** A parsed command line. */
 export type Command =
   | { command: 'tail'; options: TailOptions }
   | { command: 'status'; options: StatusOptions }
   | { command: 'create-table'; options: CreateTableOptions }
+  | { command: 'seek'; options: SeekCommandOptions }
   | { command: 'help'; text: string }
   | { command: 'version' };
 
-const COMMANDS = ['tail', 'status', 'create-table'] as const;
+const COMMANDS = ['tail', 'status', 'seek', 'create-table'] as const;
 type CommandName = (typeof COMMANDS)[number];
 
 const TABLE_FLAGS = {
@@ -98,78 +117,20 @@ const FLAGS = {
     stream: { type: 'string', multiple: true },
     json: { type: 'boolean' },
     'client-timeout': { type: 'string' },
+    watch: { type: 'boolean' },
+    interval: { type: 'string' },
+  },
+  seek: {
+    ...TABLE_FLAGS,
+    app: { type: 'string' },
+    stream: { type: 'string', multiple: true },
+    to: { type: 'string' },
+    shard: { type: 'string', multiple: true },
+    yes: { type: 'boolean', short: 'y' },
+    'kinesis-endpoint': { type: 'string' },
   },
   'create-table': TABLE_FLAGS,
 } as const satisfies Record<CommandName, ParseArgsConfig['options']>;
-
-const TABLE_HELP = `  --table NAME               state-store table (default ${DEFAULT_TABLE})
-  --region REGION            AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, the SDK's
-                             profile; us-east-1 when an endpoint is given)
-  --dynamodb-endpoint URL    DynamoDB endpoint, e.g. dynalite (env KINESUMER_DYNAMODB_ENDPOINT)
-  --debug                    print stack traces with errors
-  -h, --help                 this help`;
-
-/** The help text of each command, and of the program. */
-export const HELP: Record<CommandName | 'kinesumer', string> = {
-  kinesumer: `kinesumer: look at and tail rx-kinesumer consumer groups (Kinesis + DynamoDB state store)
-
-Usage:
-  kinesumer tail --app APP --stream STREAM [--stream STREAM2 ...] [options]
-  kinesumer status --app APP [--json] [options]
-  kinesumer create-table [--table NAME] [options]
-
-  kinesumer COMMAND --help    the options of a command
-  kinesumer --version
-
-Exit codes: 0 success, 1 failure (unreachable endpoint, missing table or stream), 2 bad command line.
-AWS credentials come from the SDK's default chain (environment, profile, instance role).`,
-
-  tail: `kinesumer tail: join a consumer group and print its share of the records, one JSON line each
-
-Usage: kinesumer tail --app APP --stream STREAM [--stream STREAM2 ...] [options]
-
-Each line: {"stream","shardId","sequenceNumber","partitionKey","approximateArrivalTimestamp","data"}
-"data" is the payload as a string when it is valid UTF-8, else {"base64": "..."}.
-A record is checkpointed only after its line was written to stdout. Logs go to stderr.
-SIGTERM or SIGINT: stop reading, commit, release the shards, leave the group, exit 0.
-
-Options:
-  --app APP                  consumer group name (required)
-  --stream STREAM            stream to read; repeat for several (required)
-  --client-id ID             this member's id (default: hostname + random suffix)
-  --from POSITION            where shards without a checkpoint start: latest (default),
-                             trim_horizon, or an ISO timestamp such as 2024-03-01T12:00:00Z
-  --kinesis-endpoint URL     Kinesis endpoint, e.g. kinesis-local (env KINESUMER_KINESIS_ENDPOINT)
-  --sync-interval MS         heartbeat and rebalance period (default 5000)
-  --client-timeout MS        a member silent this long is dead (default 10000)
-  --commit-interval MS       checkpoint commit period (default 5000)
-  --efo                      read with enhanced fan-out (SubscribeToShard) instead of GetRecords;
-                             registers a stream consumer named after APP (see the README)
-${TABLE_HELP}`,
-
-  status: `kinesumer status: show a consumer group's members, leader, shard owners and checkpoints
-
-Usage: kinesumer status --app APP [--stream STREAM ...] [--json] [options]
-
-Reads only the state-store table. Lag is not shown (it would cost GetRecords calls on every shard).
-
-Options:
-  --app APP                  consumer group name (required)
-  --stream STREAM            only this stream; repeat for several (default: every stream of APP)
-  --json                     one JSON document instead of a table
-  --client-timeout MS        heartbeat age after which a member counts as dead (default 10000;
-                             use the group's own setting)
-${TABLE_HELP}`,
-
-  'create-table': `kinesumer create-table: create the state-store table and its index, wait until ACTIVE
-
-Usage: kinesumer create-table [--table NAME] [options]
-
-An existing table is not an error; its schema is checked.
-
-Options:
-${TABLE_HELP}`,
-};
 
 /**
  * Parses `kinesumer` arguments (without `node` and the script).
@@ -216,8 +177,27 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
           streams: streamNames(values['stream'], false),
           json: values['json'] === true,
           clientTimeout: milliseconds('--client-timeout', values['client-timeout']) ?? DEFAULT_STATUS_CLIENT_TIMEOUT,
+          watch: values['watch'] === true,
+          interval: watchInterval(values),
         },
       };
+    case 'seek': {
+      const streams = streamNames(values['stream'], true);
+      if (streams.length > 1) throw new CommandLineError('--stream STREAM is needed exactly once: a seek is of one stream');
+      const shards = shardIds(values['shard']);
+      return {
+        command: 'seek',
+        options: {
+          ...table,
+          app: appName(values['app']),
+          stream: streams[0]!,
+          to: seekPosition(values['to'], shards),
+          shards,
+          yes: values['yes'] === true,
+          kinesisEndpoint: endpoint('--kinesis-endpoint', values['kinesis-endpoint'], env, 'KINESUMER_KINESIS_ENDPOINT'),
+        },
+      };
+    }
     case 'tail': {
       return {
         command: 'tail',
@@ -251,7 +231,7 @@ function parseFlags(command: CommandName, args: readonly string[]): FlagValues {
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     const message = err instanceof Error ? err.message : String(err);
-    const flag = /'(-[^' ]+)/.exec(message)?.[1];
+    const flag = /'(?:-[a-zA-Z], )?(-[^' ,]+)/.exec(message)?.[1]; // '-y, --yes': the long name
     const see = `(see kinesumer ${command} --help)`;
     if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new CommandLineError(`unknown option ${flag ?? ''} for ${command} ${see}`);
     if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
@@ -347,4 +327,38 @@ function position(value: FlagValues[string]): InitialPosition {
     throw new CommandLineError(`--from "${text}" must be latest, trim_horizon or an ISO timestamp such as 2024-03-01T12:00:00Z`);
   }
   return { timestamp };
+}
+
+/** `--interval MS` of `status --watch`: at least 100, default 1000; only with `--watch`. */
+function watchInterval(values: FlagValues): number {
+  const interval = milliseconds('--interval', values['interval']);
+  if (interval === undefined) return 1000;
+  if (values['watch'] !== true) throw new CommandLineError('--interval applies to --watch only (see kinesumer status --help)');
+  if (interval < 100) throw new CommandLineError(`--interval "${interval}" must be at least 100 milliseconds`);
+  return interval;
+}
+
+function shardIds(value: FlagValues[string]): string[] {
+  const ids = Array.isArray(value) ? value.filter((s): s is string => typeof s === 'string') : [];
+  for (const id of ids) {
+    if (!/^[a-zA-Z0-9_.-]{1,128}$/.test(id)) throw new CommandLineError(`--shard "${id}" is not a shard id such as shardId-000000000001`);
+  }
+  return [...new Set(ids)];
+}
+
+/** `--to` of `seek`: latest, trim_horizon, an RFC 3339 time or a UTC date, or a sequence number (with one `--shard`). */
+function seekPosition(value: FlagValues[string], shards: readonly string[]): SeekTo {
+  const text = stringValue(value);
+  if (text === undefined) throw new CommandLineError('--to POSITION is required: trim_horizon, latest, an ISO timestamp, or a sequence number with --shard');
+  if (/^(0|[1-9][0-9]*)$/.test(text)) {
+    if (shards.length !== 1) throw new CommandLineError(`--to ${text} is a sequence number: it needs exactly one --shard, the shard it belongs to`);
+    return { sequenceNumber: text };
+  }
+  let initial: InitialPosition;
+  try {
+    initial = position(text);
+  } catch {
+    throw new CommandLineError(`--to "${text}" must be trim_horizon, latest, an ISO timestamp such as 2024-03-01T12:00:00Z, or a sequence number (with --shard)`);
+  }
+  return typeof initial === 'string' ? initial : { timestamp: initial.timestamp };
 }

@@ -1,11 +1,16 @@
 /**
  * A consumer group as the state store sees it: the registered clients with the age of their last
- * heartbeat, the leader, and per stream each shard with its owner, open/closed/finished and
- * checkpoint. What `kinesumer status` prints; the demo draws its live view from it too.
+ * heartbeat, the leader, and per stream each shard with its owner, open/closed/finished,
+ * checkpoint, the lag its owner publishes, and why it is (not) moving. What `kinesumer status`
+ * prints; the demo draws its live view from it too.
  */
 import { from, lastValueFrom } from 'rxjs';
+import { snapshotOf } from '../group/shard-lineage.js';
 import { withHeartbeatCheckpoints } from '../state-store/heartbeat-checkpoints.js';
-import type { CachedShard, ShardState, StateStore } from '../state-store/state-store.js';
+import type { CachedShard, ClientHeartbeat, ShardState, StateStore } from '../state-store/state-store.js';
+import { shardReason, type ClientView, type ShardStatusCode } from './shard-reason.js';
+
+export type { ShardStatusCode } from './shard-reason.js';
 
 /** One registered client. */
 export interface ClientStatus {
@@ -42,6 +47,32 @@ export interface ShardStatus {
   checkpoint: string | null;
   /** When the shard's state was last written, ISO 8601. */
   lastUpdate: string | null;
+  /** How many times the shard was sought (`kinesumer seek`); 0: never. */
+  seek: number;
+  /** Where a seek sends it while nobody committed after it (`TRIM_HORIZON`, `AT_TIMESTAMP:...`), else `null`. */
+  seekTo: string | null;
+  /** `MillisBehindLatest` of the owner's last read, from its heartbeat; `null` when it published none. */
+  lagMs: number | null;
+  /** How old the last record the owner delivered is now (its approximate arrival time), ms; `null` when unknown. */
+  lastRecordAgeMs: number | null;
+  /** Records the owner delivered and its pipeline has not marked yet; `null` when unknown. */
+  inFlight: number | null;
+  /** What the shard is doing (see {@link ShardStatusCode}). */
+  status: ShardStatusCode;
+  /** Why, in a sentence: `waiting for parent shardId-000000000000 to finish`. */
+  reason: string;
+}
+
+/** The group's figures for one stream. */
+export interface StreamTotal {
+  /** The largest lag of its shards, ms (lags are not additive); `null` when no owner published one. */
+  lagMs: number | null;
+  /** The oldest last-delivered record among its shards, ms; `null` when unknown. */
+  lastRecordAgeMs: number | null;
+  /** Records in flight over all its shards. */
+  inFlight: number;
+  /** How many shards have each status. */
+  statuses: Partial<Record<ShardStatusCode, number>>;
 }
 
 /** One stream of the group. */
@@ -50,6 +81,7 @@ export interface StreamStatus {
   /** Whether the leader wrote a shard list for the stream yet. */
   listed: boolean;
   shards: ShardStatus[];
+  total: StreamTotal;
 }
 
 /** The group at one moment. */
@@ -107,6 +139,12 @@ export async function readGroupStatus(store: StateStore, options: ReadGroupStatu
   const alive = new Set<string>();
   for (const { clientId, lastUpdate } of heartbeats) if (now.getTime() - lastUpdate.getTime() < clientTimeout) alive.add(clientId);
   const leader = [...alive].sort(compareStrings)[0] ?? null;
+  const group: GroupHeartbeats = {
+    heartbeats,
+    clients: new Map(heartbeats.map((h) => [h.clientId, { lastUpdate: h.lastUpdate, alive: alive.has(h.clientId) }])),
+    now,
+    clientTimeout,
+  };
 
   return {
     app,
@@ -120,30 +158,72 @@ export async function readGroupStatus(store: StateStore, options: ReadGroupStatu
       alive: alive.has(clientId),
       leader: clientId === leader,
     })),
-    streams: streams.map(({ stream, shards, states }) => ({
-      stream,
-      listed: shards !== undefined,
-      shards: shardStatuses(shards ?? [], withHeartbeatCheckpoints(stream, shards ?? [], states, heartbeats), alive),
-    })),
+    streams: streams.map(({ stream, shards, states }) => {
+      const statuses = shardStatuses(stream, shards ?? [], withHeartbeatCheckpoints(stream, shards ?? [], states, heartbeats), group);
+      return { stream, listed: shards !== undefined, shards: statuses, total: streamTotal(statuses) };
+    }),
+  };
+}
+
+/** The heartbeats and what follows from them, as the shard statuses need them. */
+interface GroupHeartbeats {
+  heartbeats: readonly ClientHeartbeat[];
+  clients: ReadonlyMap<string, ClientView>;
+  now: Date;
+  clientTimeout: number;
+}
+
+/** The figures of a stream: the largest lag and age, the records in flight, the statuses counted. */
+function streamTotal(shards: readonly ShardStatus[]): StreamTotal {
+  const largest = (values: (number | null)[]) => values.reduce<number | null>((max, v) => (v === null ? max : max === null ? v : Math.max(max, v)), null);
+  const statuses: Partial<Record<ShardStatusCode, number>> = {};
+  for (const s of shards) statuses[s.status] = (statuses[s.status] ?? 0) + 1;
+  return {
+    lagMs: largest(shards.map((s) => s.lagMs)),
+    lastRecordAgeMs: largest(shards.map((s) => s.lastRecordAgeMs)),
+    inFlight: shards.reduce((sum, s) => sum + (s.inFlight ?? 0), 0),
+    statuses,
   };
 }
 
 /** The listed shards in list order, then the shards that have only state, by id. */
-function shardStatuses(shards: readonly CachedShard[], states: readonly ShardState[], alive: ReadonlySet<string>): ShardStatus[] {
+function shardStatuses(stream: string, shards: readonly CachedShard[], states: readonly ShardState[], group: GroupHeartbeats): ShardStatus[] {
+  const { clients, now, clientTimeout } = group;
   const stateOf = new Map(states.map((s) => [s.shardId, s]));
   const listed = new Set(shards.map((s) => s.id));
+  const snapshot = snapshotOf([...shards], states);
+  // Who publishes what about each shard of this stream: owners their stats, takers that they wait.
+  const published = new Map<string, { clientId: string; stats: NonNullable<ClientHeartbeat['stats']>[string][string] }[]>();
+  for (const h of group.heartbeats) {
+    if (clients.get(h.clientId)?.alive !== true) continue;
+    for (const [shardId, stats] of Object.entries(h.stats?.[stream] ?? {})) published.set(shardId, [...(published.get(shardId) ?? []), { clientId: h.clientId, stats }]);
+  }
   const status = (shardId: string, shard: CachedShard | undefined): ShardStatus => {
     const state = stateOf.get(shardId);
     const owner = state?.owner ?? null;
+    const mine = published.get(shardId) ?? [];
+    const ownerStats = mine.find((p) => p.clientId === owner && p.stats.state !== 'taking')?.stats;
+    const takers = mine.filter((p) => p.stats.state === 'taking').map((p) => p.clientId);
+    const { status: code, reason } = shardReason({ shardId, shard, state, snapshot, clients, ownerStats, takers, claimed: new Set(published.keys()), now, clientTimeout });
+    const ownerBeat = owner === null ? undefined : clients.get(owner);
+    const beatAge = ownerBeat === undefined ? 0 : Math.max(0, now.getTime() - ownerBeat.lastUpdate.getTime());
     return {
       shardId,
       parentShardId: shard?.parentShardId ?? null,
       adjacentParentShardId: shard?.adjacentParentShardId ?? null,
       state: state?.finished ? 'finished' : shard === undefined ? 'unlisted' : shard.closed ? 'closed' : 'open',
       owner,
-      ownerAlive: owner === null ? null : alive.has(owner),
+      ownerAlive: owner === null ? null : ownerBeat?.alive === true,
       checkpoint: state?.sequenceNumber ?? null,
       lastUpdate: state?.lastUpdate?.toISOString() ?? null,
+      seek: state?.seek ?? 0,
+      seekTo: state?.seekTo ?? null,
+      lagMs: ownerStats?.lagMs ?? null,
+      // the age was measured when the heartbeat was written: it has grown since
+      lastRecordAgeMs: ownerStats?.lastRecordAgeMs === undefined ? null : ownerStats.lastRecordAgeMs + beatAge,
+      inFlight: ownerStats?.inFlight ?? null,
+      status: code,
+      reason,
     };
   };
   return [

@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 /**
- * The `kinesumer` command: `tail`, `status` and `create-table` (see `kinesumer --help`).
+ * The `kinesumer` command: `tail`, `status`, `seek` and `create-table` (see `kinesumer --help`).
  * Results go to stdout, logs and errors to stderr; a failure is one line on stderr, with the
- * stack only under `--debug`. Exit codes: 0 success, 1 failure, 2 bad command line.
+ * stack only under `--debug`. Exit codes: 0 success, 1 failure, 2 bad command line, 3 a seek not
+ * confirmed.
  */
 import { readFileSync } from 'node:fs';
 import { CommandLineError, EXIT, parseCommandLine, type Command } from './command-line.js';
 import { createTable } from './create-table.js';
 import { whereabouts } from './aws-clients.js';
 import { debugDetails, failureMessage } from './failure-message.js';
+import { seek } from './seek.js';
 import { status } from './status.js';
 import { tail } from './tail.js';
 
@@ -43,6 +45,8 @@ async function main(): Promise<number> {
         return await createTable(command.options, process.stdout);
       case 'status':
         return await status(command.options, process.stdout, log);
+      case 'seek':
+        return await seek(command.options, process.stdout, { input: process.stdin, output: process.stderr });
       case 'tail':
         return await tail(command.options, { out: process.stdout, log: (line) => process.stderr.write(`kinesumer tail: ${line}\n`) });
     }

@@ -10,11 +10,13 @@ import { shardCacheKey } from '../state-store/dynamodb/items.js';
 import { dynamoDBClient, resolveRegion } from './aws-clients.js';
 import type { StatusOptions } from './command-line.js';
 import { readGroupStatus, type GroupStatus } from './group-status.js';
+import { seconds } from './shard-reason.js';
+import { watchStatus } from './watch.js';
 
 /**
  * Runs `kinesumer status`.
  * @param options The parsed flags.
- * @param out Where the table or JSON goes (stdout).
+ * @param out Where the table or JSON goes (stdout); with `--watch`, redrawn in place when it is a terminal.
  * @param log Where warnings go (stderr): malformed items that were skipped.
  * @returns The exit code.
  */
@@ -28,15 +30,24 @@ export async function status(options: StatusOptions, out: NodeJS.WritableStream,
     });
     store.errors$.subscribe((err) => log(`warning [${err.code}] ${err.message}`));
     await store.ready();
-    const streams = options.streams.length > 0 ? options.streams : await listAppStreams(store, options.app);
-    const group = await readGroupStatus(store, {
-      app: options.app,
-      streams,
-      clientTimeout: options.clientTimeout,
-      now: new Date(),
-    });
-    const json = { table: options.table, region: resolveRegion(options, process.env) ?? null, ...group };
-    out.write(options.json ? `${JSON.stringify(json, null, 2)}\n` : renderStatus(group, options.table));
+    const where = { table: options.table, region: resolveRegion(options, process.env) ?? null };
+    const read = async () => {
+      const streams = options.streams.length > 0 ? options.streams : await listAppStreams(store, options.app);
+      return { ...where, ...(await readGroupStatus(store, { app: options.app, streams, clientTimeout: options.clientTimeout, now: new Date() })) };
+    };
+    if (options.watch) {
+      const stop = new AbortController();
+      const end = () => stop.abort();
+      process.once('SIGINT', end).once('SIGTERM', end);
+      try {
+        await watchStatus(out, { read, render: (group) => renderStatus(group, options.table), json: options.json, interval: options.interval, signal: stop.signal, log });
+      } finally {
+        process.off('SIGINT', end).off('SIGTERM', end);
+      }
+      return 0;
+    }
+    const group = await read();
+    out.write(options.json ? `${JSON.stringify(group, null, 2)}\n` : renderStatus(group, options.table));
     return 0;
   } finally {
     client.destroy();
@@ -98,25 +109,35 @@ export function renderStatus(group: GroupStatus, table: string): string {
     }
     lines.push(
       ...columns([
-        ['SHARD', 'STATE', 'OWNER', 'CHECKPOINT', 'UPDATED'],
+        ['SHARD', 'STATE', 'OWNER', 'LAG', 'LAST RECORD', 'IN FLIGHT', 'CHECKPOINT', 'UPDATED', 'STATUS'],
         ...stream.shards.map((s) => [
           s.shardId + (s.parentShardId ? ` (from ${[s.parentShardId, s.adjacentParentShardId].filter(Boolean).join(' + ')})` : ''),
           s.state,
           s.owner === null ? '-' : s.ownerAlive ? s.owner : `${s.owner} (dead)`,
-          s.checkpoint ?? '-',
+          s.lagMs === null ? '-' : seconds(s.lagMs),
+          s.lastRecordAgeMs === null ? '-' : `${seconds(s.lastRecordAgeMs)} ago`,
+          s.inFlight === null ? '-' : String(s.inFlight),
+          s.checkpoint ?? (s.seekTo === null ? '-' : `(sought: ${s.seekTo})`),
           s.lastUpdate === null ? '-' : `${seconds(Date.parse(group.time) - Date.parse(s.lastUpdate))} ago`,
+          s.reason,
         ]),
       ]),
     );
+    lines.push(totalLine(stream));
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The group's figures for a stream on one line: `total: lag 1.2 s, last record 0.3 s ago, 40 in flight; 3 reading, 1 paused`. */
+export function totalLine(stream: GroupStatus['streams'][number]): string {
+  const { lagMs, lastRecordAgeMs, inFlight, statuses } = stream.total;
+  const counts = Object.entries(statuses).map(([status, n]) => `${n} ${status}`);
+  const lag = lagMs === null ? 'lag unknown' : `lag ${seconds(lagMs)} (largest)`;
+  const age = lastRecordAgeMs === null ? '' : `, last record ${seconds(lastRecordAgeMs)} ago (oldest)`;
+  return `total: ${lag}${age}, ${inFlight} in flight; ${counts.join(', ')}`;
 }
 
 function columns(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
-}
-
-function seconds(ms: number): string {
-  return ms < 100_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
 }

@@ -13,7 +13,7 @@ export const DEFAULTS = {
   commit: { auto: true, interval: 5000, timeout: 2000, itemInterval: 60000 },
   polling: { scanLimit: 2000, scanTimeout: 2000, idleInterval: 1000, maxInFlight: 4000 },
   retry: { initialDelay: 100, maxDelay: 30000 },
-  metrics: { interval: 10000 },
+  metrics: { interval: 10000, stallTimeout: 60000 },
   efo: false,
 } as const satisfies Omit<ResolvedConfig, 'app' | 'clientId' | 'kinesis' | 'stateStore' | 'scheduler' | 'logger'>;
 

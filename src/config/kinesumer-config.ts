@@ -89,6 +89,12 @@ export interface KinesumerConfig {
   metrics?: {
     /** Period of `metrics$` snapshots, ms. Default 10000. */
     interval?: number;
+    /**
+     * An owned shard that is behind the tip (`MillisBehindLatest` > 0 at its last read), or whose
+     * Kinesis calls fail, and delivers nothing for this long is reported stalled (`shardStalled`
+     * event, `ShardStalledError`), ms. Paused shards are not. Default 60000.
+     */
+    stallTimeout?: number;
   };
   /**
    * Where log lines go: any object with `debug`, `info`, `warn` and `error` (pino's shape,
@@ -132,7 +138,7 @@ export interface ResolvedConfig {
   polling: { scanLimit: number; scanTimeout: number; idleInterval: number; maxInFlight: number };
   retry: { initialDelay: number; maxDelay: number; random?: () => number };
   scheduler: SchedulerLike;
-  metrics: { interval: number };
+  metrics: { interval: number; stallTimeout: number };
   logger: Logger;
   /** `false`, or enhanced fan-out with `consumerName` as given (the default is found at consume). */
   efo: false | { consumerName: string | undefined; deregisterOnClose: boolean };

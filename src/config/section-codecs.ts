@@ -97,5 +97,5 @@ export const Efo = new t.Type<boolean | EfoOptions, unknown, unknown>(
   t.identity,
 );
 
-/** `metrics`: the period of `metrics$` snapshots. */
-export const Metrics = closed('metrics', {}, { interval: PositiveMs });
+/** `metrics`: the period of `metrics$` snapshots, and after how long a shard that delivers nothing while behind counts as stalled. */
+export const Metrics = closed('metrics', {}, { interval: PositiveMs, stallTimeout: PositiveMs });

@@ -5,6 +5,7 @@ import { enhancedFanOut } from '../efo/enhanced-fan-out.js';
 import type { KinesumerError } from '../errors.js';
 import { resolveKinesisApi } from '../kinesis/resolve-kinesis-api.js';
 import { countingKinesis, countingStore, MetricsRecorder } from '../metrics/metrics-recorder.js';
+import { PauseControl } from '../shard/pause-control.js';
 import { resolveStateStore } from '../state-store/resolve-state-store.js';
 import type { LatestView } from './group-run.js';
 import { Kinesumer } from './kinesumer.js';
@@ -55,11 +56,14 @@ export function createKinesumer(config: KinesumerConfig): Kinesumer {
     heartbeatCommits: commit.auto,
     report,
     recorder,
+    stats: () => recorder.heartbeatStats(),
   });
+  const pause = new PauseControl();
+  recorder.attach({ progress: (stream, shardId) => checkpointer.progress(stream, shardId), paused: (stream, shardId) => pause.isPaused(stream, shardId) });
   checkpointer.finished$.subscribe((progress) => recorder.left(progress.stream, progress.shardId, 'shardFinished'));
   recorder.events$.subscribe((event) => {
     const { type, at: _at, ...fields } = event;
     logger.info({ app, clientId, ...fields }, type);
   });
-  return Kinesumer.assemble({ config: resolved, kinesis, store, efo, checkpointer, recorder, errors, report, latest });
+  return Kinesumer.assemble({ config: resolved, kinesis, store, efo, checkpointer, recorder, pause, errors, report, latest });
 }

@@ -1,14 +1,16 @@
-import { EMPTY, Observable, catchError, concat, defer, exhaustMap, from, ignoreElements, map, merge, mergeMap, of, tap, timer } from 'rxjs';
+import { EMPTY, Observable, Subject, catchError, concat, defer, exhaustMap, filter, from, ignoreElements, map, merge, mergeMap, of, tap, timer } from 'rxjs';
 import type { Checkpointer } from '../checkpoint/checkpointer.js';
 import type { ResolvedConfig } from '../config/kinesumer-config.js';
 import type { EnhancedFanOut } from '../efo/enhanced-fan-out.js';
-import { asStateStoreError, type KinesumerError } from '../errors.js';
+import { ShardStalledError, asStateStoreError, type KinesumerError } from '../errors.js';
 import { groupSync, type Assignment, type GroupView } from '../group/group-sync.js';
+import type { StreamSnapshot } from '../group/shard-lineage.js';
 import { mergeByKey } from '../internal/merge-by-key.js';
 import type { KinesisApi } from '../kinesis/kinesis-api.js';
 import type { MetricsRecorder } from '../metrics/metrics-recorder.js';
 import type { KinesumerRecord } from '../record.js';
 import { retryWithBackoff } from '../retry.js';
+import type { PauseControl } from '../shard/pause-control.js';
 import { shardSession } from '../shard/shard-session.js';
 import type { StateStore } from '../state-store/state-store.js';
 import { assignmentKeys, onlyStreams, splitKey } from './assignment-keys.js';
@@ -30,7 +32,8 @@ export interface GroupRunOptions {
   efo: EnhancedFanOut | undefined;
   checkpointer: Checkpointer;
   recorder: MetricsRecorder;
-  config: Pick<ResolvedConfig, 'scheduler' | 'group' | 'commit' | 'polling' | 'retry' | 'initialPosition'>;
+  pause: PauseControl;
+  config: Pick<ResolvedConfig, 'scheduler' | 'group' | 'commit' | 'polling' | 'retry' | 'initialPosition' | 'metrics'>;
   report: (err: KinesumerError) => void;
   latest: LatestView;
   /** The streams consumed now; read at the start of every sync round. */
@@ -78,14 +81,18 @@ export function groupRun(options: GroupRunOptions): Observable<KinesumerRecord[]
     streams: options.streams,
     report,
     triggers: merge(options.refreshes$, checkpointer.finished$),
-    ...(checkpointer.viaHeartbeat ? { beat: (digests: Record<string, string> | undefined) => checkpointer.beat$(digests) } : {}),
+    ...(checkpointer.writesHeartbeats ? { beat: (digests: Record<string, string> | undefined) => checkpointer.beat$(digests) } : {}),
     initialLatest: config.initialPosition === 'LATEST',
   });
 
+  // Every round's view reaches the shard sessions (a seek shows as a newer `seek`) before the
+  // assignment is applied, so a session sees the seek whether or not its shard stays assigned.
+  const rounds = new Subject<GroupView>();
   const keys$ = views$.pipe(
     tap((view) => {
       latest.view = view;
       recorder.view(view);
+      rounds.next(view);
     }),
     map((view) => onlyStreams(view.assignment, options.streams())),
     tap(options.onAssignment),
@@ -106,6 +113,7 @@ export function groupRun(options: GroupRunOptions): Observable<KinesumerRecord[]
         store,
         kinesis,
         efo: options.efo,
+        pause: options.pause,
         checkpointer,
         recorder,
         report,
@@ -116,6 +124,11 @@ export function groupRun(options: GroupRunOptions): Observable<KinesumerRecord[]
         polling: config.polling,
         initialPosition: config.initialPosition,
         snapshot: () => latest.view?.streams[stream],
+        snapshots$: rounds.pipe(
+          map((view) => view.streams[stream]),
+          filter((snapshot): snapshot is StreamSnapshot => snapshot !== undefined),
+        ),
+        assigned: () => onlyStreams(latest.view?.assignment ?? {}, options.streams())[stream]?.includes(shardId) === true,
         tracked: options.tracked,
         isStopping: options.isStopping,
       });
@@ -150,5 +163,28 @@ export function groupRun(options: GroupRunOptions): Observable<KinesumerRecord[]
 
   const storeErrors$ = (store.errors$ ?? EMPTY).pipe(tap(report), ignoreElements());
 
-  return concat(ready$.pipe(ignoreElements()), merge(records$, autoCommit$, itemFlush$, finishing$, storeErrors$));
+  return concat(ready$.pipe(ignoreElements()), merge(records$, autoCommit$, itemFlush$, finishing$, storeErrors$, stallWatch$(recorder, config, report)));
+}
+
+/** How often owned shards are checked for stalls: a quarter of the timeout, between 250 ms and 5 s. */
+export function stallCheckInterval(stallTimeout: number): number {
+  return Math.max(250, Math.min(5000, Math.round(stallTimeout / 4)));
+}
+
+/**
+ * Reports every owned shard that becomes stalled (see `stallOf`): a `shardStalled` event and a
+ * `ShardStalledError`, once per stall. Emits nothing.
+ */
+function stallWatch$(recorder: MetricsRecorder, config: Pick<ResolvedConfig, 'scheduler' | 'metrics'>, report: (err: KinesumerError) => void): Observable<never> {
+  const { stallTimeout } = config.metrics;
+  const every = stallCheckInterval(stallTimeout);
+  return timer(every, every, config.scheduler).pipe(
+    tap(() => {
+      for (const stall of recorder.stalls(stallTimeout)) {
+        recorder.emit({ type: 'shardStalled', ...stall });
+        report(new ShardStalledError(stall.stream, stall.shardId, stall));
+      }
+    }),
+    ignoreElements(),
+  );
 }

@@ -5,6 +5,7 @@ import type { EnhancedFanOut } from '../efo/enhanced-fan-out.js';
 import type { KinesumerError } from '../errors.js';
 import type { KinesisApi } from '../kinesis/kinesis-api.js';
 import type { MetricsRecorder } from '../metrics/metrics-recorder.js';
+import type { PauseControl } from '../shard/pause-control.js';
 import type { StateStore } from '../state-store/state-store.js';
 import type { LatestView } from './group-run.js';
 
@@ -16,6 +17,8 @@ export interface KinesumerParts {
   efo: EnhancedFanOut | undefined;
   checkpointer: Checkpointer;
   recorder: MetricsRecorder;
+  /** Which shards `pause()` paused. */
+  pause: PauseControl;
   /** What `errors$` emits; completed by close(). */
   errors: Subject<KinesumerError>;
   report: (err: KinesumerError) => void;

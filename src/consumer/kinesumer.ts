@@ -23,11 +23,13 @@ import { unbatch } from '../internal/unbatch.js';
 import type { MetricsRecorder } from '../metrics/metrics-recorder.js';
 import type { KinesumerEvent, KinesumerMetrics } from '../metrics/metrics.js';
 import type { KinesumerRecord } from '../record.js';
-import { sameAssignment, withShard } from './assignment-keys.js';
+import { sameAssignment } from './assignment-keys.js';
 import { consumerHooks, type ConsumerHooks } from './consumer-hooks.js';
 import type { KinesumerParts } from './kinesumer-parts.js';
 import { groupRun } from './group-run.js';
-import { leaveGroup$ } from './leave-group.js';
+import { leaveGroupOf } from './leave-group.js';
+import type { SeekOptions, SeekPosition, SeekResult } from '../group/seek-group.js';
+import { pauseArguments, seekFrom, trackOwned, trackPaused } from './paused-shards.js';
 import { Pipelines } from './pipelines.js';
 import { useStreams } from './stream-names.js';
 
@@ -84,11 +86,13 @@ export class Kinesumer {
    */
   readonly metrics$: Observable<KinesumerMetrics>;
   /**
-   * Lifecycle events: shards acquired, released, lost, finished; leadership; clients;
-   * checkpoints. Hot, without replay: a subscriber sees the events after it subscribed.
+   * Lifecycle events: shards acquired, released, lost, sought, finished, paused; leadership;
+   * clients; checkpoints. Hot, without replay: a subscriber sees the events after it subscribed.
    * Completes at close.
    */
   readonly events$: Observable<KinesumerEvent>;
+  /** The owned shards whose reading is paused now ({@link Kinesumer.pause}), per stream; `{}` when none. */
+  readonly paused$: Observable<Assignment>;
 
   private readonly assignment = new BehaviorSubject<Assignment>({});
   /** What {@link owned$} replays: kept from the first take on, whoever subscribes when. */
@@ -117,11 +121,8 @@ export class Kinesumer {
     this.assignment$ = this.assignment.pipe(distinctUntilChanged(sameAssignment));
     this.owned$ = this.owned.pipe(distinctUntilChanged(sameAssignment));
     this.events$ = parts.recorder.events$;
-    // The shard sessions and the checkpointer report every take, release and loss to the recorder.
-    parts.recorder.events$.subscribe((event) => {
-      if (event.type === 'shardAcquired') this.owned.next(withShard(this.owned.value, event.stream, event.shardId, true));
-      else if (event.type === 'shardReleased' || event.type === 'shardLost') this.owned.next(withShard(this.owned.value, event.stream, event.shardId, false));
-    });
+    this.paused$ = trackPaused(this.assignment$, parts.pause, (event) => parts.recorder.emit(event)).pipe(distinctUntilChanged(sameAssignment));
+    trackOwned(parts.recorder.events$, this.owned);
     const { interval } = parts.config.metrics;
     this.metrics$ = timer(interval, interval, parts.config.scheduler).pipe(
       map(() => parts.recorder.snapshot()),
@@ -195,6 +196,26 @@ export class Kinesumer {
     this.parts.checkpointer.mark(record);
   }
 
+  /**
+   * Pauses reading everything (no arguments), one stream, or some of its shards, now and when taken
+   * later. Paused shards stay owned: heartbeats and commits go on, no Kinesis call is made until
+   * {@link Kinesumer.resume}. The most specific rule wins (see the README); `paused$` says what is paused.
+   * @throws UsageError (`INVALID_PAUSE`) for a bad stream or shard ids; ClosedError after close().
+   */
+  pause(stream?: string, shardIds?: readonly string[]): void {
+    this.parts.pause.pause(...pauseArguments('pause()', stream, shardIds, this.stopping));
+  }
+
+  /** Resumes what {@link Kinesumer.pause} paused; reading goes on where it stopped. Throws as `pause()`. */
+  resume(stream?: string, shardIds?: readonly string[]): void {
+    this.parts.pause.resume(...pauseArguments('resume()', stream, shardIds, this.stopping));
+  }
+
+  /** `seekGroup()` with this member's store and Kinesis (see it); this member restarts its sought shards at once. */
+  seek(stream: string, to: SeekPosition, options: Omit<SeekOptions, 'now'> = {}): Promise<SeekResult> {
+    return seekFrom(this.parts, stream, to, options, this.stopping).then((result) => (this.refreshes.next(), result));
+  }
+
   /** Writes every mark not yet written to the state store. Failures go to `errors$`; marks are kept. Rejects with a `ClosedError` after close. */
   commit(): Promise<void> {
     const { checkpointer } = this.parts;
@@ -210,11 +231,6 @@ export class Kinesumer {
   close(options: CloseOptions = {}): Promise<void> {
     this.closing ??= lastValueFrom(this.close$(options.drainTimeout ?? this.config.commit.timeout), { defaultValue: undefined });
     return this.closing;
-  }
-
-  /** @internal The `checkpoint()` operator registers here so `close()` can wait for it to drain. */
-  trackPipeline(): () => void {
-    return this.pipelines.track();
   }
 
   /** @internal What the operators placed on this consumer's records use of it. */
@@ -236,7 +252,7 @@ export class Kinesumer {
         this.teardown$ ?? EMPTY,
         checkpointer.close$(),
         // Deregister only after the final commit, so whoever takes the shards over starts after it.
-        wasRunning ? this.leave$() : EMPTY,
+        wasRunning ? leaveGroupOf(this.parts, () => this.streams.value) : EMPTY,
         defer(() => {
           this.assignment.next({});
           this.owned.next({});
@@ -274,22 +290,9 @@ export class Kinesumer {
         // Reader subscriptions are gone by now. close() commits and deregisters itself, after the
         // pipelines drained; when the last subscriber simply left, do both now.
         if (this.stopping) done.complete();
-        else concat(checkpointer.flush$(), this.leave$()).subscribe({ complete: () => done.complete() });
+        else concat(checkpointer.flush$(), leaveGroupOf(this.parts, () => this.streams.value)).subscribe({ complete: () => done.complete() });
       }),
     );
   }
 
-  private leave$(): Observable<never> {
-    const { config, store, efo, report } = this.parts;
-    return leaveGroup$({
-      app: config.app,
-      clientId: config.clientId,
-      store,
-      scheduler: config.scheduler,
-      timeout: config.commit.timeout,
-      report,
-      efo,
-      streams: () => this.streams.value,
-    });
-  }
 }

@@ -3,6 +3,7 @@ import type { EnhancedFanOut } from '../efo/enhanced-fan-out.js';
 import { StateStoreError, asStateStoreError, type KinesumerError } from '../errors.js';
 import { answerWithin } from '../retry.js';
 import type { StateStore } from '../state-store/state-store.js';
+import type { KinesumerParts } from './kinesumer-parts.js';
 
 /** What leaving the group needs. */
 export interface LeaveGroupOptions {
@@ -36,4 +37,10 @@ export function leaveGroup$(options: LeaveGroupOptions): Observable<never> {
     ),
     defer(() => options.efo?.leave$(options.streams()) ?? EMPTY),
   );
+}
+
+/** {@link leaveGroup$} for a consumer made of `parts`, consuming `streams()` now. */
+export function leaveGroupOf(parts: KinesumerParts, streams: () => readonly string[]): Observable<never> {
+  const { config, store, efo, report } = parts;
+  return leaveGroup$({ app: config.app, clientId: config.clientId, store, scheduler: config.scheduler, timeout: config.commit.timeout, report, efo, streams });
 }

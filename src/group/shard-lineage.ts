@@ -23,12 +23,12 @@ export function isStale(state: Pick<ShardState, 'sequenceNumber' | 'shardStart'>
 
 /**
  * `state` as the shard starting at `start` may use it: unchanged, or, when it was written for an
- * older shard of that id ({@link isStale}), without its checkpoint and finished mark (its owner,
- * and the rest, stay). What a store's take of the shard starts from.
+ * older shard of that id ({@link isStale}), without its checkpoint, finished mark and pending seek
+ * (its owner, its `seek` and the rest stay). What a store's take of the shard starts from.
  */
 export function ownProgress(state: ShardState, start: string | undefined): ShardState {
   if (!isStale(state, start)) return state;
-  const { sequenceNumber: _seq, subSequenceNumber: _sub, precedingSequenceNumber: _preceding, finished: _finished, ...rest } = state;
+  const { sequenceNumber: _seq, subSequenceNumber: _sub, precedingSequenceNumber: _preceding, finished: _finished, seekTo: _to, seekAfter: _after, ...rest } = state;
   return { ...rest, finished: false };
 }
 
@@ -57,7 +57,8 @@ export function snapshotOf(shards: CachedShard[], stored: readonly ShardState[])
   return { shards, states, stale };
 }
 
-function parentsOf(shard: CachedShard): string[] {
+/** The ids of a shard's parents (one after a split, two after a merge, none for an original shard). */
+export function parentsOf(shard: CachedShard): string[] {
   const out: string[] = [];
   if (shard.parentShardId) out.push(shard.parentShardId);
   if (shard.adjacentParentShardId) out.push(shard.adjacentParentShardId);
@@ -68,11 +69,26 @@ function childrenOf(shards: readonly CachedShard[], id: string): CachedShard[] {
   return shards.filter((s) => s.parentShardId === id || s.adjacentParentShardId === id);
 }
 
+/**
+ * Whether `state` holds a seek nobody committed after yet (`seekTo`): such a state was written by
+ * a seek, not by a client that took the shard to read it, so it says nothing about whether the
+ * shard's parents were read to their end.
+ */
+export function isPending(state: ShardState | undefined): boolean {
+  return state !== undefined && state.seekTo !== undefined && !state.finished;
+}
+
+/** Whether the shard has state that shows it was taken to be read (not just sought). */
+function wasRead(snapshot: StreamSnapshot, id: string): boolean {
+  const state = snapshot.states.get(id);
+  return state !== undefined && !isPending(state);
+}
+
 function hasStatefulDescendant(snapshot: StreamSnapshot, id: string, seen = new Set<string>()): boolean {
   for (const child of childrenOf(snapshot.shards, id)) {
     if (seen.has(child.id)) continue;
     seen.add(child.id);
-    if (snapshot.states.has(child.id) || hasStatefulDescendant(snapshot, child.id, seen)) return true;
+    if (wasRead(snapshot, child.id) || hasStatefulDescendant(snapshot, child.id, seen)) return true;
   }
   return false;
 }
@@ -92,9 +108,10 @@ export function inheritsReading(snapshot: StreamSnapshot, id: string): boolean {
 
 /**
  * Whether every record of `id` has been processed: its state says so, or a descendant has state
- * (children are only taken after their parents finished; a finished parent's state is deleted once
- * all its children have state, and theirs in turn once their children have). With `initialLatest`, a closed shard whose lineage
- * the group never read is done too: reading it from LATEST would find nothing.
+ * that is not a pending seek (children are only taken after their parents finished; a finished
+ * parent's state is deleted once all its children have such state, and theirs in turn once their
+ * children have). With `initialLatest`, a closed shard whose lineage the group never read is done
+ * too: reading it from LATEST would find nothing.
  */
 export function isDone(snapshot: StreamSnapshot, id: string, initialLatest: boolean): boolean {
   if (snapshot.states.get(id)?.finished) return true;
@@ -106,26 +123,32 @@ export function isDone(snapshot: StreamSnapshot, id: string, initialLatest: bool
 /**
  * The shards that may be read now, sorted by id: not done, and every parent done (or gone from the
  * shard list, expired after the retention period). Reading a child only after its parents keeps
- * the records of one partition key in order across splits and merges.
+ * the records of one partition key in order across splits and merges. A shard sought together with
+ * its parents waits until this snapshot shows each of those parents' seeks too: a listing read
+ * while a seek was being written must not start a child before its parents are read again.
  */
 export function readableShards(snapshot: StreamSnapshot, initialLatest: boolean): string[] {
   const listed = new Set(snapshot.shards.map((s) => s.id));
+  const soughtAfter = (id: string) =>
+    Object.entries(snapshot.states.get(id)?.seekAfter ?? {}).every(([p, seek]) => !listed.has(p) || (snapshot.states.get(p)?.seek ?? 0) >= seek);
   return snapshot.shards
     .filter((shard) => !isDone(snapshot, shard.id, initialLatest))
     .filter((shard) => parentsOf(shard).every((p) => !listed.has(p) || isDone(snapshot, p, initialLatest)))
+    .filter((shard) => !isPending(snapshot.states.get(shard.id)) || soughtAfter(shard.id))
     .map((shard) => shard.id);
 }
 
 /**
- * States the leader may delete: finished shards all of whose children have state (they no longer
- * need the parent's state to know it is done), and states left by an older stream of this name.
+ * States the leader may delete: finished shards all of whose children have state that shows they
+ * were read (they no longer need the parent's state to know it is done; a pending seek does not
+ * show that), and states left by an older stream of this name.
  */
 export function removableStates(snapshot: StreamSnapshot & { stale: string[] }): string[] {
   const removable = [...snapshot.stale];
   for (const [id, state] of snapshot.states) {
     if (!state.finished) continue;
     const children = childrenOf(snapshot.shards, id);
-    if (children.length > 0 && children.every((c) => snapshot.states.has(c.id))) removable.push(id);
+    if (children.length > 0 && children.every((c) => wasRead(snapshot, c.id))) removable.push(id);
   }
   return removable;
 }

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import type { StreamSnapshot } from './shard-lineage.js';
+import { isPending, type StreamSnapshot } from './shard-lineage.js';
 
 /**
  * A short digest of what a stream's snapshot says for assignment: every shard with its parents,
  * whether it is closed and where it starts, and which shards have state and which are finished.
  * Checkpoints and owners are left out: they change all the time and the assignment does not
- * depend on them. The leader publishes these digests in its heartbeat; a follower whose own
+ * depend on them. Each state's `seek` and whether it is pending are in: a seek must reach every
+ * owner (it restarts the shard) and changes what is readable. The leader publishes these digests in its heartbeat; a follower whose own
  * snapshot has the same digest does not need to read the stream's shard list and states again.
  */
 export function snapshotDigest(snapshot: StreamSnapshot): string {
@@ -14,6 +15,9 @@ export function snapshotDigest(snapshot: StreamSnapshot): string {
     hash.update(`${shard.id}|${shard.closed ? 1 : 0}|${shard.parentShardId ?? ''}|${shard.adjacentParentShardId ?? ''}|${shard.startingSequenceNumber ?? ''}\n`);
   }
   hash.update('--\n');
-  for (const id of [...snapshot.states.keys()].sort()) hash.update(`${id}|${snapshot.states.get(id)!.finished ? 1 : 0}\n`);
+  for (const id of [...snapshot.states.keys()].sort()) {
+    const state = snapshot.states.get(id)!;
+    hash.update(`${id}|${state.finished ? 1 : 0}|${state.seek ?? 0}|${isPending(state) ? 1 : 0}\n`);
+  }
   return hash.digest('base64url').slice(0, 22);
 }

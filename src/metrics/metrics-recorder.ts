@@ -1,22 +1,10 @@
 import { Observable, Subject, tap, type SchedulerLike } from 'rxjs';
 import type { GroupView } from '../group/group-sync.js';
 import type { EfoKinesisApi, KinesisApi, StartPosition } from '../kinesis/kinesis-api.js';
-import type { StateStore } from '../state-store/state-store.js';
+import type { HeartbeatStats, StateStore } from '../state-store/state-store.js';
 import type { KinesumerEvent, KinesumerMetrics, ProcessingMetrics, ShardMetrics } from './metrics.js';
-
-/** Per-shard counters. Kept after the shard leaves, so exported totals never go backwards. */
-interface ShardCounters {
-  stream: string;
-  shardId: string;
-  owned: boolean;
-  records: number;
-  bytes: number;
-  checkpointed: number;
-  millisBehindLatest: number | undefined;
-  lastRecordAt: number | undefined;
-  calls: number;
-  throttles: number;
-}
+import type { ReadFailure, ShardProbe } from './shard-activity.js';
+import { newShardCounters, stallOf, statsOf, type ShardCounters, type Stall } from './shard-counters.js';
 
 /** Whatever an event is, without its timestamp (the recorder stamps it). */
 type Unstamped<E> = E extends unknown ? Omit<E, 'at'> : never;
@@ -40,6 +28,7 @@ export class MetricsRecorder {
   private commitFailures = 0;
   private lastCommitLatency: number | undefined;
   private readonly storeCalls: Record<string, number> = {};
+  private probe: ShardProbe | undefined;
   private readonly errors: Record<string, number> = {};
   /** Updated by the processing operators; copied into every snapshot. */
   readonly processing: ProcessingMetrics = { inFlight: 0, waiting: 0, processed: 0, retries: 0, deadLettered: 0, failed: 0, handlerMs: 0, handlerCalls: 0 };
@@ -56,7 +45,13 @@ export class MetricsRecorder {
   }
 
   emit(event: Unstamped<KinesumerEvent>): void {
+    if (event.type === 'recordRetried') this.counters(event.stream, event.shardId).retrying = event.sequenceNumber;
     this.eventSubject.next({ ...event, at: this.scheduler.now() } as KinesumerEvent);
+  }
+
+  /** Where in-flight counts, backpressure and pauses are read from (the consumer's checkpointer and pause control). */
+  attach(probe: ShardProbe): void {
+    this.probe = probe;
   }
 
   /** Totals of every shard this client ever held, owned or not (for exporters). */
@@ -64,18 +59,30 @@ export class MetricsRecorder {
     return [...this.shards.values()];
   }
 
+  /** The per-shard state fields of a metrics snapshot. */
+  private shardState(c: ShardCounters): Pick<ShardMetrics, 'lastRecordAgeMs' | 'inFlight' | 'state' | 'stalled' | 'stalls'> {
+    const stats = statsOf(c, this.scheduler.now(), this.probe);
+    return { lastRecordAgeMs: stats.lastRecordAgeMs, inFlight: stats.inFlight ?? 0, state: stats.state ?? 'reading', stalled: c.stalled, stalls: c.stalls };
+  }
+
   private counters(stream: string, shardId: string): ShardCounters {
     const key = `${stream}/${shardId}`;
     let c = this.shards.get(key);
     if (c === undefined) {
-      c = { stream, shardId, owned: false, records: 0, bytes: 0, checkpointed: 0, millisBehindLatest: undefined, lastRecordAt: undefined, calls: 0, throttles: 0 };
+      c = newShardCounters(stream, shardId);
       this.shards.set(key, c);
     }
     return c;
   }
 
+  /** The shard is assigned to this client, which now waits to take it (`on`), or no longer (`false`). */
+  taking(stream: string, shardId: string, on: boolean): void {
+    if (on || this.shards.has(`${stream}/${shardId}`)) this.counters(stream, shardId).taking = on;
+  }
+
   acquired(stream: string, shardId: string): void {
-    this.counters(stream, shardId).owned = true;
+    const c = this.counters(stream, shardId);
+    Object.assign(c, { owned: true, taking: false, takenAt: this.scheduler.now(), readFailure: undefined, retrying: undefined, stalled: false, stallCode: undefined });
     this.emit({ type: 'shardAcquired', stream, shardId });
     if (this.pending.delete(`${stream}/${shardId}`) && this.pending.size === 0 && this.rebalanceStart !== undefined) {
       this.lastRebalanceMs = this.scheduler.now() - this.rebalanceStart;
@@ -84,7 +91,7 @@ export class MetricsRecorder {
   }
 
   left(stream: string, shardId: string, why: 'shardReleased' | 'shardLost' | 'shardFinished'): void {
-    if (why !== 'shardFinished') this.counters(stream, shardId).owned = false;
+    if (why !== 'shardFinished') Object.assign(this.counters(stream, shardId), { owned: false, stalled: false });
     this.emit({ type: why, stream, shardId });
   }
 
@@ -93,6 +100,13 @@ export class MetricsRecorder {
     const c = this.counters(stream, shardId);
     if (counts) c.calls += 1;
     if (millisBehindLatest !== undefined) c.millisBehindLatest = millisBehindLatest;
+    if (millisBehindLatest === 0) c.stalled = false; // at the tip: nothing to deliver
+    c.readFailure = undefined;
+  }
+
+  /** A Kinesis call on the shard failed; `rejected`: Kinesis refused the position reading starts from. */
+  readFailed(stream: string, shardId: string, failure: ReadFailure): void {
+    this.counters(stream, shardId).readFailure = failure;
   }
 
   /** Records delivered from a shard (after de-aggregation), counted once per page. */
@@ -104,6 +118,8 @@ export class MetricsRecorder {
     c.records += records.length;
     c.bytes += bytes;
     c.lastRecordAt = this.scheduler.now();
+    c.lastArrivalAt = (records[records.length - 1] as { approximateArrivalTimestamp?: Date | undefined }).approximateArrivalTimestamp?.getTime();
+    c.stalled = false;
   }
 
   throttled(stream: string, shardId: string): void {
@@ -151,6 +167,34 @@ export class MetricsRecorder {
     if (this.pending.size === 0 && this.rebalanceCount > 0) this.lastRebalanceMs = 0;
   }
 
+  /**
+   * What this client's heartbeat says of each shard it holds or waits to take: lag, last-record
+   * age, records in flight and activity ({@link ShardStats}); counted from what the readers did,
+   * without any Kinesis call.
+   */
+  heartbeatStats(): HeartbeatStats {
+    const out: HeartbeatStats = {};
+    for (const c of this.shards.values()) {
+      if (c.owned || c.taking) (out[c.stream] ??= {})[c.shardId] = statsOf(c, this.scheduler.now(), this.probe);
+    }
+    return out;
+  }
+
+  /**
+   * The owned shards that became stalled now: behind the tip (or unable to read), not paused, and
+   * nothing delivered for `timeout` ms since they were taken or last delivered. Each is counted
+   * and returned once per stall; a delivery, or reaching the tip, ends the stall.
+   */
+  stalls(timeout: number): Stall[] {
+    const now = this.scheduler.now();
+    const found: Stall[] = [];
+    for (const c of this.shards.values()) {
+      const stall = stallOf(c, now, timeout, this.probe);
+      if (stall !== undefined) found.push(stall);
+    }
+    return found;
+  }
+
   snapshot(): KinesumerMetrics {
     const at = this.scheduler.now();
     const shards: ShardMetrics[] = [];
@@ -166,6 +210,7 @@ export class MetricsRecorder {
         msSinceLastRecord: c.lastRecordAt === undefined ? undefined : at - c.lastRecordAt,
         calls: c.calls,
         throttles: c.throttles,
+        ...this.shardState(c),
       });
     }
     return {

@@ -1,3 +1,5 @@
+import type { ShardActivity } from '../state-store/state-store.js';
+
 /** What one owned shard did, in a {@link KinesumerMetrics} snapshot. Counters count since the shard was taken. */
 export interface ShardMetrics {
   stream: string;
@@ -16,6 +18,16 @@ export interface ShardMetrics {
   calls: number;
   /** Calls Kinesis throttled. */
   throttles: number;
+  /** How old the last delivered record (its approximate arrival time) is now, ms; `undefined` before the first. */
+  lastRecordAgeMs: number | undefined;
+  /** Records delivered and not yet marked by `checkpoint()`. */
+  inFlight: number;
+  /** What this client is doing with the shard (see the README's `kinesumer status`). */
+  state: ShardActivity;
+  /** Reported stalled (`shardStalled`) and nothing delivered since. */
+  stalled: boolean;
+  /** Stalls reported for this shard. */
+  stalls: number;
 }
 
 /** A snapshot of a consumer's metrics, emitted by `metrics$`. Counters are totals since `consume()`. */
@@ -75,6 +87,8 @@ export interface ProcessingMetrics {
 /** Lifecycle events of a consumer, each stamped with `scheduler.now()`. */
 export type KinesumerEvent =
   | { type: 'shardAcquired' | 'shardReleased' | 'shardLost' | 'shardFinished'; at: number; stream: string; shardId: string }
+  | { type: 'shardPaused' | 'shardResumed' | 'shardSought'; at: number; stream: string; shardId: string }
+  | { type: 'shardStalled'; at: number; stream: string; shardId: string; millisBehindLatest: number | undefined; idleMs: number; error: string | undefined }
   | { type: 'leaderGained' | 'leaderLost'; at: number }
   | { type: 'clientJoined' | 'clientLeft'; at: number; clientId: string }
   | { type: 'checkpointCommitted'; at: number; stream: string; shardId: string; sequenceNumber: string | undefined }

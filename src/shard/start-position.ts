@@ -1,5 +1,6 @@
 import type { InitialPosition } from '../config/kinesumer-config.js';
-import type { KinesumerError } from '../errors.js';
+import { KinesumerError } from '../errors.js';
+import { decodeSeekTarget } from '../position.js';
 import { inheritsReading, isStale, staleCheckpointError, type StreamSnapshot } from '../group/shard-lineage.js';
 import type { StartPosition } from '../kinesis/kinesis-api.js';
 import type { ShardState } from '../state-store/state-store.js';
@@ -21,6 +22,7 @@ export interface ShardStart {
  *   (its processed user records are skipped when it is read again);
  * - a checkpoint written for an older shard of the same id (a stream deleted and created again)
  *   is reported and ignored;
+ * - the target of a pending seek, whatever sequence number is stored with it;
  * - without a checkpoint, TRIM_HORIZON when the group read the shard's lineage (a child of a split
  *   or merge that happened while it consumed), else the configured initial position.
  *
@@ -37,6 +39,13 @@ export function startPosition(
   report: (err: KinesumerError) => void,
 ): ShardStart {
   const shard = snapshot?.shards.find((s) => s.id === state.shardId);
+  // A pending seek wins over the stored sequence number: that is the shard's start (written for
+  // kinesumer, which knows no seeks, or by a release), not a position read under the seek.
+  const sought = state.seekTo === undefined ? undefined : decodeSeekTarget(state.seekTo);
+  if (state.seekTo !== undefined && sought === undefined) {
+    report(new KinesumerError('SEEK_MALFORMED', `The seek target "${state.seekTo}" of shard ${state.shardId} of stream "${stream}" cannot be read: it is ignored`));
+  }
+  if (sought !== undefined && !state.finished) return { start: sought, resumeAfter: undefined, resumeSub: undefined, resumePreceding: undefined };
   const valid = state.sequenceNumber !== undefined && !isStale(state, shard?.startingSequenceNumber) ? state.sequenceNumber : undefined;
   if (state.sequenceNumber !== undefined && valid === undefined) report(staleCheckpointError(stream, state, shard));
   if (valid !== undefined) {

@@ -11,19 +11,24 @@ export type { GroupMember, Heartbeat, HeartbeatCheckpoints, Position } from './s
 
 /**
  * The position a taker of a shard should start after: the previous owner's heartbeat position,
- * when it is further on than the stored checkpoint and written for this shard (not for an older
- * shard of the same id in a stream created again); otherwise `undefined` (the stored one stands).
+ * when it is further on than the stored checkpoint, was made under the stored `seek` (after a
+ * seek, marks made before it never win, however far on they are) and written for this shard (not
+ * for an older shard of the same id in a stream created again); otherwise `undefined` (the stored
+ * one stands).
  *
  * @param beat The previous owner's heartbeat position for the shard, if any.
- * @param stored The shard's stored state: its checkpoint and the shard start it was written for.
+ * @param stored The shard's stored state: its checkpoint, its `seek` and the shard start it was written for.
  * @param shardStart The shard's starting sequence number now, when known.
+ * @param beatSeek The `seek` the heartbeat position was made under (absent: 0).
  */
 export function takeoverPosition(
   beat: Position | undefined,
-  stored: { sequenceNumber?: string | undefined; subSequenceNumber?: number | undefined; shardStart?: string | undefined },
+  stored: { sequenceNumber?: string | undefined; subSequenceNumber?: number | undefined; shardStart?: string | undefined; seek?: number | undefined },
   shardStart: string | undefined,
+  beatSeek?: number,
 ): Position | undefined {
   if (beat === undefined) return undefined;
+  if ((beatSeek ?? 0) !== (stored.seek ?? 0)) return undefined;
   if (shardStart !== undefined) {
     if (stored.shardStart !== undefined && stored.shardStart !== shardStart) return undefined;
     if (compareSequenceNumbers(beat.sequenceNumber, shardStart) < 0) return undefined;
@@ -34,12 +39,13 @@ export function takeoverPosition(
 /**
  * What pruning `clientId` writes to a shard it still holds, from its heartbeat `position` for
  * that shard: the position, when it is further on than `state`'s checkpoint ({@link
- * takeoverPosition}, against the shard start the state was written for); `undefined` when the
- * client does not hold the shard or the stored checkpoint stands.
+ * takeoverPosition}, against the shard start the state was written for, made under the stored
+ * `seek`: `beatSeek`); `undefined` when the client does not hold the shard or the stored
+ * checkpoint stands.
  */
-export function pruneTakeover(clientId: string, position: Position, state: ShardState): ShardChange | undefined {
+export function pruneTakeover(clientId: string, position: Position, state: ShardState, beatSeek?: number): ShardChange | undefined {
   if (state.owner !== clientId) return undefined;
-  const ahead = takeoverPosition(position, state, state.shardStart);
+  const ahead = takeoverPosition(position, state, state.shardStart, beatSeek);
   return ahead === undefined ? undefined : positionChange(ahead, undefined, precedingOf(ahead, state, state.shardStart));
 }
 
@@ -64,7 +70,7 @@ export function withHeartbeatCheckpoints(
   return states.map((state) => {
     const owner = state.owner === undefined ? undefined : byClient.get(state.owner);
     const start = shards.find((s) => s.id === state.shardId)?.startingSequenceNumber;
-    const ahead = takeoverPosition(owner?.checkpoints?.[stream]?.[state.shardId], state, start);
+    const ahead = takeoverPosition(owner?.checkpoints?.[stream]?.[state.shardId], state, start, owner?.seeks?.[stream]?.[state.shardId]);
     if (ahead === undefined || owner === undefined) return state;
     return applyShardChange(state, positionChange(ahead, owner.lastUpdate, precedingOf(ahead, state, start ?? state.shardStart)));
   });

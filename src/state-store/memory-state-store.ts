@@ -6,8 +6,8 @@ import { Subject, defer, of, throwError, type Observable } from 'rxjs';
 import type { KinesumerError } from '../errors.js';
 import { isAlive, isExpired } from './client-liveness.js';
 import { pruneTakeover, shardEntries } from './heartbeat-checkpoints.js';
-import { applyShardChange, commitChange, releaseChange } from './shard-change.js';
-import type { AcquireRequest, CachedShard, Checkpoint, ClientHeartbeat, GroupMember, Heartbeat, ShardCommit, ShardState, StateStore } from './state-store.js';
+import { applyShardChange, commitChange, releaseChange, seekChange } from './shard-change.js';
+import type { AcquireRequest, CachedShard, Checkpoint, ClientHeartbeat, GroupMember, Heartbeat, ShardCommit, ShardSeek, ShardState, StateStore } from './state-store.js';
 import { byClientId, byShardId, cachedShardOf, compareStrings, shardStateOf } from './store-values.js';
 import { latestCheckpoints, validDate, validHeartbeat, validateCommit } from './store-validation.js';
 import { decideTake, holderToAsk, type HolderHeartbeat } from './take-decision.js';
@@ -122,9 +122,12 @@ export class MemoryStateStore implements StateStore {
       [...(this.clients.get(app) ?? [])]
         .map(([clientId, lastUpdate]): ClientHeartbeat => {
           const beat = this.beats.get(app)?.get(clientId);
-          const heartbeat = { clientId, lastUpdate: new Date(lastUpdate.getTime()) };
-          const checkpoints = beat === undefined ? {} : validHeartbeat(beat).checkpoints;
-          return Object.keys(checkpoints).length === 0 ? heartbeat : { ...heartbeat, checkpoints };
+          const heartbeat: ClientHeartbeat = { clientId, lastUpdate: new Date(lastUpdate.getTime()) };
+          const { checkpoints, seeks, stats } = beat === undefined ? { checkpoints: {}, seeks: undefined, stats: undefined } : validHeartbeat(beat);
+          if (Object.keys(checkpoints).length > 0) heartbeat.checkpoints = checkpoints;
+          if (seeks !== undefined) heartbeat.seeks = seeks;
+          if (stats !== undefined) heartbeat.stats = stats;
+          return heartbeat;
         })
         .sort(byClientId),
     );
@@ -140,10 +143,11 @@ export class MemoryStateStore implements StateStore {
         .sort(compareStrings);
       for (const id of pruned) {
         // What the client committed in its heartbeats goes to the shards it still holds first.
-        for (const [stream, shardId, position] of shardEntries(this.beats.get(app)?.get(id)?.checkpoints ?? {})) {
+        const beat = this.beats.get(app)?.get(id);
+        for (const [stream, shardId, position] of shardEntries(beat?.checkpoints ?? {})) {
           const stored = this.states.get(app)?.get(stream);
           const state = stored?.get(shardId);
-          const change = state === undefined ? undefined : pruneTakeover(id, position, state);
+          const change = state === undefined ? undefined : pruneTakeover(id, position, state, beat?.seeks?.[stream]?.[shardId]);
           if (stored !== undefined && state !== undefined && change !== undefined) stored.set(shardId, applyShardChange(state, change));
         }
         clients?.delete(id);
@@ -234,8 +238,9 @@ export class MemoryStateStore implements StateStore {
   }
 
   /**
-   * Writes the checkpoint if `commit.clientId` holds the shard and the stored one is
-   * `commit.previous`; without a sequence number (only with `finished`) the stored one is kept.
+   * Writes the checkpoint if `commit.clientId` holds the shard, the stored one is
+   * `commit.previous` and the stored `seek` is `commit.seek`; without a sequence number (only with
+   * `finished`) the stored one is kept.
    */
   commitShard(app: string, stream: string, shardId: string, commit: ShardCommit): Observable<boolean> {
     return this.answer('commitShard', () => {
@@ -244,9 +249,20 @@ export class MemoryStateStore implements StateStore {
       const stored = this.states.get(app)?.get(stream);
       const state = stored?.get(shardId);
       if (stored === undefined || state === undefined) return false;
-      if (state.owner !== commit.clientId || state.sequenceNumber !== commit.previous) return false;
+      if (state.owner !== commit.clientId || state.sequenceNumber !== commit.previous || (state.seek ?? 0) !== (commit.seek ?? 0)) return false;
       stored.set(shardId, applyShardChange(state, commitChange(commit)));
       return true;
+    });
+  }
+
+  /** Sends the shard to `seek` (see `seekChange`), creating its state when it has none. */
+  seekShard(app: string, stream: string, shardId: string, seek: ShardSeek): Observable<ShardState> {
+    return this.answer('seekShard', () => {
+      validDate('seekShard', seek.now);
+      const stored = this.streamStates(app, stream);
+      const state = applyShardChange(stored.get(shardId) ?? { shardId, finished: false }, seekChange(seek));
+      stored.set(shardId, state);
+      return copyState(state);
     });
   }
 
@@ -307,8 +323,9 @@ export class MemoryStateStore implements StateStore {
   /** `clientId`'s last heartbeat: its time and the checkpoints it carried. */
   private heartbeatOf(app: string, clientId: string): HolderHeartbeat | undefined {
     const lastUpdate = this.clients.get(app)?.get(clientId);
-    const checkpoints = this.beats.get(app)?.get(clientId)?.checkpoints;
-    return lastUpdate === undefined ? undefined : checkpoints === undefined ? { lastUpdate } : { lastUpdate, checkpoints };
+    const beat = this.beats.get(app)?.get(clientId);
+    if (lastUpdate === undefined) return undefined;
+    return { lastUpdate, ...(beat?.checkpoints === undefined ? {} : { checkpoints: beat.checkpoints }), ...(beat?.seeks === undefined ? {} : { seeks: beat.seeks }) };
   }
 
   /** An Observable that, on each subscription, fails if a failure is queued or else runs `work`. */

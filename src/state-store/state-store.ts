@@ -12,6 +12,43 @@ export type { Position } from '../position.js';
 /** Checkpoints in a heartbeat: stream → shard id → position. */
 export type HeartbeatCheckpoints = Record<string, Record<string, Position>>;
 
+/** The `seek` ({@link ShardState.seek}) each heartbeat checkpoint was made under: stream → shard id → seek (only those above 0). */
+export type HeartbeatSeeks = Record<string, Record<string, number>>;
+
+/**
+ * What a shard's owner (or a client waiting to take it) is doing with it, as its heartbeat says:
+ * - `reading`: reading and delivering;
+ * - `taking`: assigned to this client, which waits for the holder to free it or to age out;
+ * - `paused`: paused with `consumer.pause()` (still held, heartbeats and commits go on);
+ * - `backpressure`: held back by backpressure, `polling.maxInFlight` records in flight;
+ * - `checkpointRejected`: Kinesis refuses to start reading from the stored position (`error`);
+ * - `cannotRead`: Kinesis calls fail (`error` has the code);
+ * - `failingRecords`: the processing operators retry a record of this shard;
+ * - `stalled`: behind the tip (or unable to read) and nothing delivered for `metrics.stallTimeout`.
+ */
+export type ShardActivity = 'reading' | 'taking' | 'paused' | 'backpressure' | 'checkpointRejected' | 'cannotRead' | 'failingRecords' | 'stalled';
+
+/**
+ * What a client publishes about one shard in its heartbeat: lag without any Kinesis call of its
+ * own (everything comes from the reads the client makes anyway), and what it is doing. Every field
+ * is optional, so that more can be added without breaking readers of older heartbeats.
+ */
+export interface ShardStats {
+  /** `MillisBehindLatest` of the last read (a GetRecords page or a SubscribeToShard event), ms. */
+  lagMs?: number;
+  /** How old the last delivered record (its approximate arrival time) was when the heartbeat was written, ms. */
+  lastRecordAgeMs?: number;
+  /** Records delivered and not yet marked by `checkpoint()`. */
+  inFlight?: number;
+  /** What the client is doing with the shard; absent means `reading`. */
+  state?: ShardActivity;
+  /** With `checkpointRejected`, `cannotRead` and `stalled`: the code of the last error (the SDK's name for a Kinesis refusal). */
+  error?: string;
+}
+
+/** The stats a heartbeat carries: stream → shard id → stats. */
+export type HeartbeatStats = Record<string, Record<string, ShardStats>>;
+
 /**
  * What {@link StateStore.heartbeat} writes next to the time: the client's checkpoints of the
  * shards it holds, and, from the leader, a digest of each stream's shard list and shard states.
@@ -28,10 +65,21 @@ export interface Heartbeat {
   /** The checkpoints of the shards this client holds (those with a position). */
   checkpoints: HeartbeatCheckpoints;
   /**
+   * The `seek` of the shard state each checkpoint's reading started from, where it is above 0. A
+   * taker uses a heartbeat checkpoint only when it was made under the stored `seek`: after a seek,
+   * marks made before it never win. Absent or empty: removed from the item.
+   */
+  seeks?: HeartbeatSeeks;
+  /**
    * Leader only: a digest of each stream's shard list and shard states, by stream. Followers read
    * a stream's list and states again only when its digest changed. Absent: removed from the item.
    */
   digests?: Record<string, string>;
+  /**
+   * What this client is doing with each shard it holds or waits to take ({@link ShardStats}).
+   * Absent or empty: removed from the item.
+   */
+  stats?: HeartbeatStats;
 }
 
 /** An alive client as {@link StateStore.listGroup} gives it. */
@@ -90,6 +138,35 @@ export interface ShardState {
   /** `startingSequenceNumber` of the shard this state was written for (absent in kinesumer's items). */
   shardStart?: string;
   lastUpdate?: Date;
+  /**
+   * How many times the shard was sought ({@link StateStore.seekShard}); absent: never. Every
+   * checkpoint write is fenced on it, so marks made before a seek cannot land after it, and its
+   * owner restarts when it sees it grow.
+   */
+  seek?: number;
+  /**
+   * The encoded target of a seek (`encodeSeekTarget`) while no checkpoint was committed since:
+   * where a taker starts. A state with one is *pending*: it does not count as evidence that the
+   * shard's parents were read to their end.
+   */
+  seekTo?: string;
+  /**
+   * With `seekTo`: the parents sought by the same seek, with the `seek` each got. The shard is not
+   * readable before each of them shows at least that (the seek writes parents first; a listing
+   * that overlaps it must not start a child early).
+   */
+  seekAfter?: Record<string, number>;
+}
+
+/** What {@link StateStore.seekShard} writes. */
+export interface ShardSeek {
+  /** The encoded target (`encodeSeekTarget`), or `undefined` to record the shard finished instead (nothing to read: a closed shard sought to LATEST). */
+  seekTo: string | undefined;
+  /** See {@link ShardState.seekAfter}. */
+  seekAfter?: Record<string, number>;
+  /** `startingSequenceNumber` of the shard, recorded on its state. */
+  shardStart?: string | undefined;
+  now: Date;
 }
 
 /** A fenced checkpoint write: applied only if `clientId` still holds the shard. */
@@ -114,6 +191,11 @@ export interface ShardCommit {
   /** Also record the shard as finished (its last record is processed). */
   finished: boolean;
   now: Date;
+  /**
+   * The `seek` of the state this client's reading started from (absent: 0). The write is applied
+   * only while the stored one is still this: a seek in between wins over marks made before it.
+   */
+  seek?: number | undefined;
 }
 
 /** What {@link StateStore.acquireShard} is asked. */
@@ -139,6 +221,10 @@ export interface ClientHeartbeat {
   lastUpdate: Date;
   /** The checkpoints its last heartbeat carried (stores with {@link StateStore.heartbeat}). */
   checkpoints?: HeartbeatCheckpoints;
+  /** The `seek` each of those checkpoints was made under (see {@link Heartbeat.seeks}). */
+  seeks?: HeartbeatSeeks;
+  /** The shard stats its last heartbeat carried (stores with {@link StateStore.heartbeat}). */
+  stats?: HeartbeatStats;
 }
 
 /** The last processed position in one shard. */
@@ -247,4 +333,12 @@ export interface StateStore {
   commitShard(app: string, stream: string, shardId: string, commit: ShardCommit): ObservableInput<boolean>;
   /** Deletes the state of these shards (finished shards whose children took over; stale state). */
   deleteShardStates(app: string, stream: string, shardIds: readonly string[]): ObservableInput<void>;
+  /**
+   * Optional (`seekGroup` needs it): sends the shard to `seek.seekTo`, whoever holds it, creating
+   * its state when it has none: increments `seek`, removes the checkpoint and the finished mark,
+   * and records `seekTo` and `seekAfter` (or, with no `seekTo`, records it finished instead).
+   * The owner is kept: it notices the new `seek` and restarts, and its writes made before that are
+   * refused. Unconditional: a seek wins over everything. Returns the state after the write.
+   */
+  seekShard?(app: string, stream: string, shardId: string, seek: ShardSeek): ObservableInput<ShardState>;
 }

@@ -6,6 +6,7 @@
 import { StateStoreError } from '../errors.js';
 import { positionOf } from '../position.js';
 import { mapShardEntries } from './heartbeat-checkpoints.js';
+import { validStats } from './heartbeat-stats.js';
 import type { Checkpoint, Heartbeat, ShardCommit } from './state-store.js';
 
 const DECIMAL = /^\d+$/;
@@ -69,14 +70,26 @@ export function latestCheckpoints(stream: string, checkpoints: readonly Checkpoi
 
 /**
  * A checked copy of what a heartbeat carries: every position's sequence number is a decimal
- * string, streams without positions are left out, and empty digests are none (the DynamoDB store
- * removes an empty map from the item).
- * @throws StateStoreError of `heartbeat` for a bad sequence number.
+ * string, streams without positions are left out, empty digests are none (the DynamoDB store
+ * removes an empty map from the item), and the shard stats are checked (`validStats`); empty
+ * stats are none too.
+ * @throws StateStoreError of `heartbeat` for a bad sequence number or bad stats.
  */
 export function validHeartbeat(heartbeat: Heartbeat): Heartbeat {
   const checkpoints = mapShardEntries(heartbeat.checkpoints, (position, stream, shardId) =>
     positionOf(validSequenceNumber('heartbeat', stream, shardId, position.sequenceNumber), position.subSequenceNumber),
   );
   const digests = heartbeat.digests === undefined || Object.keys(heartbeat.digests).length === 0 ? undefined : { ...heartbeat.digests };
-  return digests === undefined ? { checkpoints } : { checkpoints, digests };
+  const stats = validStats(heartbeat.stats);
+  // a seek is kept for a carried checkpoint only, and only above 0 (absent means 0)
+  const seeks = mapShardEntries(heartbeat.seeks ?? {}, (seek, stream, shardId) => {
+    if (!Number.isSafeInteger(seek) || seek < 0) throw new StateStoreError('heartbeat', `seeks of shard ${shardId} of stream "${stream}" is not a whole number`);
+    return seek > 0 && checkpoints[stream]?.[shardId] !== undefined ? seek : undefined;
+  });
+  return {
+    checkpoints,
+    ...(Object.keys(seeks).length === 0 ? {} : { seeks }),
+    ...(digests === undefined ? {} : { digests }),
+    ...(Object.keys(stats).length === 0 ? {} : { stats }),
+  };
 }

@@ -26,8 +26,20 @@ export function withoutUndefined<T extends object>(value: T): T {
 
 /** A {@link ShardState} of the known fields of `fields`, the `undefined` ones left out (dates are shared). */
 export function shardStateOf(fields: ShardState): ShardState {
-  const { shardId, sequenceNumber, subSequenceNumber, precedingSequenceNumber, owner, finished, shardStart, lastUpdate } = fields;
-  return withoutUndefined({ shardId, sequenceNumber, subSequenceNumber, precedingSequenceNumber, owner, finished, shardStart, lastUpdate });
+  const { shardId, sequenceNumber, subSequenceNumber, precedingSequenceNumber, owner, finished, shardStart, lastUpdate, seek, seekTo, seekAfter } = fields;
+  return withoutUndefined({
+    shardId,
+    sequenceNumber,
+    subSequenceNumber,
+    precedingSequenceNumber,
+    owner,
+    finished,
+    shardStart,
+    lastUpdate,
+    seek,
+    seekTo,
+    seekAfter: seekAfter === undefined ? undefined : { ...seekAfter },
+  });
 }
 
 /** A {@link CachedShard} of the known fields of `fields`, the `undefined` ones left out. */

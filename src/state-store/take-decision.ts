@@ -8,13 +8,15 @@ import { wholeRecordBefore, type Position } from '../position.js';
 import { isAlive } from './client-liveness.js';
 import { takeoverPosition } from './heartbeat-checkpoints.js';
 import { takeChange, type ShardChange } from './shard-change.js';
-import type { AcquireRequest, HeartbeatCheckpoints, ShardState } from './state-store.js';
+import type { AcquireRequest, HeartbeatCheckpoints, HeartbeatSeeks, ShardState } from './state-store.js';
 
 /** The last heartbeat of a shard's holder, read when the take is decided. */
 export interface HolderHeartbeat {
   lastUpdate: Date;
   /** The checkpoints that heartbeat carried (stores with {@link StateStore.heartbeat}). */
   checkpoints?: HeartbeatCheckpoints;
+  /** The `seek` each of them was made under. */
+  seeks?: HeartbeatSeeks;
 }
 
 /** A take the rule allows, and what it was decided on. */
@@ -45,7 +47,7 @@ export function holderToAsk(stored: ShardState | undefined, shardStart: string |
  * not count, its owner does), when it is not finished and it is free, already the taker's, or
  * held by a client that is not alive by its own last heartbeat. Taken from a holder (a dead one,
  * or the taker itself, restarted), it starts after the holder's heartbeat position when that is
- * further on ({@link takeoverPosition}).
+ * further on and was made under the stored `seek` ({@link takeoverPosition}).
  *
  * ## Example
  * ```ts
@@ -71,7 +73,7 @@ export function decideTake(
   if (seen.finished) return undefined;
   const heartbeat = seen.owner === undefined ? undefined : holder;
   if (seen.owner !== request.clientId && heartbeat !== undefined && isAlive(heartbeat.lastUpdate, request.aliveSince)) return undefined;
-  const ahead = takeoverPosition(heartbeat?.checkpoints?.[stream]?.[seen.shardId], seen, request.shardStart);
+  const ahead = takeoverPosition(heartbeat?.checkpoints?.[stream]?.[seen.shardId], seen, request.shardStart, heartbeat?.seeks?.[stream]?.[seen.shardId]);
   // A heartbeat does not carry kinesumer's checkpoint inside an aggregate; the stored state tells one.
   const preceding = ahead?.subSequenceNumber === undefined ? undefined : wholeRecordBefore(ahead.sequenceNumber, seen, request.shardStart ?? seen.shardStart);
   return { seen, stale, ahead, change: takeChange(request, ahead, stale, preceding) };

@@ -17,6 +17,7 @@ import { DynamoDBStateStore, type DynamoDBStateStoreConfig } from '../../../src/
 import { localAws, startDynalite, type Emulator } from '../../helpers/emulators.js';
 import { acquire, at, checkpoint, commit, seq, shardId, shardStart, stateStoreContract, uniqueApp } from '../contract.js';
 import { heartbeatContract } from '../heartbeat-contract.js';
+import { seekContract } from '../seek-contract.js';
 
 const test = anyTest as TestFn<{ dynalite: Emulator; client: DynamoDBClient }>;
 const TABLE = 'kinesumer-state-store';
@@ -70,6 +71,7 @@ async function getRaw(client: DynamoDBClient, pk: string, sk: string): Promise<R
 
 stateStoreContract(test, 'dynamodb', (t) => storeOf(t));
 heartbeatContract(test, 'dynamodb', (t) => storeOf(t));
+seekContract(test, 'dynamodb', (t) => storeOf(t));
 
 // ---------------------------------------------------------------------------------------------
 // kinesumer's layout, read

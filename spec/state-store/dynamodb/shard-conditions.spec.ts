@@ -39,8 +39,11 @@ test('a release writes the shard start as the checkpoint only where there is non
 
 const request = { clientId: 'b', aliveSince: new Date(50), shardStart: '1000', now: new Date(100) };
 const state = (fields: Partial<ShardState>): ShardState => ({ shardId: 'x', finished: false, ...fields });
-const decided = (stored: ShardState, position?: string): Take => {
-  const holder = position === undefined ? undefined : { lastUpdate: new Date(0), checkpoints: { s: { x: { sequenceNumber: position } } } };
+const decided = (stored: ShardState, position?: string, seek?: number): Take => {
+  const holder =
+    position === undefined
+      ? undefined
+      : { lastUpdate: new Date(0), checkpoints: { s: { x: { sequenceNumber: position } } }, ...(seek === undefined ? {} : { seeks: { s: { x: seek } } }) };
   const take = decideTake(stored, request, holder, 's');
   if (take === undefined) throw new Error('refused');
   return take;
@@ -53,19 +56,25 @@ const takes: [title: string, take: Take, seen: string | undefined, expression: s
     "from the holder's heartbeat: and the checkpoint compared is still there",
     decided(state({ owner: 'a', sequenceNumber: '1200' }), '1300'),
     '1200',
-    `#owner = :seen_owner AND ${NOT_FINISHED} AND ${SEEN_SEQ}`,
+    `#owner = :seen_owner AND ${NOT_FINISHED} AND ${SEEN_SEQ} AND attribute_not_exists(#seek)`,
   ],
   [
     "from the holder's heartbeat, no checkpoint stored: still none",
     decided(state({ owner: 'a' }), '1300'),
     undefined,
-    `#owner = :seen_owner AND ${NOT_FINISHED} AND ${NO_CHECKPOINT}`,
+    `#owner = :seen_owner AND ${NOT_FINISHED} AND ${NO_CHECKPOINT} AND attribute_not_exists(#seek)`,
   ],
   [
     "an older shard's progress: its checkpoint still the one found stale, whatever its finished mark",
     decided(state({ sequenceNumber: '600', finished: true })),
     '600',
-    `attribute_not_exists(#owner) AND ${SEEN_SEQ}`,
+    `attribute_not_exists(#owner) AND ${SEEN_SEQ} AND attribute_not_exists(#seek)`,
+  ],
+  [
+    "from the holder's heartbeat of a sought shard: and its seek is still the one read",
+    decided(state({ owner: 'a', sequenceNumber: '1200', seek: 2 }), '1300', 2),
+    '1200',
+    `#owner = :seen_owner AND ${NOT_FINISHED} AND ${SEEN_SEQ} AND #seek = :seen_gen`,
   ],
 ];
 
@@ -75,5 +84,6 @@ for (const [title, take, seen, expression] of takes) {
     t.is(condition.expression, expression);
     if (take.seen?.owner !== undefined) t.is(condition.values[':seen_owner'], take.seen.owner);
     if (expression.includes(':seen_seq')) t.is(condition.values[':seen_seq'], seen);
+    if (expression.includes(':seen_gen')) t.is(condition.values[':seen_gen'], take.seen?.seek);
   });
 }

@@ -1,7 +1,7 @@
 /** How a shard change of the shared rules becomes an UpdateExpression on the checkpoint item. */
 import test from 'ava';
 import { shardUpdate } from '../../../src/state-store/dynamodb/shard-state-items.js';
-import { RELEASE_CHANGE, commitChange, positionChange, takeChange, type ShardChange } from '../../../src/state-store/shard-change.js';
+import { RELEASE_CHANGE, commitChange, positionChange, seekChange, takeChange, type ShardChange } from '../../../src/state-store/shard-change.js';
 
 const now = new Date(Date.UTC(2024, 2, 1));
 
@@ -11,17 +11,17 @@ const updates: [title: string, change: ShardChange, expression: string][] = [
   [
     "a take of an older shard's state",
     takeChange({ clientId: 'a', now, shardStart: '7' }, undefined, true),
-    'SET #owner = :me, #last_update = :now, #shard_start = :start REMOVE #sequence_number, #sub_sequence_number, #aggregate_sequence_number, #finished',
+    'SET #owner = :me, #last_update = :now, #shard_start = :start REMOVE #sequence_number, #sub_sequence_number, #aggregate_sequence_number, #finished, #seek_to, #seek_after',
   ],
   [
     'a take from a heartbeat position',
     takeChange({ clientId: 'a', now, shardStart: '7' }, { sequenceNumber: '9', subSequenceNumber: 1 }),
-    'SET #owner = :me, #last_update = :now, #shard_start = :start, #sequence_number = :seq, #sub_sequence_number = :sub REMOVE #aggregate_sequence_number',
+    'SET #owner = :me, #last_update = :now, #shard_start = :start, #sequence_number = :seq, #sub_sequence_number = :sub REMOVE #aggregate_sequence_number, #seek_to, #seek_after',
   ],
   [
     'a take from a heartbeat position inside an aggregate, with kinesumer\'s checkpoint before it',
     takeChange({ clientId: 'a', now, shardStart: '7' }, { sequenceNumber: '9', subSequenceNumber: 1 }, false, '8'),
-    'SET #owner = :me, #last_update = :now, #shard_start = :start, #aggregate_sequence_number = :seq, #sub_sequence_number = :sub, #sequence_number = :before',
+    'SET #owner = :me, #last_update = :now, #shard_start = :start, #aggregate_sequence_number = :seq, #sub_sequence_number = :sub, #sequence_number = :before REMOVE #seek_to, #seek_after',
   ],
   [
     'a commit',
@@ -83,4 +83,15 @@ test('shardUpdate: no change sets and removes one attribute (DynamoDB refuses th
     const set = sets.split(', ').map((part) => part.split(' = ')[0]);
     t.deepEqual(removes.split(', ').filter((name) => set.includes(name)), [], expression);
   }
+});
+
+test('shardUpdate: a seek adds one to seek atomically, sets its target and the parents it waits for, and removes the checkpoint', (t) => {
+  const input = shardUpdate(seekChange({ seekTo: 'TRIM_HORIZON', seekAfter: { 'shardId-000000000000': 2 }, now })).toInput();
+  t.is(input.UpdateExpression, 'SET #last_update = :now, #seek_to = :seek_to, #seek_after = :seek_after ADD #seek :one REMOVE #sequence_number, #sub_sequence_number, #aggregate_sequence_number, #finished');
+  t.deepEqual(input.ExpressionAttributeValues, {
+    ':now': { S: '2024-03-01T00:00:00.000Z' },
+    ':seek_to': { S: 'TRIM_HORIZON' },
+    ':seek_after': { M: { 'shardId-000000000000': { N: '2' } } },
+    ':one': { N: '1' },
+  });
 });

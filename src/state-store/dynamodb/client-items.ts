@@ -8,18 +8,19 @@ import { MalformedItemError } from '../../errors.js';
 import { decodePosition, encodePosition } from '../../position.js';
 import { isAlive, isExpired } from '../client-liveness.js';
 import { mapShardEntries } from '../heartbeat-checkpoints.js';
-import type { ClientHeartbeat, GroupMember, Heartbeat, HeartbeatCheckpoints } from '../state-store.js';
+import { decodeStats, encodeStats } from '../heartbeat-stats.js';
+import type { ClientHeartbeat, GroupMember, Heartbeat, HeartbeatCheckpoints, HeartbeatSeeks, HeartbeatStats } from '../state-store.js';
 import { byClientId, compareStrings } from '../store-values.js';
 import { validHeartbeat } from '../store-validation.js';
 import type { HolderHeartbeat } from '../take-decision.js';
 import { CLIENT_LAST_UPDATE_INDEX } from './create-table.js';
-import { ClientExtras, ClientItem, clientKey } from './items.js';
+import { ClientExtras, ClientItem, ClientSeeks, ClientStats, clientKey } from './items.js';
 import { writeHeartbeatCheckpoints } from './shard-state-items.js';
 import { keyOf, type Item, type TableClient } from './table-client.js';
 import { UpdateExpression } from './update-expression.js';
 
 /** The attributes of a client item. */
-type ClientAttribute = 'last_update' | 'checkpoints' | 'digests';
+type ClientAttribute = 'last_update' | 'checkpoints' | 'digests' | 'stats' | 'seeks';
 
 /**
  * How far the LSI range condition of {@link pruneClients} reaches past the cutoff. `last_update`
@@ -35,7 +36,7 @@ export async function pingClient(db: TableClient, app: string, clientId: string,
   await db.update('pingClient', { pk: clientKey(app), sk: clientId }, update);
 }
 
-/** Upserts the client item with `last_update`, `checkpoints` and `digests`; an empty or absent one is removed. */
+/** Upserts the client item with `last_update`, `checkpoints`, `digests` and `stats`; an empty or absent one is removed. */
 export async function writeHeartbeat(db: TableClient, app: string, clientId: string, now: Date, heartbeat: Heartbeat): Promise<void> {
   const beat = validHeartbeat(heartbeat);
   const checkpoints = mapShardEntries(beat.checkpoints, encodePosition);
@@ -44,6 +45,10 @@ export async function writeHeartbeat(db: TableClient, app: string, clientId: str
   else update.remove('checkpoints');
   if (beat.digests !== undefined) update.set('digests', beat.digests);
   else update.remove('digests');
+  if (beat.stats !== undefined) update.set('stats', encodeStats(beat.stats));
+  else update.remove('stats');
+  if (beat.seeks !== undefined) update.set('seeks', beat.seeks);
+  else update.remove('seeks');
   await db.update('heartbeat', { pk: clientKey(app), sk: clientId }, update);
 }
 
@@ -81,14 +86,20 @@ export async function listAliveClients(db: TableClient, app: string, since: Date
     .sort(compareStrings);
 }
 
-/** Every client of the app with its last heartbeat and heartbeat checkpoints, by id. */
+/** Every client of the app with its last heartbeat, heartbeat checkpoints and shard stats, by id. */
 export async function listClients(db: TableClient, app: string): Promise<ClientHeartbeat[]> {
   const clients: ClientHeartbeat[] = [];
   for (const item of await queryClients(db, 'listClients', app)) {
     const client = db.decode(ClientItem, item);
     if (client === undefined) continue;
+    const heartbeat: ClientHeartbeat = { clientId: client.sk, lastUpdate: client.last_update };
     const checkpoints = checkpointsOf(db, item);
-    clients.push(checkpoints === undefined ? { clientId: client.sk, lastUpdate: client.last_update } : { clientId: client.sk, lastUpdate: client.last_update, checkpoints });
+    if (checkpoints !== undefined) heartbeat.checkpoints = checkpoints;
+    const seeks = seeksOf(db, item);
+    if (seeks !== undefined) heartbeat.seeks = seeks;
+    const stats = statsOf(db, item);
+    if (stats !== undefined) heartbeat.stats = stats;
+    clients.push(heartbeat);
   }
   return clients.sort(byClientId);
 }
@@ -116,7 +127,7 @@ export async function pruneClients(db: TableClient, app: string, before: Date): 
     for (const item of full) {
       const checkpoints = checkpointsOf(db, item);
       const id = item['sk']?.S;
-      if (checkpoints !== undefined && id !== undefined) await writeHeartbeatCheckpoints(db, app, id, checkpoints);
+      if (checkpoints !== undefined && id !== undefined) await writeHeartbeatCheckpoints(db, app, id, checkpoints, seeksOf(db, item));
     }
   }
   const deletes = ids.map((id): WriteRequest => ({ DeleteRequest: { Key: marshall({ pk: clientKey(app), sk: id }) } }));
@@ -129,8 +140,17 @@ export async function readHeartbeat(db: TableClient, operation: string, app: str
   const item = await db.getItem(operation, { pk: clientKey(app), sk: clientId });
   const client = item === undefined ? undefined : db.decode(ClientItem, item);
   if (item === undefined || client === undefined) return undefined;
+  const heartbeat: HolderHeartbeat = { lastUpdate: client.last_update };
   const checkpoints = checkpointsOf(db, item);
-  return checkpoints === undefined ? { lastUpdate: client.last_update } : { lastUpdate: client.last_update, checkpoints };
+  if (checkpoints !== undefined) heartbeat.checkpoints = checkpoints;
+  const seeks = seeksOf(db, item);
+  if (seeks !== undefined) heartbeat.seeks = seeks;
+  return heartbeat;
+}
+
+/** The `seek` of each heartbeat checkpoint of a client item; a malformed map is reported and left out. */
+function seeksOf(db: TableClient, item: Item): HeartbeatSeeks | undefined {
+  return db.decode(ClientSeeks, item)?.seeks;
 }
 
 /** Every client item of the app: a consistent Query, every page. */
@@ -151,4 +171,11 @@ function checkpointsOf(db: TableClient, item: Item): HeartbeatCheckpoints | unde
     if (position === undefined) db.report(new MalformedItemError(keyOf(item), `checkpoints.${stream}.${shardId}: "${text}" is not a sequence number`));
     return position;
   });
+}
+
+/** The shard stats of a client item; malformed entries are reported and left out. */
+function statsOf(db: TableClient, item: Item): HeartbeatStats | undefined {
+  const raw = db.decode(ClientStats, item)?.stats;
+  if (raw === undefined) return undefined;
+  return decodeStats(raw, (stream, key) => db.report(new MalformedItemError(keyOf(item), `stats.${stream}.${key} is not a string of shard stats`)));
 }

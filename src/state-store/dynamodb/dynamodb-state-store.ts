@@ -7,7 +7,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Observable } from 'rxjs';
 import type { KinesumerError } from '../../errors.js';
-import type { AcquireRequest, CachedShard, Checkpoint, ClientHeartbeat, GroupMember, Heartbeat, ShardCommit, ShardState, StateStore } from '../state-store.js';
+import type { AcquireRequest, CachedShard, Checkpoint, ClientHeartbeat, GroupMember, Heartbeat, ShardCommit, ShardSeek, ShardState, StateStore } from '../state-store.js';
 import { validDate, validateCommit } from '../store-validation.js';
 import { acquireShard } from './acquire-shard.js';
 import type { BatchRetryOptions } from './batch-retry.js';
@@ -17,7 +17,7 @@ import { dynamoDBClientOf } from './dynamodb-client.js';
 import type { DynamoDBStateStoreOptions } from './dynamodb-options.js';
 import { tableProblem } from './schema-problems.js';
 import { getShards, updateShards } from './shard-cache-items.js';
-import { commitShard, deleteShardStates, listShardStates, releaseShard } from './shard-state-items.js';
+import { commitShard, deleteShardStates, listShardStates, releaseShard, seekShard } from './shard-state-items.js';
 import { TableClient } from './table-client.js';
 
 /** Options of {@link DynamoDBStateStore}. */
@@ -226,6 +226,17 @@ export class DynamoDBStateStore implements StateStore {
     validateCommit(stream, shardId, commit);
     validDate('commitShard', commit.now);
     return commitShard(this.db, app, stream, shardId, commit);
+  }
+
+  /**
+   * Sends the shard to `seek`: one unconditional UpdateItem that adds 1 to `seek`, removes the
+   * checkpoint and the finished mark and sets `seek_to` and `seek_after` (or, without a target,
+   * sets `finished`), creating the item when there is none; the owner is kept.
+   * @returns The state after the write.
+   */
+  async seekShard(app: string, stream: string, shardId: string, seek: ShardSeek): Promise<ShardState> {
+    validDate('seekShard', seek.now);
+    return seekShard(this.db, app, stream, shardId, seek);
   }
 
   /** Deletes the items of these shards with BatchWriteItem, 25 a call; missing items are no error. */

@@ -11,7 +11,9 @@
  *
  * The checkpoint item also holds the rest of the shard's state, in attributes kinesumer does not
  * know (and ignores): `owner` (S, the client holding the shard), `finished` (BOOL, the closed
- * shard was read to its end) and `shard_start` (S, the shard's starting sequence number). An
+ * shard was read to its end), `shard_start` (S, the shard's starting sequence number), and after a
+ * seek `seek` (N, how many seeks), `seek_to` (S, the pending target) and `seek_after` (M: parent id
+ * → N). An
  * acquired shard that has no checkpoint yet has no `sequence_number` until it is released; such
  * an item is a shard state, not a checkpoint (see {@link ShardStateItem}, {@link hasCheckpoint}).
  *
@@ -133,6 +135,12 @@ export const ClientExtras = t.exact(
 export type ClientExtras = t.TypeOf<typeof ClientExtras>;
 
 /**
+ * The shard stats of a heartbeat (`stats`: M stream → M shard key → S `l1200,a350,f12`, see
+ * `heartbeat-stats.ts`), decoded apart from the rest so that a bad entry costs only that entry.
+ */
+export const ClientStats = t.exact(t.partial({ stats: t.record(t.string, t.record(t.string, t.unknown)) }), 'ClientItem');
+
+/**
  * One entry of a shard cache's `shards` list; kinesumer's `Shard{ID, Closed}` plus the parents
  * and the starting sequence number (all three absent in items kinesumer wrote).
  */
@@ -194,6 +202,9 @@ export const SubSequenceNumber = new t.Type<number, number, unknown>(
   },
   t.identity,
 );
+/** The `seek` of each heartbeat checkpoint (`seeks`: M stream → M shard id → N), decoded apart from the rest. */
+export const ClientSeeks = t.exact(t.partial({ seeks: t.record(t.string, t.record(t.string, SubSequenceNumber)) }), 'ClientItem');
+
 
 /** The attributes of a checkpoint-partition item read as a shard's state (see {@link ShardStateItem}). */
 const ShardStateAttributes = t.partial({
@@ -204,6 +215,9 @@ const ShardStateAttributes = t.partial({
   owner: t.string,
   finished: t.boolean,
   shard_start: t.string,
+  seek: SubSequenceNumber,
+  seek_to: t.string,
+  seek_after: t.record(t.string, SubSequenceNumber),
 });
 const ShardStateFields = t.exact(t.intersection([Key, ShardStateAttributes]), 'ShardStateItem');
 
@@ -252,6 +266,9 @@ export function shardStateOfItem(item: ShardStateItem): ShardState {
     finished: item.finished ?? false,
     shardStart: item.shard_start,
     lastUpdate: item.last_update,
+    seek: item.seek,
+    seekTo: item.seek_to,
+    seekAfter: item.seek_after,
   });
 }
 

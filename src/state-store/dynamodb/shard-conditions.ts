@@ -72,7 +72,8 @@ export const START_ONLY: Condition = {
 /**
  * The condition of a take decided on a read item: its holder is still the one read (or there is
  * still none) and, unless the take removes an older shard's progress, it is still not finished;
- * when the take replaces the checkpoint or removes it, that is still the one read.
+ * when the take replaces the checkpoint or removes it, that and the `seek` are still the ones read
+ * (a seek in between must not be undone).
  *
  * @param take The decision (see `decideTake`).
  * @param seenSequenceNumber The checkpoint the item held when it was read.
@@ -82,6 +83,16 @@ export function takeCondition(take: Take, seenSequenceNumber: string | undefined
   return and(
     owner === undefined ? NO_OWNER : ownedBy(owner, 'seen_owner'),
     ...(take.stale ? [] : [NOT_FINISHED]),
-    ...(take.ahead !== undefined || take.stale ? [checkpointIs(seenSequenceNumber, 'seen_seq')] : []),
+    ...(take.ahead !== undefined || take.stale ? [checkpointIs(seenSequenceNumber, 'seen_seq'), seekIs(take.seen?.seek, 'seen_gen')] : []),
   );
+}
+
+/**
+ * The stored `seek` is `seek` (absent when that is 0 or `undefined`: the shard was never sought);
+ * its value is named `:placeholder`. What fences a write on the seek its reading started from.
+ */
+export function seekIs(seek: number | undefined, placeholder: string): Condition {
+  const names = { '#seek': 'seek' };
+  if (seek === undefined || seek === 0) return { expression: 'attribute_not_exists(#seek)', names, values: {} };
+  return { expression: `#seek = :${placeholder}`, names, values: { [`:${placeholder}`]: seek } };
 }

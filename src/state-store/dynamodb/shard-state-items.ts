@@ -7,12 +7,12 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { WriteRequest } from '@aws-sdk/client-dynamodb';
 import { pruneTakeover, shardEntries } from '../heartbeat-checkpoints.js';
-import { RELEASE_CHANGE, SHARD_FIELDS, commitChange, type ShardChange, type ShardField } from '../shard-change.js';
-import type { HeartbeatCheckpoints, ShardCommit, ShardState } from '../state-store.js';
+import { RELEASE_CHANGE, SHARD_FIELDS, commitChange, seekChange, type ShardChange, type ShardField } from '../shard-change.js';
+import type { HeartbeatCheckpoints, HeartbeatSeeks, ShardCommit, ShardSeek, ShardState } from '../state-store.js';
 import { byShardId } from '../store-values.js';
 import { ShardStateItem, checkpointKey, shardStateOfItem } from './items.js';
 import { and, UpdateExpression } from './update-expression.js';
-import { HAS_CHECKPOINT, START_ONLY, checkpointIs, ownedBy } from './shard-conditions.js';
+import { HAS_CHECKPOINT, START_ONLY, checkpointIs, ownedBy, seekIs } from './shard-conditions.js';
 import type { TableClient } from './table-client.js';
 
 /** The attributes of a checkpoint item that hold a shard's state. */
@@ -23,7 +23,10 @@ export type ShardStateAttribute =
   | 'sequence_number'
   | 'aggregate_sequence_number'
   | 'sub_sequence_number'
-  | 'finished';
+  | 'finished'
+  | 'seek'
+  | 'seek_to'
+  | 'seek_after';
 
 /** Each {@link ShardField}'s attribute, and the name of its value in an UpdateExpression. */
 const ATTRIBUTES: Record<ShardField, { attribute: ShardStateAttribute; placeholder: string }> = {
@@ -35,6 +38,8 @@ const ATTRIBUTES: Record<ShardField, { attribute: ShardStateAttribute; placehold
   // kinesumer's checkpoint inside an aggregate is the item's sequence_number (see attributeOf)
   precedingSequenceNumber: { attribute: 'sequence_number', placeholder: 'before' },
   finished: { attribute: 'finished', placeholder: 'finished' },
+  seekTo: { attribute: 'seek_to', placeholder: 'seek_to' },
+  seekAfter: { attribute: 'seek_after', placeholder: 'seek_after' },
 };
 
 /**
@@ -57,6 +62,7 @@ export function shardUpdate(change: ShardChange): UpdateExpression<ShardStateAtt
     const value = change.set[field];
     if (value !== undefined) update.set(attributeOf(field, change, false), value instanceof Date ? value.toISOString() : value, ATTRIBUTES[field].placeholder);
   }
+  if (change.bumpSeek) update.add('seek', 1, 'one');
   for (const field of SHARD_FIELDS) if (change.remove.includes(field)) update.remove(attributeOf(field, change, true));
   return update;
 }
@@ -88,12 +94,12 @@ export async function releaseShard(db: TableClient, app: string, stream: string,
 }
 
 /**
- * Writes the commit ({@link commitChange}) if `commit.clientId` holds the shard and the stored
- * checkpoint is `commit.previous`; `false` when that condition failed. The commit is checked by
- * the caller.
+ * Writes the commit ({@link commitChange}) if `commit.clientId` holds the shard, the stored
+ * checkpoint is `commit.previous` and the stored `seek` is `commit.seek`; `false` when that
+ * condition failed. The commit is checked by the caller.
  */
 export async function commitShard(db: TableClient, app: string, stream: string, shardId: string, commit: ShardCommit): Promise<boolean> {
-  const update = shardUpdate(commitChange(commit)).when(and(ownedBy(commit.clientId, 'me'), checkpointIs(commit.previous, 'prev')));
+  const update = shardUpdate(commitChange(commit)).when(and(ownedBy(commit.clientId, 'me'), checkpointIs(commit.previous, 'prev'), seekIs(commit.seek, 'gen')));
   const out = await db.updateIf('commitShard', { pk: checkpointKey(app, stream), sk: shardId }, update);
   return out !== undefined;
 }
@@ -107,18 +113,32 @@ export async function deleteShardStates(db: TableClient, app: string, stream: st
 
 /**
  * Writes a removed client's heartbeat checkpoints to the shards it still holds, where they are
- * further on than the stored ones ({@link pruneTakeover}), each on condition that owner and
- * checkpoint are as read.
+ * further on than the stored ones and made under the stored `seek` ({@link pruneTakeover}), each
+ * on condition that owner, checkpoint and `seek` are as read.
  */
-export async function writeHeartbeatCheckpoints(db: TableClient, app: string, clientId: string, checkpoints: HeartbeatCheckpoints): Promise<void> {
+export async function writeHeartbeatCheckpoints(
+  db: TableClient,
+  app: string,
+  clientId: string,
+  checkpoints: HeartbeatCheckpoints,
+  seeks: HeartbeatSeeks | undefined,
+): Promise<void> {
   for (const [stream, shardId, position] of shardEntries(checkpoints)) {
     const key = { pk: checkpointKey(app, stream), sk: shardId };
     const item = await db.getItem('pruneClients', key);
     const decoded = item === undefined ? undefined : db.decode(ShardStateItem, item);
     const seen = decoded === undefined ? undefined : shardStateOfItem(decoded);
-    const change = seen === undefined ? undefined : pruneTakeover(clientId, position, seen);
+    const change = seen === undefined ? undefined : pruneTakeover(clientId, position, seen, seeks?.[stream]?.[shardId]);
     if (seen === undefined || change === undefined) continue;
-    const update = shardUpdate(change).when(and(ownedBy(clientId, 'owner'), checkpointIs(seen.sequenceNumber, 'seen_seq')));
+    const update = shardUpdate(change).when(and(ownedBy(clientId, 'owner'), checkpointIs(seen.sequenceNumber, 'seen_seq'), seekIs(seen.seek, 'seen_gen')));
     await db.updateIf('pruneClients', key, update);
   }
+}
+
+/** Sends the shard to `seek` ({@link seekChange}), unconditionally, and returns its state after it. */
+export async function seekShard(db: TableClient, app: string, stream: string, shardId: string, seek: ShardSeek): Promise<ShardState> {
+  const updated = await db.updateIf('seekShard', { pk: checkpointKey(app, stream), sk: shardId }, shardUpdate(seekChange(seek)), true);
+  const state = updated === undefined ? undefined : db.decode(ShardStateItem, updated.Attributes ?? {});
+  if (state === undefined) throw new Error(`the state of shard ${shardId} of stream "${stream}" could not be read after the seek`);
+  return shardStateOfItem(state);
 }

@@ -47,6 +47,7 @@ export interface UpdateInput {
  */
 export class UpdateExpression<A extends string = string> {
   private readonly sets: string[] = [];
+  private readonly adds: string[] = [];
   private readonly removes = new Set<string>();
   private readonly names: Record<string, string> = {};
   private readonly values: Record<string, unknown> = {};
@@ -63,6 +64,15 @@ export class UpdateExpression<A extends string = string> {
    */
   set(attribute: A, value: unknown, placeholder: string = attribute): this {
     this.sets.push(`${this.name(attribute)} = ${this.value(placeholder, value)}`);
+    return this;
+  }
+
+  /**
+   * Adds `ADD #attribute :placeholder`: a number attribute grows by `value` (created at `value`
+   * when absent), atomically.
+   */
+  add(attribute: A, value: number, placeholder: string = attribute): this {
+    this.adds.push(`${this.name(attribute)} ${this.value(placeholder, value)}`);
     return this;
   }
 
@@ -90,6 +100,7 @@ export class UpdateExpression<A extends string = string> {
   toInput(): UpdateInput {
     const actions = [
       ...(this.sets.length > 0 ? [`SET ${this.sets.join(', ')}`] : []),
+      ...(this.adds.length > 0 ? [`ADD ${this.adds.join(', ')}`] : []),
       ...(this.removes.size > 0 ? [`REMOVE ${[...this.removes].join(', ')}`] : []),
     ];
     return {
