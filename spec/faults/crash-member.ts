@@ -10,6 +10,7 @@
  *   {"t":ms,"crash":id}                        about to SIGKILL itself instead of releasing `id`
  *   {"t":ms,"assignment":[ids]}                its assignment changed
  *   {"t":ms,"error":code,"message":text}       an error on errors$
+ *   {"t":ms,"event":type,"shard":id}          shardAcquired and shardReleased events
  *
  * Environment: MEMBER_APP MEMBER_ID MEMBER_STREAM MEMBER_TABLE MEMBER_OUT KINESIS_ENDPOINT
  * DYNAMODB_ENDPOINT MEMBER_SYNC_INTERVAL MEMBER_CLIENT_TIMEOUT MEMBER_COMMIT_INTERVAL, and
@@ -84,6 +85,9 @@ const consumer = createKinesumer({
 const decoder = new TextDecoder();
 consumer.assignment$.subscribe((a) => write({ assignment: a[env('MEMBER_STREAM')] ?? [] }));
 consumer.errors$.subscribe((e) => write({ error: e.code, message: e.message.slice(0, 200) }));
+consumer.events$.subscribe((e) => {
+  if (e.type === 'shardAcquired' || e.type === 'shardReleased') write({ event: e.type, shard: e.shardId });
+});
 consumer
   .consume([env('MEMBER_STREAM')])
   .pipe(

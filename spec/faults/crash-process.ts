@@ -17,6 +17,10 @@ export interface Line {
   data?: string;
   committed?: string;
   crash?: string;
+  event?: string;
+  error?: string;
+  message?: string;
+  assignment?: string[];
 }
 
 /** A member process writing its events to a file. */

@@ -1,13 +1,16 @@
 /**
  * Duplicates per group event, with members as processes (spec/faults/crash-member.ts), polling
  * and enhanced fan-out: one run goes through a join, a graceful leave, a SIGKILL followed by a
- * restart under the same id, a split and a merge, while a producer writes about 200 records a
+ * restart under the same id, a split, a merge and a SIGKILL, while a producer writes about 200 records a
  * second. Every repeated delivery is counted in the window of the event it followed, with how far
  * back its first delivery reaches:
  * - join, graceful leave, split, merge (every shard that moves is handed over gracefully): none;
  * - SIGKILL and restart under the same id: at most the records delivered in the last commit
  *   period before the kill (the restarted member resumes after the marks its previous run
- *   committed in its heartbeats, not after its older items).
+ *   committed in its heartbeats, not after its older items, and frees the shards it no longer
+ *   gets);
+ * - SIGKILL of a member that stays dead (the survivor takes its shards after `clientTimeout`,
+ *   after its heartbeat marks): the same bound.
  * It also reports how long the graceful leave's handoff took (the shards of the leaving member
  * delivered again by another).
  *
@@ -46,7 +49,7 @@ async function openShards(kinesis: KinesisClient, stream: string) {
 }
 
 for (const mode of ['polling', 'efo'] as const) {
-  test.serial(`${mode}: join, graceful leave, SIGKILL and restart under the same id, split, merge: duplicates within each event's bound`, async (t) => {
+  test.serial(`${mode}: join, graceful leave, SIGKILL and restart under the same id, split, merge, SIGKILL: duplicates within each event's bound`, async (t) => {
     const { kinesis } = directClients(t.context);
     const stream = `dups-${mode}-${Date.now().toString(36)}`;
     await createStream(kinesis, stream, 4);
@@ -88,6 +91,7 @@ for (const mode of ['polling', 'efo'] as const) {
         return r.size === members && open.size === shards && [...open].every((s) => all.includes(s)) && all.length === new Set(all).size;
       };
     };
+    const lastCommitOf = (m: CrashMember) => Math.max(...m.lines().filter((l) => l.committed !== undefined).map((l) => l.t));
     let state = () => '';
     const events: Array<{ name: string; at: number }> = [];
     const producer = startProducer(kinesis, stream, { prefix: mode, keys: 16, perBatch: 20, intervalMs: 100 });
@@ -110,13 +114,24 @@ for (const mode of ['polling', 'efo'] as const) {
       const leftAt = Date.now();
       await c.stop();
       const handoff = await waitUntil(() => left.every((s) => deliveries().some((d) => d.member !== 'c' && d.shard === s && d.t > leftAt)), 30_000, "c's shards read again");
+      // where the handoff's time goes: c's release, the take, and the first record after it
+      // (with EFO: kinesis-local refuses the new subscription while it still counts c's)
+      const phases = left.map((s) => {
+        const released = c.lines().find((l) => l.event === 'shardReleased' && l.shard === s && l.t >= leftAt)?.t;
+        const taker = members.find((m) => m !== c && m.lines().some((l) => l.event === 'shardAcquired' && l.shard === s && l.t >= leftAt));
+        const taken = taker?.lines().find((l) => l.event === 'shardAcquired' && l.shard === s && l.t >= leftAt)?.t;
+        const first = deliveries().find((d) => d.member !== 'c' && d.shard === s && d.t > leftAt)?.t;
+        const refused = taker?.lines().filter((l) => l.error === 'KINESIS_RESOURCE_IN_USE' && l.message?.includes(s) && l.t >= leftAt) ?? [];
+        const lastRefused = refused.length === 0 ? undefined : refused[refused.length - 1]!.t;
+        const ms = (from?: number, to?: number) => (from === undefined || to === undefined ? '?' : `${to - from}`);
+        return `${s.slice(-2)}: released ${ms(leftAt, released)}, taken ${ms(leftAt, taken)}, refused ${refused.length} times until ${ms(leftAt, lastRefused)}, first record ${ms(leftAt, first)} ms after SIGTERM`;
+      });
       await waitUntil(await settled(4, 2), 30_000, 'a 2/2 split again');
       await sleep(1000);
 
       // b is SIGKILLed half a commit period after a commit, and starts again under its id
       const b = members.find((m) => m.id === 'b')!;
-      const lastCommit = () => Math.max(...b.lines().filter((l) => l.committed !== undefined).map((l) => l.t));
-      await waitUntil(() => Date.now() - lastCommit() > TIMINGS.commitInterval / 2, 5000, 'uncommitted marks');
+      await waitUntil(() => Date.now() - lastCommitOf(b) > TIMINGS.commitInterval / 2, 5000, 'uncommitted marks');
       events.push({ name: 'SIGKILL and restart', at: Date.now() });
       await b.kill();
       start('b');
@@ -141,6 +156,14 @@ for (const mode of ['polling', 'efo'] as const) {
       await waitUntilActive(kinesis, stream);
       await waitUntil(await settled(4, 2), 30_000, 'the merged child to be read');
       await sleep(1000);
+
+      // a is SIGKILLed: b takes its shards once a's heartbeat is clientTimeout old
+      const a = members.find((m) => m.id === 'a')!;
+      await waitUntil(() => Date.now() - lastCommitOf(a) > TIMINGS.commitInterval / 2, 5000, 'uncommitted marks');
+      events.push({ name: 'SIGKILL', at: Date.now() });
+      await a.kill();
+      await waitUntil(await settled(4, 1), 30_000, 'b to read every shard');
+      await sleep(1000);
       events.push({ name: 'end', at: Date.now() });
 
       await producer.stop();
@@ -153,14 +176,14 @@ for (const mode of ['polling', 'efo'] as const) {
         return { ...e, to, count: dups.repeatedIn(e.at, to), reach: reach === undefined ? undefined : e.at - reach, bound: dups.firstIn(e.at - REACH_MS, e.at) };
       });
       t.log(
-        `${mode}: ${report.written} records, ${report.lost.length} lost, ${dups.count} duplicates; graceful leave handed over in ${handoff} ms; ` +
+        `${mode}: ${report.written} records, ${report.lost.length} lost, ${dups.count} duplicates; graceful leave handed over in ${handoff} ms (${phases.join('; ')}); ` +
           windows.map((w) => `${w.name}: ${w.count}${w.reach === undefined ? '' : ` reaching back ${(w.reach / 1000).toFixed(1)} s (${dups.describe(w.at, w.to).join(', ')})`}`).join('; '),
       );
 
       t.deepEqual(report.lost.slice(0, 10), []);
       t.deepEqual(report.orderViolations.slice(0, 10), []);
       for (const w of windows) {
-        if (w.name === 'SIGKILL and restart') {
+        if (w.name.startsWith('SIGKILL')) {
           t.true(w.reach === undefined || w.reach <= REACH_MS, `${w.name}: a repeat reaches back ${w.reach} ms`);
           t.true(w.count <= w.bound, `${w.name}: ${w.count} duplicates, bound ${w.bound}`);
         } else {
