@@ -20,6 +20,7 @@ import {
 } from 'rxjs';
 import { KinesisError, asKinesisError } from '../errors.js';
 import type { EfoKinesisApi, KinesisApi, ShardEvent, StartPosition } from '../kinesis/kinesis-api.js';
+import { connectionBack$, isConnectionFailure } from '../kinesis/kinesis-answers.js';
 import { retryWithBackoff } from '../retry.js';
 import type { ShardReaderOptions } from './shard-reader-options.js';
 
@@ -233,6 +234,9 @@ export function efoReader<R>(options: EfoReaderOptions<R>): Observable<R[]> {
         {
           shouldRetry: () => true,
           onRetry: (err) => report(asKinesisError(err, 'SubscribeToShard', stream, shardId)),
+          // after an outage, the first answer any call of this client gets (or a probe's) ends the backoff
+          // (the 1- and 5-second rules still hold: session$ waits them out)
+          cutShort: (err) => (isConnectionFailure(err) ? connectionBack$(kinesis, scheduler) : undefined),
         },
       ),
       // One value per event, not per record: the operators downstream run once an event.
