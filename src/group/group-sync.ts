@@ -18,6 +18,7 @@ import {
 } from 'rxjs';
 import { asStateStoreError, type KinesumerError } from '../errors.js';
 import type { KinesisApi } from '../kinesis/kinesis-api.js';
+import type { AssignmentStrategy } from './assign-stream.js';
 import type { StateStore } from '../state-store/state-store.js';
 import { FollowerCache } from './follower-cache.js';
 import { givenUpView, roundView, type GroupView, type StreamReading } from './group-view.js';
@@ -47,6 +48,8 @@ export interface GroupSyncOptions {
   report: (err: KinesumerError) => void;
   /** The initial position is LATEST: closed shards whose lineage was never read are skipped. */
   initialLatest: boolean;
+  /** How the shards are split among the clients. Default `'kinesumer'`. */
+  assignment?: AssignmentStrategy;
   /**
    * Makes a sync round happen now (for `refresh()`); rounds never overlap, so a trigger while a
    * round runs is dropped and the next tick covers it.
@@ -136,7 +139,7 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
           ).pipe(
             toArray(),
             map((readings) => {
-              const view = roundView({ clients, index, leader, at }, readings, previous, options.initialLatest);
+              const view = roundView({ clients, index, leader, at }, readings, previous, options.initialLatest, options.assignment);
               // Only a heartbeat written through `beat` carries the digests; with followers, at once.
               if (options.beat) digests.publish(leader ? view.streams : undefined, clients.length > 1);
               return view;

@@ -1,4 +1,4 @@
-import { assignShards } from './assignment.js';
+import { assignStream, type AssignmentStrategy, type GroupLoads } from './assign-stream.js';
 import { readableShards, type StreamSnapshot } from './shard-lineage.js';
 
 /** Shard ids this client owns, per stream. */
@@ -38,7 +38,7 @@ export function givenUpView(at: number): GroupView {
 }
 
 /**
- * The view a round emits: per stream, this client's share of the readable shards. A stream that
+ * The view a round emits: per stream, this client's share of the readable shards under `strategy`. A stream that
  * could not be listed keeps its snapshot and assignment from `previous`, so that a Kinesis or
  * store hiccup does not make the client drop its shards (unless it is not among the clients); a
  * stream that does not exist is left out.
@@ -47,12 +47,16 @@ export function givenUpView(at: number): GroupView {
  * @param readings What the round read of each stream.
  * @param previous The last view emitted, if any.
  * @param initialLatest The initial position is LATEST (see {@link readableShards}).
+ * @param strategy How the readable shards are split ({@link AssignmentStrategy}). Default `'kinesumer'`.
+ * @param loads The shard loads the round's heartbeats published (`'balanced'`).
  */
 export function roundView(
   place: RoundPlace,
   readings: ReadonlyArray<readonly [stream: string, reading: StreamReading]>,
   previous: GroupView | undefined,
   initialLatest: boolean,
+  strategy: AssignmentStrategy = 'kinesumer',
+  loads?: GroupLoads,
 ): GroupView {
   const { clients, index, leader, at } = place;
   const assignment: Assignment = {};
@@ -68,7 +72,7 @@ export function roundView(
       continue;
     }
     streams[stream] = snapshot;
-    assignment[stream] = assignShards(readableShards(snapshot, initialLatest), clients.length, index);
+    assignment[stream] = assignStream(strategy, stream, readableShards(snapshot, initialLatest), snapshot, clients, index, loads);
   }
   return { clients, index, leader, assignment, streams, at };
 }
