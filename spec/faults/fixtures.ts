@@ -366,3 +366,36 @@ export function deliveriesByNonOwners(samples: readonly OwnerSample[], deliverie
   }
   return out;
 }
+
+/** The records delivered more than once, by when: what a duplicate bound is checked against. */
+export interface DuplicateReport {
+  /** Deliveries beyond the first of each record. */
+  count: number;
+  /** Repeated deliveries made in [from, to) (ms since the epoch). */
+  repeatedIn(from: number, to: number): number;
+  /** The earliest first delivery of a record delivered again in [from, to): how far back those repeats reach (undefined: none). */
+  reachBack(from: number, to: number): number | undefined;
+  /** Records whose first delivery was in [from, to). */
+  firstIn(from: number, to: number): number;
+}
+
+/** Every record's deliveries by time, from the ledger (any member). */
+export function duplicateReport(deliveries: ReadonlyArray<Pick<Delivery, 'data' | 't'>>): DuplicateReport {
+  const first = new Map<string, number>();
+  const repeats: Array<{ t: number; first: number }> = [];
+  for (const d of [...deliveries].sort((a, b) => a.t - b.t)) {
+    const seen = first.get(d.data);
+    if (seen === undefined) first.set(d.data, d.t);
+    else repeats.push({ t: d.t, first: seen });
+  }
+  const within = (from: number, to: number) => repeats.filter((r) => r.t >= from && r.t < to);
+  return {
+    count: repeats.length,
+    repeatedIn: (from, to) => within(from, to).length,
+    reachBack: (from, to) => {
+      const firsts = within(from, to).map((r) => r.first);
+      return firsts.length === 0 ? undefined : Math.min(...firsts);
+    },
+    firstIn: (from, to) => [...first.values()].filter((t) => t >= from && t < to).length,
+  };
+}

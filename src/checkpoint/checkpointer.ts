@@ -4,10 +4,11 @@ import { runOnce, SingleFlight } from '../internal/single-flight.js';
 import type { MetricsRecorder } from '../metrics/metrics-recorder.js';
 import type { KinesumerRecord } from '../record.js';
 import { answerWithin } from '../retry.js';
-import type { HeartbeatStats, StateStore } from '../state-store/state-store.js';
+import type { ClientHeartbeat, HeartbeatStats, StateStore } from '../state-store/state-store.js';
 import { writeHeartbeat$ } from './heartbeat-commits.js';
 import { writeItems$, type ItemWriteOptions } from './item-writes.js';
 import { ORDINAL, PARTIAL, PRECEDING, progressOf, type LinkedRecord } from './linked-record.js';
+import { RetainedMarks } from './retained-marks.js';
 import { ShardProgress, type KinesumerCheckpoint } from './shard-progress.js';
 
 /** What the checkpointer needs. */
@@ -47,6 +48,8 @@ export interface CheckpointerOptions {
  */
 export class Checkpointer {
   private readonly held = new Map<string, ShardProgress>();
+  /** Marks of shards that left this client before their items held them: heartbeats keep carrying them. */
+  readonly retained = new RetainedMarks();
   /** Releases in flight, by shard: taking the shard again waits for them. */
   private readonly releasing = new Map<string, Observable<never>>();
   private readonly writes = new SingleFlight();
@@ -78,6 +81,8 @@ export class Checkpointer {
       ...options,
       onFinished: (progress) => this.finishedShards.next(progress),
       onLost: (progress) => {
+        // (while the store still names this client the owner, its retake reads them from the heartbeat)
+        if (this.viaHeartbeat) this.retained.retain(progress);
         this.forget(progress);
         progress.wasLost();
       },
@@ -96,6 +101,7 @@ export class Checkpointer {
     seek = 0,
   ): ShardProgress {
     const progress = new ShardProgress(this, stream, shardId, stored, resumeAfter, storedSub, kinesumer, seek);
+    this.retained.taken(stream, shardId);
     this.held.get(keyOf(progress))?.left();
     this.held.set(keyOf(progress), progress);
     return progress;
@@ -181,6 +187,29 @@ export class Checkpointer {
       this.digests = digests;
       return this.heartbeat$();
     });
+  }
+
+  /**
+   * Before this client's first heartbeat: the marks its previous run under the same id committed
+   * in its heartbeat, kept in the heartbeats until it takes those shards again (the take starts
+   * after them). Emits nothing; a failed read is reported and the run goes on without them.
+   */
+  inherit$(): Observable<never> {
+    const { app, clientId, store, report } = this.options;
+    if (!this.viaHeartbeat || store.listClients === undefined) return EMPTY;
+    const listClients = store.listClients.bind(store);
+    return defer(() => from(listClients(app))).pipe(
+      this.storeCall<ClientHeartbeat[]>('listClients'),
+      mergeMap((clients) => {
+        const own = clients.find((c) => c.clientId === clientId);
+        if (own !== undefined) this.retained.inherit(own);
+        return EMPTY;
+      }),
+      catchError((err: unknown) => {
+        report(asStateStoreError(err, 'listClients'));
+        return EMPTY;
+      }),
+    );
   }
 
   /** The shard left this client: write its marks, free it in the store, stop tracking it. */
@@ -292,7 +321,13 @@ export class Checkpointer {
     const stats = this.options.stats;
     const marks = this.viaHeartbeat ? this.held.values() : [];
     return this.beats.run(() =>
-      writeHeartbeat$(marks, this.digests, { ...this.options, store, timeout: heartbeatTimeout ?? timeout, stats: stats?.() }),
+      writeHeartbeat$(marks, this.digests, {
+        ...this.options,
+        store,
+        timeout: heartbeatTimeout ?? timeout,
+        stats: stats?.(),
+        retained: this.viaHeartbeat ? this.retained.values() : undefined,
+      }),
     );
   }
 
@@ -323,6 +358,8 @@ export class Checkpointer {
   private free$(progress: ShardProgress): Observable<never> {
     const { app, clientId, store, report, recorder } = this.options;
     return defer(() => {
+      // A final write that did not land (the store out of reach): the heartbeats keep the marks.
+      if (this.viaHeartbeat && !progress.sought) this.retained.retain(progress);
       this.forget(progress);
       progress.left();
       recorder?.left(progress.stream, progress.shardId, 'shardReleased');

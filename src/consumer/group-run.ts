@@ -93,6 +93,7 @@ export function groupRun(options: GroupRunOptions): Observable<KinesumerRecord[]
     tap((view) => {
       latest.view = view;
       recorder.view(view);
+      for (const [stream, snapshot] of Object.entries(view.streams)) checkpointer.retained.pruneBy(stream, snapshot.states, clientId);
       rounds.next(view);
     }),
     map((view) => onlyStreams(view.assignment, options.streams())),
@@ -164,7 +165,8 @@ export function groupRun(options: GroupRunOptions): Observable<KinesumerRecord[]
 
   const storeErrors$ = (store.errors$ ?? EMPTY).pipe(tap(report), ignoreElements());
 
-  return concat(ready$.pipe(ignoreElements()), merge(records$, autoCommit$, itemFlush$, finishing$, storeErrors$, stallWatch$(recorder, config, report)));
+  // The marks of a previous run under this id, before the first heartbeat replaces them.
+  return concat(ready$.pipe(ignoreElements()), checkpointer.inherit$(), merge(records$, autoCommit$, itemFlush$, finishing$, storeErrors$, stallWatch$(recorder, config, report)));
 }
 
 /** How often owned shards are checked for stalls: a quarter of the timeout, between 250 ms and 5 s. */
