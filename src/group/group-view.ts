@@ -26,6 +26,13 @@ export interface GroupView {
  */
 export type StreamReading = StreamSnapshot | undefined | null;
 
+/** The snapshots a round read, by stream (streams not read, or that do not exist, left out). */
+export function snapshotsOf(readings: ReadonlyArray<readonly [stream: string, reading: StreamReading]>): Record<string, StreamSnapshot> {
+  const out: Record<string, StreamSnapshot> = {};
+  for (const [stream, reading] of readings) if (reading) out[stream] = reading;
+  return out;
+}
+
 /** Where this client stands in a round: the alive clients, its index among them, and when the round started. */
 export type RoundPlace = Pick<GroupView, 'clients' | 'index' | 'leader' | 'at'>;
 
