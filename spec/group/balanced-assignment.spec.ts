@@ -90,3 +90,14 @@ test('weights: two significant digits, the median for a shard without a load, an
   t.deepEqual([...w.values()].map((v) => Number(v.toFixed(6))), [2 + floor, 4 + floor, 4 + floor].map((v) => Number(v.toFixed(6))));
   t.deepEqual([...shardWeights(['x'], new Map()).values()], [1]);
 });
+
+test('while an owned shard has no published load (just taken), nothing moves on a guess; orphans are still placed', (t) => {
+  // a holds the hot s00 and s01, b holds s02 whose new owner published nothing yet; s03 is free
+  const loads = new Map<string, ShardLoad>([['s00', { weight: 9 }], ['s01', { weight: 1 }], ['s03', { weight: 1 }]]);
+  const owners = new Map([['s00', 'a'], ['s01', 'a'], ['s02', 'b']]);
+  const out = balancedAssignment({ stream: 's', shards: ids(4), clients: ['a', 'b'], owners }, loads);
+  t.deepEqual(out, { a: ['s00', 's01'], b: ['s02', 's03'] });
+  // once s02's load is published, s01 moves off the hot client
+  loads.set('s02', { weight: 1 });
+  t.deepEqual(balancedAssignment({ stream: 's', shards: ids(4), clients: ['a', 'b'], owners: ownersOf(out) }, loads), { a: ['s00'], b: ['s01', 's02', 's03'] });
+});

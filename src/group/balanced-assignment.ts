@@ -50,7 +50,8 @@ export function shardWeights(shards: readonly string[], loads: ReadonlyMap<strin
  * to the least loaded client. Then, while the most loaded client carries more than
  * `mean * (1 + threshold)`, one of its shards moves to the least loaded client, the one that
  * lowers the pair's larger load the most (shards held for less than `cooldown` only when no other
- * one would do). Every move makes the pair strictly more even, so the
+ * one would do). No shard moves that way while an owned shard has no published load (its owner
+ * took it since its last heartbeat), unless no load is known at all (then all weigh the same). Every move makes the pair strictly more even, so the
  * moves end; the result is a fixed point (computed again from itself, it moves nothing), which is
  * what keeps a steady load from oscillating. Ties are broken as in `stickyAssignment`.
  *
@@ -89,6 +90,11 @@ export function balancedAssignment(input: StreamAssignmentInput, loads: Readonly
   const orphans = shards.filter((s) => !kept.has(s)).sort((a, b) => weight.get(b)! - weight.get(a)! || compare(a, b));
   for (const shard of orphans) give([...clients].sort(lighter)[0]!, shard);
 
+  // A shard its owner took since its last heartbeat has no published load yet: its weight is a
+  // guess, and clients that read heartbeats a moment apart would disagree on moves made from it.
+  // Such rounds only place orphans (without any load known, all weigh the same and moves even counts).
+  const guessing = loads.size > 0 && [...kept].some((shard) => loads.get(shard) === undefined);
+  if (guessing) return sortedOut(out, clients);
   const mean = [...load.values()].reduce((a, b) => a + b, 0) / clients.length;
   const recent = (shard: string) => input.owners.has(shard) && (loads.get(shard)?.heldMs ?? Infinity) < cooldown;
   const settled = new Set<string>();
@@ -109,6 +115,10 @@ export function balancedAssignment(input: StreamAssignmentInput, loads: Readonly
     load.set(hi, load.get(hi)! - weight.get(shard)!);
     give(lo, shard);
   }
+  return sortedOut(out, clients);
+}
+
+function sortedOut(out: StreamAssignment, clients: readonly string[]): StreamAssignment {
   for (const id of clients) out[id]!.sort(compare);
   return out;
 }
