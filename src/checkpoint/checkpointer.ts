@@ -282,13 +282,11 @@ export class Checkpointer {
    */
   keep$(): Observable<never> {
     const { app, clientId, store, scheduler, report, recorder } = this.options;
+    const operation = this.writesHeartbeats ? 'heartbeat' : 'pingClient';
     const beat$ = defer(() => (this.writesHeartbeats ? this.heartbeat$() : from(store.pingClient(app, clientId, new Date(scheduler.now()))))).pipe(
-      this.storeCall<unknown>(this.writesHeartbeats ? 'heartbeat' : 'pingClient'),
+      this.storeCall<unknown>(operation),
       ignoreElements(),
-      catchError((err: unknown) => {
-        report(asStateStoreError(err, this.writesHeartbeats ? 'heartbeat' : 'pingClient'));
-        return EMPTY;
-      }),
+      catchError((err: unknown) => (report(asStateStoreError(err, operation)), EMPTY)),
     );
     return concat(
       this.flush$(),
