@@ -297,6 +297,35 @@ export class Checkpointer {
     );
   }
 
+  /**
+   * Static membership's close: writes every mark to its item and one last heartbeat (so the shards
+   * stay reserved for `clientTimeout` from now), then refuses new marks and stops tracking every
+   * shard without freeing it: this client's id still holds them, and takes them back at once when
+   * it comes back under that id. Never errors (failures are reported).
+   */
+  keep$(): Observable<never> {
+    const { app, clientId, store, scheduler, report, recorder } = this.options;
+    const operation = this.writesHeartbeats ? 'heartbeat' : 'pingClient';
+    const beat$ = defer(() => (this.writesHeartbeats ? this.heartbeat$() : from(store.pingClient(app, clientId, new Date(scheduler.now()))))).pipe(
+      this.storeCall<unknown>(operation),
+      ignoreElements(),
+      catchError((err: unknown) => (report(asStateStoreError(err, operation)), EMPTY)),
+    );
+    return concat(
+      this.flush$(),
+      beat$,
+      defer(() => {
+        this.closed = true;
+        for (const progress of [...this.held.values()]) {
+          this.forget(progress);
+          progress.left();
+          recorder?.left(progress.stream, progress.shardId, 'shardReleased');
+        }
+        return EMPTY;
+      }),
+    );
+  }
+
   /** Whether `closed`: marks are refused. */
   get isClosed(): boolean {
     return this.closed;

@@ -7,7 +7,7 @@ import type { KinesumerError } from '../errors.js';
 import { isAlive, isExpired } from './client-liveness.js';
 import { pruneTakeover, shardEntries } from './heartbeat-checkpoints.js';
 import { applyShardChange, commitChange, releaseChange, seekChange } from './shard-change.js';
-import type { AcquireRequest, CachedShard, Checkpoint, ClientHeartbeat, GroupMember, Heartbeat, ShardCommit, ShardSeek, ShardState, StateStore } from './state-store.js';
+import type { AcquireRequest, CachedShard, Checkpoint, ClientHeartbeat, GroupMember, Heartbeat, ListGroupOptions, ShardCommit, ShardSeek, ShardState, StateStore } from './state-store.js';
 import { byClientId, byShardId, cachedShardOf, compareStrings, shardStateOf } from './store-values.js';
 import { latestCheckpoints, validDate, validHeartbeat, validateCommit } from './store-validation.js';
 import { decideTake, holderToAsk, type HolderHeartbeat } from './take-decision.js';
@@ -94,14 +94,17 @@ export class MemoryStateStore implements StateStore {
     });
   }
 
-  listGroup(app: string, since: Date): Observable<GroupMember[]> {
+  listGroup(app: string, since: Date, options: ListGroupOptions = {}): Observable<GroupMember[]> {
     return this.answer('listGroup', () => {
       validDate('listGroup', since);
       return [...(this.clients.get(app) ?? [])]
         .filter(([, lastUpdate]) => isAlive(lastUpdate, since))
         .map(([clientId]): GroupMember => {
-          const digests = this.beats.get(app)?.get(clientId)?.digests;
-          return digests === undefined ? { clientId } : { clientId, digests: { ...digests } };
+          const beat = this.beats.get(app)?.get(clientId);
+          const member: GroupMember = beat?.digests === undefined ? { clientId } : { clientId, digests: { ...beat.digests } };
+          const stats = options.stats === true && beat !== undefined ? validHeartbeat(beat).stats : undefined;
+          if (stats !== undefined) member.stats = stats;
+          return member;
         })
         .sort(byClientId);
     });

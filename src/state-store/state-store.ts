@@ -44,6 +44,12 @@ export interface ShardStats {
   state?: ShardActivity;
   /** With `checkpointRejected`, `cannotRead` and `stalled`: the code of the last error (the SDK's name for a Kinesis refusal). */
   error?: string;
+  /** Records read per second since the shard was taken, smoothed (a minute's exponential average); two significant digits. */
+  recordsPerSec?: number;
+  /** Bytes read per second, smoothed as `recordsPerSec`; two significant digits. */
+  bytesPerSec?: number;
+  /** How long this client has held the shard, ms. */
+  heldMs?: number;
 }
 
 /** The stats a heartbeat carries: stream → shard id → stats. */
@@ -87,6 +93,14 @@ export interface GroupMember {
   clientId: string;
   /** The digests its last heartbeat carried (see {@link Heartbeat.digests}). */
   digests?: Record<string, string>;
+  /** The shard stats its last heartbeat carried, when asked for ({@link ListGroupOptions.stats}). */
+  stats?: HeartbeatStats;
+}
+
+/** What {@link StateStore.listGroup} is asked for besides the members and their digests. */
+export interface ListGroupOptions {
+  /** Each member's shard stats too (the `'balanced'` assignment weighs shards by them). Default false. */
+  stats?: boolean;
 }
 
 /**
@@ -277,7 +291,7 @@ export interface StateStore {
    * of its last heartbeat. Followers use the leader's to skip reading unchanged shard lists and
    * shard states.
    */
-  listGroup?(app: string, since: Date): ObservableInput<GroupMember[]>;
+  listGroup?(app: string, since: Date, options?: ListGroupOptions): ObservableInput<GroupMember[]>;
   /** Removes `clientId` from the group at once. */
   deregisterClient(app: string, clientId: string): ObservableInput<void>;
   /** Ids of the clients whose last heartbeat is later than `since`, sorted ascending. */

@@ -9,7 +9,7 @@ import { decodePosition, encodePosition } from '../../position.js';
 import { isAlive, isExpired } from '../client-liveness.js';
 import { mapShardEntries } from '../heartbeat-checkpoints.js';
 import { decodeStats, encodeStats } from '../heartbeat-stats.js';
-import type { ClientHeartbeat, GroupMember, Heartbeat, HeartbeatCheckpoints, HeartbeatSeeks, HeartbeatStats } from '../state-store.js';
+import type { ClientHeartbeat, GroupMember, Heartbeat, ListGroupOptions, HeartbeatCheckpoints, HeartbeatSeeks, HeartbeatStats } from '../state-store.js';
 import { byClientId, compareStrings } from '../store-values.js';
 import { validHeartbeat } from '../store-validation.js';
 import type { HolderHeartbeat } from '../take-decision.js';
@@ -52,12 +52,16 @@ export async function writeHeartbeat(db: TableClient, app: string, clientId: str
   await db.update('heartbeat', { pk: clientKey(app), sk: clientId }, update);
 }
 
-/** The clients alive after `since` with their digests, by id: one consistent Query without the heartbeat checkpoints. */
-export async function listGroup(db: TableClient, app: string, since: Date): Promise<GroupMember[]> {
+/**
+ * The clients alive after `since` with their digests (and, when asked, their shard stats), by id:
+ * one consistent Query without the heartbeat checkpoints.
+ */
+export async function listGroup(db: TableClient, app: string, since: Date, options: ListGroupOptions = {}): Promise<GroupMember[]> {
+  const withStats = options.stats === true;
   const items = await db.queryAll('listGroup', {
     KeyConditionExpression: '#pk = :pk',
-    ProjectionExpression: '#pk, #sk, #last_update, #digests',
-    ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#last_update': 'last_update', '#digests': 'digests' },
+    ProjectionExpression: `#pk, #sk, #last_update, #digests${withStats ? ', #stats' : ''}`,
+    ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#last_update': 'last_update', '#digests': 'digests', ...(withStats ? { '#stats': 'stats' } : {}) },
     ExpressionAttributeValues: marshall({ ':pk': clientKey(app) }),
     ConsistentRead: true,
   });
@@ -66,7 +70,10 @@ export async function listGroup(db: TableClient, app: string, since: Date): Prom
     const client = db.decode(ClientItem, item);
     if (client === undefined || !isAlive(client.last_update, since)) continue;
     const digests = db.decode(ClientExtras, item)?.digests;
-    members.push(digests === undefined ? { clientId: client.sk } : { clientId: client.sk, digests });
+    const member: GroupMember = digests === undefined ? { clientId: client.sk } : { clientId: client.sk, digests };
+    const stats = withStats ? statsOf(db, item) : undefined;
+    if (stats !== undefined) member.stats = stats;
+    members.push(member);
   }
   return members.sort(byClientId);
 }
