@@ -72,4 +72,6 @@ export { seekGroup, prepareSeek, applySeek, resolveSeekDependencies } from './gr
 export type { SeekPosition, SeekOptions, SeekResult, SeekDependencies, ResolvedSeekDependencies, SeekPlan, SeekStep } from './group/seek-group.js';
 export type { SeekTarget } from './position.js';
 export type { ShardStats, ShardActivity, HeartbeatStats, ShardSeek } from './state-store/state-store.js';
+export type { ShardIdRange } from './state-store/state-store.js';
+export { SHARD_CACHE_PAGE_SIZE } from './state-store/state-store.js';
 export type { DeadLetterEnvelope } from './processing/dead-letter-to-stream.js';

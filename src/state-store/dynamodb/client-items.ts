@@ -52,23 +52,32 @@ export async function writeHeartbeat(db: TableClient, app: string, clientId: str
   await db.update('heartbeat', { pk: clientKey(app), sk: clientId }, update);
 }
 
-/** The clients alive after `since` with their digests, by id: one consistent Query without the heartbeat checkpoints. */
+/**
+ * The clients alive after `since` with the leader's digests, by id: a consistent Query of
+ * kinesumer's index (keys and `last_update` only, so its cost grows with the number of clients,
+ * not with the checkpoints and stats their items carry), then a GetItem of the first alive
+ * client's item for its digests (only the leader writes digests).
+ */
 export async function listGroup(db: TableClient, app: string, since: Date): Promise<GroupMember[]> {
   const items = await db.queryAll('listGroup', {
-    KeyConditionExpression: '#pk = :pk',
-    ProjectionExpression: '#pk, #sk, #last_update, #digests',
-    ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#last_update': 'last_update', '#digests': 'digests' },
+    IndexName: CLIENT_LAST_UPDATE_INDEX,
+    KeyConditionExpression: 'pk = :pk',
     ExpressionAttributeValues: marshall({ ':pk': clientKey(app) }),
     ConsistentRead: true,
   });
-  const members: GroupMember[] = [];
-  for (const item of items) {
-    const client = db.decode(ClientItem, item);
-    if (client === undefined || !isAlive(client.last_update, since)) continue;
-    const digests = db.decode(ClientExtras, item)?.digests;
-    members.push(digests === undefined ? { clientId: client.sk } : { clientId: client.sk, digests });
+  const alive = db
+    .decodeAll(ClientItem, items)
+    .filter((client) => isAlive(client.last_update, since))
+    .map((client) => client.sk)
+    .sort(compareStrings);
+  const members: GroupMember[] = alive.map((clientId) => ({ clientId }));
+  const leader = members[0];
+  if (leader !== undefined) {
+    const item = await db.getItem('listGroup', { pk: clientKey(app), sk: leader.clientId });
+    const digests = item === undefined ? undefined : db.decode(ClientExtras, item)?.digests;
+    if (digests !== undefined) leader.digests = digests;
   }
-  return members.sort(byClientId);
+  return members;
 }
 
 /** Deletes the client item. */
