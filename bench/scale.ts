@@ -43,6 +43,8 @@ const APP = 'scale';
 const STREAM = 's';
 const id = (n: number) => `shardId-${String(n).padStart(12, '0')}`;
 const clientName = (n: number) => `c${String(n).padStart(4, '0')}`;
+/** A sequence number as long as Kinesis's (56 digits), later for a larger `n`. */
+const sequenceNumber = (n: number) => `4959033827149025660855969253836157109592157598913${String(n).padStart(7, '0')}`;
 
 /** A Kinesis seam for the group sync: ListShards from a list that can change. */
 function kinesisOf(list: () => ShardDescription[]): KinesisApi {
@@ -51,7 +53,7 @@ function kinesisOf(list: () => ShardDescription[]): KinesisApi {
 }
 
 function openList(count: number): ShardDescription[] {
-  return Array.from({ length: count }, (_, i) => ({ shardId: id(i), closed: false, parentShardId: undefined, adjacentParentShardId: undefined, startingSequenceNumber: `${1000 + i}` }));
+  return Array.from({ length: count }, (_, i) => ({ shardId: id(i), closed: false, parentShardId: undefined, adjacentParentShardId: undefined, startingSequenceNumber: sequenceNumber(i) }));
 }
 
 /** One client: the real group sync and a light taker; `held` is what it holds. */
@@ -73,7 +75,7 @@ function call<T>(input: ObservableInput<T>, done: (value: T) => void = () => und
 function member(name: string, store: StateStore, kinesis: KinesisApi, scheduler: SchedulerLike): Member {
   const held = new Set<string>();
   const taking = new Set<string>();
-  const seqs = new Map<string, number>();
+  const seqs = new Map<string, string>();
   const triggers = new Subject<void>();
   const closedSeen = new Set<string>();
   let beats = 0;
@@ -81,7 +83,7 @@ function member(name: string, store: StateStore, kinesis: KinesisApi, scheduler:
   const beat = (digests: Record<string, string> | undefined): Observable<unknown> => {
     beats++;
     const checkpoints: Record<string, { sequenceNumber: string }> = {};
-    for (const shard of held) checkpoints[shard] = { sequenceNumber: String(1_000_000 + beats) };
+    for (const shard of held) checkpoints[shard] = { sequenceNumber: sequenceNumber(beats) };
     const heartbeat = { checkpoints: { [STREAM]: checkpoints }, ...(digests === undefined ? {} : { digests }) };
     // every 12th beat (a minute), the checkpoint items too (commit.itemInterval), fenced
     if (beats % 12 === 0) for (const shard of held) commitItem(shard);
@@ -89,8 +91,8 @@ function member(name: string, store: StateStore, kinesis: KinesisApi, scheduler:
   };
   const commitItem = (shard: string) => {
     const previous = seqs.get(shard);
-    const next = (previous ?? 1_000_000) + 1;
-    const commit = { clientId: name, sequenceNumber: String(next), previous: previous === undefined ? undefined : String(previous), finished: false, now: new Date(scheduler.now()) };
+    const next = sequenceNumber(beats);
+    const commit = { clientId: name, sequenceNumber: next, previous, finished: false, now: new Date(scheduler.now()) };
     call(store.commitShard(APP, STREAM, shard, commit), (ok) => ok && seqs.set(shard, next));
   };
   const onView = (view: GroupView) => {
@@ -111,7 +113,7 @@ function member(name: string, store: StateStore, kinesis: KinesisApi, scheduler:
         taking.delete(shard);
         if (got === undefined || got === null) return;
         held.add(shard);
-        if (got.sequenceNumber !== undefined) seqs.set(shard, Number(got.sequenceNumber));
+        if (got.sequenceNumber !== undefined) seqs.set(shard, got.sequenceNumber);
         else seqs.delete(shard);
       });
     }
@@ -124,7 +126,7 @@ function member(name: string, store: StateStore, kinesis: KinesisApi, scheduler:
         continue;
       }
       const previous = seqs.get(shard.id);
-      const commit = { clientId: name, sequenceNumber: undefined, previous: previous === undefined ? undefined : String(previous), finished: true, now: new Date(scheduler.now()) };
+      const commit = { clientId: name, sequenceNumber: undefined, previous, finished: true, now: new Date(scheduler.now()) };
       call(store.commitShard(APP, STREAM, shard.id, commit), (ok) => {
         if (!ok) return;
         held.delete(shard.id);
@@ -207,7 +209,7 @@ async function virtualRun(): Promise<void> {
   const next = list.map((s) => ({ ...s }));
   for (let i = 0; i < SPLIT; i++) {
     next[i]!.closed = true;
-    for (const k of [0, 1]) next.push({ shardId: id(SHARDS + 2 * i + k), closed: false, parentShardId: id(i), adjacentParentShardId: undefined, startingSequenceNumber: `${900_000 + 2 * i + k}` });
+    for (const k of [0, 1]) next.push({ shardId: id(SHARDS + 2 * i + k), closed: false, parentShardId: id(i), adjacentParentShardId: undefined, startingSequenceNumber: sequenceNumber(5_000_000 + 2 * i + k) });
   }
   list = next;
   const afterSplit = await until(now, 180_000);
@@ -229,12 +231,12 @@ async function costRun(endpoint: string, table: string, clients: number, shards:
   const list = openList(shards);
   const kinesis = kinesisOf(() => list);
   let counting = false;
-  const counts = new Map<string, { requests: Map<string, number>; read: number; write: number }>();
+  const counts = new Map<string, { requests: Map<string, number>; units: Map<string, number>; read: number; write: number }>();
   const members: Member[] = [];
   const app = `${APP}-${clients}x${shards}`;
   for (let i = 0; i < clients; i++) {
     const name = clientName(i);
-    const tally = { requests: new Map<string, number>(), read: 0, write: 0 };
+    const tally = { requests: new Map<string, number>(), units: new Map<string, number>(), read: 0, write: 0 };
     counts.set(name, tally);
     const client = new DynamoDBClient({ ...localAws, endpoint });
     client.middlewareStack.add(
@@ -249,6 +251,7 @@ async function costRun(endpoint: string, table: string, clients: number, shards:
           const consumed = (out.output as { ConsumedCapacity?: unknown }).ConsumedCapacity;
           for (const c of Array.isArray(consumed) ? consumed : consumed === undefined ? [] : [consumed]) {
             const units = Number((c as { CapacityUnits?: number }).CapacityUnits ?? 0);
+            tally.units.set(command, (tally.units.get(command) ?? 0) + units);
             if (/Get|Query|Scan/.test(command)) tally.read += units;
             else tally.write += units;
           }
@@ -269,11 +272,12 @@ async function costRun(endpoint: string, table: string, clients: number, shards:
   const perMinute = (n: number) => (n * 60) / COST_SECONDS;
   const leader = members.find((m) => m.view?.leader)?.name;
   const followers = [...counts.entries()].filter(([name]) => name !== leader);
-  const avg = (f: (t: { requests: Map<string, number>; read: number; write: number }) => number) => followers.reduce((s, [, t]) => s + f(t), 0) / followers.length;
+  const avg = (f: (t: { requests: Map<string, number>; units: Map<string, number>; read: number; write: number }) => number) => followers.reduce((s, [, t]) => s + f(t), 0) / followers.length;
   const kinds = [...new Set([...counts.values()].flatMap((t) => [...t.requests.keys()]))].sort();
   console.log(`\n${clients} clients x ${shards} shards (about ${Math.round(shards / clients)} held each; held now min ${Math.min(...heldNow)} max ${Math.max(...heldNow)}), per client-minute, followers averaged, then the leader:`);
   console.log(`        ${kinds.map((k) => k.padStart(14)).join('')}      requests   read units  write units`);
   console.log(`follow  ${kinds.map((k) => avg((t) => perMinute(t.requests.get(k) ?? 0)).toFixed(1).padStart(14)).join('')}${avg((t) => perMinute([...t.requests.values()].reduce((a, b) => a + b, 0))).toFixed(1).padStart(14)}${avg((t) => perMinute(t.read)).toFixed(1).padStart(13)}${avg((t) => perMinute(t.write)).toFixed(1).padStart(13)}`);
+  console.log(`unit/req${kinds.map((k) => (avg((t) => t.units.get(k) ?? 0) / Math.max(1e-9, avg((t) => t.requests.get(k) ?? 0))).toFixed(2).padStart(14)).join('')}   (followers)`);
   const l = counts.get(leader ?? '');
   if (l !== undefined) {
     console.log(`leader  ${kinds.map((k) => perMinute(l.requests.get(k) ?? 0).toFixed(1).padStart(14)).join('')}${perMinute([...l.requests.values()].reduce((a, b) => a + b, 0)).toFixed(1).padStart(14)}${perMinute(l.read).toFixed(1).padStart(13)}${perMinute(l.write).toFixed(1).padStart(13)}`);

@@ -18,12 +18,27 @@ export type FollowerPlan =
 /**
  * A follower's last snapshot of each stream, so that it reads a stream only when the leader's
  * digest says it changed (see {@link snapshotDigest}), or every {@link FULL_READ_EVERY} rounds
- * anyway, or when a round must read everything. For a stream of many pages it reads only the
- * pages whose digest changed. One per run of the group sync.
+ * anyway (one such stream a round), or when a round must read everything. For a stream of many
+ * pages it reads only the pages whose digest changed. One per run of the group sync.
  */
 export class FollowerCache {
   // Per stream: the snapshot last read, its digest, how many rounds have used it since, and which page to read again next.
   private readonly known = new Map<string, { digest: string; snapshot: StreamSnapshot; rounds: number; turn: number }>();
+  // Whether this round already read a stream (or page) only because it was due: one such read a
+  // round, so that a client of 100 streams does not read one of them in most rounds.
+  private refreshed = false;
+
+  /** Starts a round: it may make one read that only the count of rounds asks for. */
+  startRound(): void {
+    this.refreshed = false;
+  }
+
+  /** Whether a stream due by its count of rounds may be read now (one a round); counts it. */
+  private mayRefresh(): boolean {
+    if (this.refreshed) return false;
+    this.refreshed = true;
+    return true;
+  }
 
   /**
    * The snapshot a follower's round may use instead of reading `stream` (counting the round), or
@@ -48,12 +63,12 @@ export class FollowerCache {
     const leaderPages = paged ? digestPages(leaderDigest) : undefined;
     const ownPages = digestPages(cached.digest);
     if (leaderPages === undefined || ownPages === undefined) {
-      if (leaderDigest !== cached.digest || cached.rounds >= FULL_READ_EVERY) return { kind: 'read' };
+      if (leaderDigest !== cached.digest || (cached.rounds >= FULL_READ_EVERY && this.mayRefresh())) return { kind: 'read' };
       cached.rounds++;
       return { kind: 'reuse', snapshot: cached.snapshot };
     }
     const changed = leaderPages.flatMap((d, i) => (d === ownPages[i] ? [] : [i]));
-    if (changed.length === 0 && cached.rounds < FULL_READ_EVERY) {
+    if (changed.length === 0 && (cached.rounds < FULL_READ_EVERY || !this.mayRefresh())) {
       cached.rounds++;
       return { kind: 'reuse', snapshot: cached.snapshot };
     }

@@ -128,6 +128,7 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
       // heartbeat got through, and must not then act on a membership list from the outage.
       const stale = liveness.isStale(at);
       const operation = membershipOperation(store);
+      followed.startRound();
       return listMembership(store, app, aliveSince(at, clientTimeout, regaining ? liveness.lostAt : undefined), call).pipe(
         concatMap(({ clients, leaderDigests }) => {
           const index = stale ? -1 : clients.indexOf(clientId);
