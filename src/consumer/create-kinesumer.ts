@@ -57,7 +57,7 @@ export function createKinesumer(config: KinesumerConfig): Kinesumer {
     heartbeatCommits: commit.auto,
     report,
     recorder,
-    stats: () => recorder.heartbeatStats(),
+    stats: () => recorder.heartbeatStats(group.assignment === 'balanced'),
   });
   const pause = new PauseControl();
   recorder.attach({ progress: (stream, shardId) => checkpointer.progress(stream, shardId), paused: (stream, shardId) => pause.isPaused(stream, shardId) });

@@ -83,6 +83,7 @@ export function groupRun(options: GroupRunOptions): Observable<KinesumerRecord[]
     triggers: merge(options.refreshes$, checkpointer.finished$),
     ...(checkpointer.writesHeartbeats ? { beat: (digests: Record<string, string> | undefined) => checkpointer.beat$(digests) } : {}),
     initialLatest: config.initialPosition === 'LATEST',
+    assignment: group.assignment,
   });
 
   // Every round's view reaches the shard sessions (a seek shows as a newer `seek`) before the

@@ -18,14 +18,17 @@ import {
 } from 'rxjs';
 import { asStateStoreError, type KinesumerError } from '../errors.js';
 import type { KinesisApi } from '../kinesis/kinesis-api.js';
+import type { AssignmentStrategy } from './assign-stream.js';
 import type { StateStore } from '../state-store/state-store.js';
-import { FollowerCache } from './follower-cache.js';
-import { givenUpView, roundView, type GroupView, type StreamReading } from './group-view.js';
+import { FollowerCache, type FollowerPlan } from './follower-cache.js';
+import { groupLoads } from './group-loads.js';
+import { givenUpView, roundView, snapshotsOf, type GroupView, type StreamReading } from './group-view.js';
 import { heartbeat, heartbeatClock } from './heartbeat.js';
 import { LeaderDigests } from './leader-digests.js';
 import { Liveness } from './liveness.js';
 import { aliveSince, listMembership, membershipOperation } from './membership.js';
 import { PRUNE_EVERY, PruneCadence, pruneDeadClients } from './prune.js';
+import { readPages } from './read-pages.js';
 import { readStream } from './read-stream.js';
 import type { ShardListSource } from './shard-list.js';
 import { storeCall } from './store-call.js';
@@ -47,6 +50,8 @@ export interface GroupSyncOptions {
   report: (err: KinesumerError) => void;
   /** The initial position is LATEST: closed shards whose lineage was never read are skipped. */
   initialLatest: boolean;
+  /** How the shards are split among the clients. Default `'kinesumer'`. */
+  assignment?: AssignmentStrategy;
   /**
    * Makes a sync round happen now (for `refresh()`); rounds never overlap, so a trigger while a
    * round runs is dropped and the next tick covers it.
@@ -103,11 +108,13 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
     report,
   });
 
-  // A follower reads a stream only when the leader's digest (or a trigger) says it must.
+  // A follower reads a stream only when the leader's digest (or a trigger) says it must, and of a
+  // stream of many pages only the pages that changed.
   const reading$ = (stream: string, leader: boolean, leaderDigest: string | undefined, full: boolean): Observable<[string, StreamReading]> => {
-    const reused = leader ? undefined : followed.reuse(stream, leaderDigest, full);
-    if (reused !== undefined) return of([stream, reused]);
-    return readStream(source, stream, leader).pipe(
+    const plan: FollowerPlan = leader ? { kind: 'read' } : followed.plan(stream, leaderDigest, full, store.getShardPage !== undefined);
+    if (plan.kind === 'reuse') return of([stream, plan.snapshot]);
+    const read$ = plan.kind === 'pages' ? readPages(source, stream, plan.snapshot, plan.pages, plan.leaderDigest) : readStream(source, stream, leader);
+    return read$.pipe(
       tap((reading) => followed.remember(stream, reading)),
       map((reading): [string, StreamReading] => [stream, reading]),
     );
@@ -125,8 +132,10 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
       // heartbeat got through, and must not then act on a membership list from the outage.
       const stale = liveness.isStale(at);
       const operation = membershipOperation(store);
-      return listMembership(store, app, aliveSince(at, clientTimeout, regaining ? liveness.lostAt : undefined), call).pipe(
-        concatMap(({ clients, leaderDigests }) => {
+      const balanced = options.assignment === 'balanced';
+      followed.startRound();
+      return listMembership(store, app, aliveSince(at, clientTimeout, regaining ? liveness.lostAt : undefined), call, balanced).pipe(
+        concatMap(({ clients, leaderDigests, stats }) => {
           const index = stale ? -1 : clients.indexOf(clientId);
           const leader = index === 0;
           const pruning = prunes.due(at, leader, regaining);
@@ -136,7 +145,8 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
           ).pipe(
             toArray(),
             map((readings) => {
-              const view = roundView({ clients, index, leader, at }, readings, previous, options.initialLatest);
+              const loads = balanced ? groupLoads(stats, snapshotsOf(readings)) : undefined;
+              const view = roundView({ clients, index, leader, at }, readings, previous, options.initialLatest, options.assignment, loads);
               // Only a heartbeat written through `beat` carries the digests; with followers, at once.
               if (options.beat) digests.publish(leader ? view.streams : undefined, clients.length > 1);
               return view;
