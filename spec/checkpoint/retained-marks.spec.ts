@@ -19,7 +19,7 @@ import { testScheduler } from '../helpers/marbles.js';
 
 const S0 = 'shardId-000000000000';
 
-function consumer(scheduler: SchedulerLike, store: StateStore, kinesis: FakeKinesis): Kinesumer {
+function consumer(scheduler: SchedulerLike, store: StateStore, kinesis: FakeKinesis, itemInterval?: number): Kinesumer {
   return createKinesumer({
     app: 'app',
     clientId: 'only',
@@ -28,7 +28,7 @@ function consumer(scheduler: SchedulerLike, store: StateStore, kinesis: FakeKine
     initialPosition: 'TRIM_HORIZON',
     scheduler,
     group: { syncInterval: 1000, clientTimeout: 3000 },
-    commit: { interval: 500 },
+    commit: { interval: 500, ...(itemInterval === undefined ? {} : { itemInterval }) },
     logger: silentLogger,
   });
 }
@@ -99,6 +99,66 @@ test('a restart under the same id resumes after the marks the previous run commi
   });
   // then it reads only the third record
   t.deepEqual(delivered, [seqs[2]]);
+});
+
+test('a shard lost to a fenced write and taken again resumes after the marks the heartbeats carried before the loss', (t) => {
+  const scheduler = testScheduler(t);
+  const store = new MemoryStateStore();
+  const delivered: string[] = [];
+  const lost: string[] = [];
+  scheduler.run(() => {
+    const kinesis = fakeKinesis(scheduler, { s: 1 });
+    putOn(kinesis, 's', 0, 3);
+    const c = consumer(scheduler, store, kinesis, 2900);
+    c.errors$.subscribe((err) => err.code === 'SHARD_LOST' && lost.push(`${err.code}@${scheduler.now()}`));
+    c.consume(['s'])
+      .pipe(
+        tap((r: KinesumerRecord) => delivered.push(r.sequenceNumber)),
+        checkpoint(c),
+      )
+      .subscribe();
+    // given a leader that took this client for dead pruned it at 1200: its heartbeat's marks went
+    // to the item, which this client's next item write (at 2900) no longer expects
+    scheduler.schedule(() => void store.pruneClients('app', new Date(scheduler.now() + 1)).subscribe(), 1200);
+    // and two more records were read and committed through the heartbeats after the prune
+    scheduler.schedule(() => void putOn(kinesis, 's', 0, 2, 3), 1500);
+    scheduler.schedule(() => void c.close(), 6000);
+  });
+  // then the shard was reported lost at the item write, taken again, and nothing was read twice
+  t.deepEqual(lost, ['SHARD_LOST@2900']);
+  t.is(delivered.length, 5, delivered.join(' '));
+  t.is(new Set(delivered).size, 5);
+});
+
+test('a restart under the same id frees the shards its previous run held that are now assigned to others, after writing their marks', (t) => {
+  const scheduler = testScheduler(t);
+  const store = new MemoryStateStore();
+  let seqs: string[] = [];
+  let states: ShardState[] = [];
+  scheduler.run(() => {
+    const kinesis = fakeKinesis(scheduler, { s: 2 });
+    seqs = putOn(kinesis, 's', 1, 2);
+    const S1 = kinesis.describeShards('s')[1]!;
+    // given the previous run held both shards (its heartbeat at shard 1's first record), and
+    // another client is alive: shard 1 is now the other's
+    for (const shard of kinesis.describeShards('s')) {
+      store.acquireShard('app', 's', shard.shardId, { clientId: 'only', aliveSince: new Date(-3000), now: new Date(0), shardStart: shard.startingSequenceNumber }).subscribe();
+    }
+    store.heartbeat('app', 'only', new Date(0), { checkpoints: { s: { [S1.shardId]: { sequenceNumber: seqs[0]! } } } }).subscribe();
+    scheduler.schedule(function ping() {
+      store.pingClient('app', 'other', new Date(scheduler.now())).subscribe();
+      if (scheduler.now() < 3000) this.schedule(undefined, 500);
+    }, 0);
+    // when it starts again under the same id
+    const c = consumer(scheduler, store, kinesis);
+    c.consume(['s']).pipe(checkpoint(c)).subscribe();
+    scheduler.schedule(() => store.listShardStates('app', 's').subscribe((s) => (states = s)), 2500);
+    scheduler.schedule(() => void c.close(), 3000);
+  });
+  // then it freed shard 1 for the other client, with the mark its previous run committed
+  const s1 = states.find((s) => s.shardId.endsWith('1'));
+  t.is(s1?.owner, undefined);
+  t.is(s1?.sequenceNumber, seqs[0]);
 });
 
 test('retained marks: further-on marks win, a take forgets them, and so does a round that shows the shard held by another client, by nobody or sought', (t) => {

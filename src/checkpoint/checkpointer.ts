@@ -4,11 +4,12 @@ import { runOnce, SingleFlight } from '../internal/single-flight.js';
 import type { MetricsRecorder } from '../metrics/metrics-recorder.js';
 import type { KinesumerRecord } from '../record.js';
 import { answerWithin } from '../retry.js';
-import type { ClientHeartbeat, HeartbeatStats, StateStore } from '../state-store/state-store.js';
+import type { ClientHeartbeat, HeartbeatStats, ShardState, StateStore } from '../state-store/state-store.js';
 import { writeHeartbeat$ } from './heartbeat-commits.js';
 import { writeItems$, type ItemWriteOptions } from './item-writes.js';
 import { ORDINAL, PARTIAL, PRECEDING, progressOf, type LinkedRecord } from './linked-record.js';
 import { RetainedMarks } from './retained-marks.js';
+import { releaseStray$ } from './stray-shards.js';
 import { ShardProgress, type KinesumerCheckpoint } from './shard-progress.js';
 
 /** What the checkpointer needs. */
@@ -261,6 +262,28 @@ export class Checkpointer {
    */
   settled$(stream: string, shardId: string): Observable<never> {
     return defer(() => this.releasing.get(`${stream}/${shardId}`) ?? EMPTY);
+  }
+
+  /**
+   * Frees the shards of `states` that the store says this client holds but that it neither
+   * tracks, releases nor was `assigned` ({@link releaseStray$}), after writing the marks its
+   * heartbeats still carry for them. Emits nothing; never errors.
+   */
+  releaseStrays$(stream: string, states: Iterable<ShardState>, assigned: ReadonlySet<string>): Observable<never> {
+    const { app, clientId, store, scheduler, report } = this.options;
+    const strays = [...states].filter((state) => {
+      const key = `${stream}/${state.shardId}`;
+      return state.owner === clientId && !state.finished && !assigned.has(state.shardId) && !this.held.has(key) && !this.releasing.has(key);
+    });
+    if (strays.length === 0 || this.closed) return EMPTY;
+    const options = { app, clientId, store, report, now: () => scheduler.now(), call: <T>(operation: string) => this.storeCall<T>(operation) };
+    return merge(
+      ...strays.map((state) => {
+        const mark = this.retained.get(stream, state.shardId);
+        this.retained.taken(stream, state.shardId);
+        return this.track(`${stream}/${state.shardId}`, releaseStray$(stream, state, mark, options));
+      }),
+    );
   }
 
   /** Writes every mark to its item, frees every shard, then refuses new marks. */

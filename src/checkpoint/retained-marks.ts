@@ -64,6 +64,11 @@ export class RetainedMarks {
     }
   }
 
+  /** The retained mark of a shard, if any. */
+  get(stream: string, shardId: string): RetainedMark | undefined {
+    return this.marks.get(`${stream}/${shardId}`);
+  }
+
   /** Every retained mark. */
   values(): IterableIterator<RetainedMark> {
     return this.marks.values();

@@ -93,7 +93,11 @@ export function groupRun(options: GroupRunOptions): Observable<KinesumerRecord[]
     tap((view) => {
       latest.view = view;
       recorder.view(view);
-      for (const [stream, snapshot] of Object.entries(view.streams)) checkpointer.retained.pruneBy(stream, snapshot.states, clientId);
+      for (const [stream, snapshot] of Object.entries(view.streams)) {
+        // shards held in the store under this id that this run does not read: free them (after their marks)
+        checkpointer.releaseStrays$(stream, snapshot.states.values(), new Set(view.assignment[stream] ?? [])).subscribe();
+        checkpointer.retained.pruneBy(stream, snapshot.states, clientId);
+      }
       rounds.next(view);
     }),
     map((view) => onlyStreams(view.assignment, options.streams())),
