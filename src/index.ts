@@ -71,6 +71,7 @@ export { deadLetterToStream } from './processing/dead-letter-to-stream.js';
 export { seekGroup, prepareSeek, applySeek, resolveSeekDependencies } from './group/seek-group.js';
 export type { SeekPosition, SeekOptions, SeekResult, SeekDependencies, ResolvedSeekDependencies, SeekPlan, SeekStep } from './group/seek-group.js';
 export type { SeekTarget } from './position.js';
-export type { ShardStats, ShardActivity, HeartbeatStats, ShardSeek, GroupMember, ListGroupOptions } from './state-store/state-store.js';
+export type { ShardStats, ShardActivity, HeartbeatStats, ShardSeek, GroupMember, ListGroupOptions, ShardIdRange } from './state-store/state-store.js';
+export { SHARD_CACHE_PAGE_SIZE } from './state-store/state-store.js';
 export type { AssignmentStrategy } from './group/assign-stream.js';
 export type { DeadLetterEnvelope } from './processing/dead-letter-to-stream.js';

@@ -32,3 +32,25 @@ test('a stream is read when the leader digest differs or is missing, when the ro
   cache.remember('s', null);
   t.is(cache.reuse('s', digest, false), undefined);
 });
+
+test('of streams due by their count of rounds, one is read a round; a changed digest is always read', (t) => {
+  const cache = new FollowerCache();
+  for (const stream of ['a', 'b', 'c']) cache.remember(stream, snapshot);
+  for (let i = 0; i < FULL_READ_EVERY; i++) {
+    cache.startRound();
+    for (const stream of ['a', 'b', 'c']) t.is(cache.reuse(stream, digest, false), snapshot);
+  }
+  // all three are due now: a is read, b and c wait a round each
+  const rounds = [0, 1, 2].map(() => {
+    cache.startRound();
+    const read = ['a', 'b', 'c'].filter((stream) => cache.reuse(stream, digest, false) === undefined);
+    for (const stream of read) cache.remember(stream, snapshot);
+    return read;
+  });
+  t.deepEqual(rounds, [['a'], ['b'], ['c']]);
+  // a changed digest does not wait for the one read of the round
+  for (let i = 0; i <= FULL_READ_EVERY; i++) cache.reuse('a', digest, false);
+  cache.startRound();
+  t.is(cache.reuse('a', digest, false), undefined, 'due');
+  t.is(cache.reuse('b', 'changed', false), undefined, 'changed');
+});

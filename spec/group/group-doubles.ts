@@ -45,6 +45,11 @@ export function loggedStore(memory: MemoryStateStore, now: () => number, log: st
 function detail(arg: unknown): string {
   if (arg instanceof Date) return String(arg.getTime());
   if (Array.isArray(arg)) return arg.map((x) => (typeof x === 'string' ? x.slice(-1) : typeof x === 'object' && x !== null && 'id' in x ? String(x.id).slice(-1) : '?')).join(',');
+  if (typeof arg === 'number') return String(arg);
+  if (typeof arg === 'object' && arg !== null && ('from' in arg || 'before' in arg)) {
+    const { from, before } = arg as { from?: string; before?: string };
+    return `${from?.slice(-4) ?? ''}..${before?.slice(-4) ?? ''}`;
+  }
   if (typeof arg === 'object' && arg !== null && 'checkpoints' in arg) return (arg as { digests?: object }).digests === undefined ? '-' : 'digests';
   return typeof arg === 'string' ? arg : '';
 }

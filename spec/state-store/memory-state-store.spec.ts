@@ -6,10 +6,12 @@ import { MemoryStateStore } from '../../src/state-store/memory-state-store.js';
 import { acquire, at, checkpoint, run, seq, shardId, shardStart, stateStoreContract } from './contract.js';
 import { heartbeatContract } from './heartbeat-contract.js';
 import { seekContract } from './seek-contract.js';
+import { shardCacheContract } from './shard-cache-contract.js';
 
 stateStoreContract(test, 'memory', () => new MemoryStateStore());
 heartbeatContract(test, 'memory', () => new MemoryStateStore());
 seekContract(test, 'memory', () => new MemoryStateStore());
+shardCacheContract(test, 'memory', () => new MemoryStateStore());
 
 /** The value an Observable emits during subscribe, or a marker when it emits nothing synchronously. */
 function syncValue<T>(source: Observable<T>): T | 'nothing yet' {

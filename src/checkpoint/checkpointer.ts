@@ -1,42 +1,19 @@
-import { EMPTY, Observable, Subject, catchError, concat, defer, finalize, from, ignoreElements, merge, mergeMap, takeUntil, timer, type SchedulerLike } from 'rxjs';
-import { CheckpointError, ClosedError, StateStoreError, UsageError, asStateStoreError, describeCause, type KinesumerError } from '../errors.js';
+import { EMPTY, Observable, Subject, catchError, concat, defer, finalize, from, ignoreElements, merge, mergeMap, takeUntil, timer } from 'rxjs';
+import { CheckpointError, ClosedError, StateStoreError, UsageError, asStateStoreError, describeCause } from '../errors.js';
 import { runOnce, SingleFlight } from '../internal/single-flight.js';
-import type { MetricsRecorder } from '../metrics/metrics-recorder.js';
 import type { KinesumerRecord } from '../record.js';
 import { answerWithin } from '../retry.js';
-import type { ClientHeartbeat, HeartbeatStats, ShardState, StateStore } from '../state-store/state-store.js';
+import type { ShardState, StateStore } from '../state-store/state-store.js';
+import type { CheckpointerOptions } from './checkpointer-options.js';
 import { writeHeartbeat$ } from './heartbeat-commits.js';
 import { writeItems$, type ItemWriteOptions } from './item-writes.js';
 import { ORDINAL, PARTIAL, PRECEDING, progressOf, type LinkedRecord } from './linked-record.js';
+import { inheritMarks$ } from './inherit-marks.js';
 import { RetainedMarks } from './retained-marks.js';
 import { releaseStray$ } from './stray-shards.js';
 import { ShardProgress, type KinesumerCheckpoint } from './shard-progress.js';
 
-/** What the checkpointer needs. */
-export interface CheckpointerOptions {
-  app: string;
-  clientId: string;
-  store: StateStore;
-  scheduler: SchedulerLike;
-  /** Time allowed for one store write, ms. */
-  timeout: number;
-  /**
-   * Time allowed for one heartbeat, ms (the group's `clientTimeout`: a heartbeat is late only
-   * when the others would count this client dead). Default `timeout`.
-   */
-  heartbeatTimeout?: number;
-  report: (err: KinesumerError) => void;
-  /** Counts commits and checkpointed records. */
-  recorder?: MetricsRecorder;
-  /**
-   * Commit through heartbeats (needs a store with {@link StateStore.heartbeat}): every heartbeat
-   * carries the current marks. Only with auto-commit: heartbeats go out whether or not a commit
-   * was asked for. Default false.
-   */
-  heartbeatCommits?: boolean;
-  /** What each heartbeat says of the shards this client holds or waits for (lag, activity). Default: nothing. */
-  stats?: () => HeartbeatStats;
-}
+export type { CheckpointerOptions } from './checkpointer-options.js';
 
 /**
  * Keeps the progress of the shards this client holds and writes it to the state store.
@@ -201,21 +178,8 @@ export class Checkpointer {
    * after them). Emits nothing; a failed read is reported and the run goes on without them.
    */
   inherit$(): Observable<never> {
-    const { app, clientId, store, report } = this.options;
-    if (!this.viaHeartbeat || store.listClients === undefined) return EMPTY;
-    const listClients = store.listClients.bind(store);
-    return defer(() => from(listClients(app))).pipe(
-      this.storeCall<ClientHeartbeat[]>('listClients'),
-      mergeMap((clients) => {
-        const own = clients.find((c) => c.clientId === clientId);
-        if (own !== undefined) this.retained.inherit(own);
-        return EMPTY;
-      }),
-      catchError((err: unknown) => {
-        report(asStateStoreError(err, 'listClients'));
-        return EMPTY;
-      }),
-    );
+    if (!this.viaHeartbeat) return EMPTY;
+    return inheritMarks$(this.retained, { ...this.options, call: <T>(operation: string) => this.storeCall<T>(operation) });
   }
 
   /** The shard left this client: write its marks, free it in the store, stop tracking it. */

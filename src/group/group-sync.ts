@@ -20,7 +20,7 @@ import { asStateStoreError, type KinesumerError } from '../errors.js';
 import type { KinesisApi } from '../kinesis/kinesis-api.js';
 import type { AssignmentStrategy } from './assign-stream.js';
 import type { StateStore } from '../state-store/state-store.js';
-import { FollowerCache } from './follower-cache.js';
+import { FollowerCache, type FollowerPlan } from './follower-cache.js';
 import { groupLoads } from './group-loads.js';
 import { givenUpView, roundView, snapshotsOf, type GroupView, type StreamReading } from './group-view.js';
 import { heartbeat, heartbeatClock } from './heartbeat.js';
@@ -28,6 +28,7 @@ import { LeaderDigests } from './leader-digests.js';
 import { Liveness } from './liveness.js';
 import { aliveSince, listMembership, membershipOperation } from './membership.js';
 import { PRUNE_EVERY, PruneCadence, pruneDeadClients } from './prune.js';
+import { readPages } from './read-pages.js';
 import { readStream } from './read-stream.js';
 import type { ShardListSource } from './shard-list.js';
 import { storeCall } from './store-call.js';
@@ -107,11 +108,13 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
     report,
   });
 
-  // A follower reads a stream only when the leader's digest (or a trigger) says it must.
+  // A follower reads a stream only when the leader's digest (or a trigger) says it must, and of a
+  // stream of many pages only the pages that changed.
   const reading$ = (stream: string, leader: boolean, leaderDigest: string | undefined, full: boolean): Observable<[string, StreamReading]> => {
-    const reused = leader ? undefined : followed.reuse(stream, leaderDigest, full);
-    if (reused !== undefined) return of([stream, reused]);
-    return readStream(source, stream, leader).pipe(
+    const plan: FollowerPlan = leader ? { kind: 'read' } : followed.plan(stream, leaderDigest, full, store.getShardPage !== undefined);
+    if (plan.kind === 'reuse') return of([stream, plan.snapshot]);
+    const read$ = plan.kind === 'pages' ? readPages(source, stream, plan.snapshot, plan.pages, plan.leaderDigest) : readStream(source, stream, leader);
+    return read$.pipe(
       tap((reading) => followed.remember(stream, reading)),
       map((reading): [string, StreamReading] => [stream, reading]),
     );
@@ -130,6 +133,7 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
       const stale = liveness.isStale(at);
       const operation = membershipOperation(store);
       const balanced = options.assignment === 'balanced';
+      followed.startRound();
       return listMembership(store, app, aliveSince(at, clientTimeout, regaining ? liveness.lostAt : undefined), call, balanced).pipe(
         concatMap(({ clients, leaderDigests, stats }) => {
           const index = stale ? -1 : clients.indexOf(clientId);

@@ -7,7 +7,8 @@ import type { KinesumerError } from '../errors.js';
 import { isAlive, isExpired } from './client-liveness.js';
 import { pruneTakeover, shardEntries } from './heartbeat-checkpoints.js';
 import { applyShardChange, commitChange, releaseChange, seekChange } from './shard-change.js';
-import type { AcquireRequest, CachedShard, Checkpoint, ClientHeartbeat, GroupMember, Heartbeat, ListGroupOptions, ShardCommit, ShardSeek, ShardState, StateStore } from './state-store.js';
+import { shardPages, inRange } from './shard-pages.js';
+import { SHARD_CACHE_PAGE_SIZE, type AcquireRequest, type CachedShard, type Checkpoint, type ClientHeartbeat, type GroupMember, type Heartbeat, type ListGroupOptions, type ShardCommit, type ShardIdRange, type ShardSeek, type ShardState, type StateStore } from './state-store.js';
 import { byClientId, byShardId, cachedShardOf, compareStrings, shardStateOf } from './store-values.js';
 import { latestCheckpoints, validDate, validHeartbeat, validateCommit } from './store-validation.js';
 import { decideTake, holderToAsk, type HolderHeartbeat } from './take-decision.js';
@@ -94,19 +95,22 @@ export class MemoryStateStore implements StateStore {
     });
   }
 
+  /**
+   * The alive clients, sorted, the first with the digests of its last heartbeat (as the DynamoDB
+   * store reads them); with `options.stats`, each with its shard stats.
+   */
   listGroup(app: string, since: Date, options: ListGroupOptions = {}): Observable<GroupMember[]> {
     return this.answer('listGroup', () => {
       validDate('listGroup', since);
-      return [...(this.clients.get(app) ?? [])]
-        .filter(([, lastUpdate]) => isAlive(lastUpdate, since))
-        .map(([clientId]): GroupMember => {
-          const beat = this.beats.get(app)?.get(clientId);
-          const member: GroupMember = beat?.digests === undefined ? { clientId } : { clientId, digests: { ...beat.digests } };
-          const stats = options.stats === true && beat !== undefined ? validHeartbeat(beat).stats : undefined;
-          if (stats !== undefined) member.stats = stats;
-          return member;
-        })
-        .sort(byClientId);
+      const alive = [...(this.clients.get(app) ?? [])].filter(([, lastUpdate]) => isAlive(lastUpdate, since)).map(([id]) => id).sort(compareStrings);
+      return alive.map((clientId, i): GroupMember => {
+        const beat = this.beats.get(app)?.get(clientId);
+        const digests = i === 0 || options.stats === true ? beat?.digests : undefined;
+        const member: GroupMember = digests === undefined ? { clientId } : { clientId, digests: { ...digests } };
+        const stats = options.stats === true && beat !== undefined ? validHeartbeat(beat).stats : undefined;
+        if (stats !== undefined) member.stats = stats;
+        return member;
+      });
     });
   }
 
@@ -167,6 +171,15 @@ export class MemoryStateStore implements StateStore {
     });
   }
 
+  /** Page `page` of a cache of more than {@link SHARD_CACHE_PAGE_SIZE} shards, as the DynamoDB store keeps them. */
+  getShardPage(app: string, stream: string, page: number): Observable<CachedShard[] | undefined> {
+    return this.answer('getShardPage', () => {
+      const shards = this.shards.get(app)?.get(stream);
+      if (shards === undefined || shards.length <= SHARD_CACHE_PAGE_SIZE) return undefined;
+      return shardPages(shards)[page]?.map(cachedShardOf);
+    });
+  }
+
   updateShards(app: string, stream: string, shards: readonly CachedShard[]): Observable<void> {
     return this.answer('updateShards', () => {
       entry(this.shards, app, () => new Map()).set(stream, shards.map(cachedShardOf));
@@ -202,8 +215,8 @@ export class MemoryStateStore implements StateStore {
     });
   }
 
-  listShardStates(app: string, stream: string): Observable<ShardState[]> {
-    return this.answer('listShardStates', () => sortedStates(this.states.get(app)?.get(stream)));
+  listShardStates(app: string, stream: string, range?: ShardIdRange): Observable<ShardState[]> {
+    return this.answer('listShardStates', () => sortedStates(this.states.get(app)?.get(stream)).filter((s) => inRange(s.shardId, range)));
   }
 
   /**

@@ -91,7 +91,10 @@ export interface Heartbeat {
 /** An alive client as {@link StateStore.listGroup} gives it. */
 export interface GroupMember {
   clientId: string;
-  /** The digests its last heartbeat carried (see {@link Heartbeat.digests}). */
+  /**
+   * The digests its last heartbeat carried (see {@link Heartbeat.digests}); {@link StateStore.listGroup}
+   * gives them for the first client (the leader) only.
+   */
   digests?: Record<string, string>;
   /** The shard stats its last heartbeat carried, when asked for ({@link ListGroupOptions.stats}). */
   stats?: HeartbeatStats;
@@ -170,6 +173,21 @@ export interface ShardState {
    * that overlaps it must not start a child early).
    */
   seekAfter?: Record<string, number>;
+}
+
+/**
+ * How many shards one page of a shard cache holds. A shard cache of more shards is kept in pages
+ * of this many (in the order given: the leader gives them sorted by id), because a DynamoDB item
+ * holds at most 400 KB: a thousand shard entries of Kinesis's ids and sequence numbers take about
+ * 160 KB, 265 KB at most. Followers read only the pages whose digest changed
+ * ({@link StateStore.getShardPage}), with the shard states of that page's range of ids.
+ */
+export const SHARD_CACHE_PAGE_SIZE = 1000;
+
+/** A range of shard ids: `from` (inclusive) up to `before` (exclusive); an absent bound is open. */
+export interface ShardIdRange {
+  from?: string;
+  before?: string;
 }
 
 /** What {@link StateStore.seekShard} writes. */
@@ -287,9 +305,10 @@ export interface StateStore {
    */
   heartbeat?(app: string, clientId: string, now: Date, heartbeat: Heartbeat): ObservableInput<void>;
   /**
-   * Optional: the alive clients like {@link listAliveClients} (same order), each with the digests
-   * of its last heartbeat. Followers use the leader's to skip reading unchanged shard lists and
-   * shard states.
+   * Optional: the alive clients like {@link listAliveClients} (same order), the first (the
+   * leader) with the digests of its last heartbeat. Followers use them to skip reading unchanged
+   * shard lists and shard states. Only the leader's: reading every client's item would cost
+   * reads that grow with every shard's heartbeat checkpoint.
    */
   listGroup?(app: string, since: Date, options?: ListGroupOptions): ObservableInput<GroupMember[]>;
   /** Removes `clientId` from the group at once. */
@@ -306,8 +325,20 @@ export interface StateStore {
 
   /** The leader's cached shard list of `stream`, or `undefined` when there is none yet. */
   getShards(app: string, stream: string): ObservableInput<CachedShard[] | undefined>;
-  /** Replaces the cached shard list of `stream`. */
+  /**
+   * Replaces the cached shard list of `stream`. A list of more than {@link SHARD_CACHE_PAGE_SIZE}
+   * shards is kept in pages of that many, in the order given.
+   */
   updateShards(app: string, stream: string, shards: readonly CachedShard[]): ObservableInput<void>;
+  /**
+   * Optional: page `page` (from 0) of a shard cache of more than {@link SHARD_CACHE_PAGE_SIZE}
+   * shards, the shards `page * SHARD_CACHE_PAGE_SIZE` onwards of the list as {@link updateShards}
+   * got it; `undefined` when the cache fits one page, there is none, or it has no such page. One
+   * page costs a read of one page, where {@link getShards} reads them all; followers use it to
+   * read only the pages whose digest changed. A page is read on its own: pages read at different
+   * times may come from different updates (the caller checks them against the leader's digest).
+   */
+  getShardPage?(app: string, stream: string, page: number): ObservableInput<CachedShard[] | undefined>;
 
   /** Checkpoints of the given shards of `stream` (all of the stream's when `shardIds` is absent). */
   getCheckpoints(app: string, stream: string, shardIds?: readonly string[]): ObservableInput<Checkpoint[]>;
@@ -318,8 +349,11 @@ export interface StateStore {
    */
   updateCheckpoints(app: string, stream: string, checkpoints: readonly Checkpoint[]): ObservableInput<void>;
 
-  /** The state of every shard of `stream` that has one (checkpoint, owner, finished). */
-  listShardStates(app: string, stream: string): ObservableInput<ShardState[]>;
+  /**
+   * The state of every shard of `stream` that has one (checkpoint, owner, finished), in shard-id
+   * order; with `range`, only those whose id is in it (a store may return more: callers filter).
+   */
+  listShardStates(app: string, stream: string, range?: ShardIdRange): ObservableInput<ShardState[]>;
   /**
    * Takes the shard for `clientId` if it is free, already this client's, or held by a client whose
    * last heartbeat is not later than `aliveSince` (looked up now, not from the caller's possibly

@@ -18,6 +18,7 @@ import { localAws, startDynalite, type Emulator } from '../../helpers/emulators.
 import { acquire, at, checkpoint, commit, seq, shardId, shardStart, stateStoreContract, uniqueApp } from '../contract.js';
 import { heartbeatContract } from '../heartbeat-contract.js';
 import { seekContract } from '../seek-contract.js';
+import { shardCacheContract } from '../shard-cache-contract.js';
 
 const test = anyTest as TestFn<{ dynalite: Emulator; client: DynamoDBClient }>;
 const TABLE = 'kinesumer-state-store';
@@ -72,6 +73,7 @@ async function getRaw(client: DynamoDBClient, pk: string, sk: string): Promise<R
 stateStoreContract(test, 'dynamodb', (t) => storeOf(t));
 heartbeatContract(test, 'dynamodb', (t) => storeOf(t));
 seekContract(test, 'dynamodb', (t) => storeOf(t));
+shardCacheContract(test, 'dynamodb', (t) => storeOf(t));
 
 // ---------------------------------------------------------------------------------------------
 // kinesumer's layout, read

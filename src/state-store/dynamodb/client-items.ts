@@ -53,15 +53,43 @@ export async function writeHeartbeat(db: TableClient, app: string, clientId: str
 }
 
 /**
- * The clients alive after `since` with their digests (and, when asked, their shard stats), by id:
- * one consistent Query without the heartbeat checkpoints.
+/**
+ * The clients alive after `since` with the leader's digests, by id.
+ *
+ * Without stats: a consistent Query of kinesumer's index (keys and `last_update` only, so its
+ * cost grows with the number of clients, not with the checkpoints and stats their items carry),
+ * then a GetItem of the first alive client's item for its digests (only the leader writes
+ * digests). With `options.stats` (the `'balanced'` assignment needs every member's shard loads):
+ * one consistent Query of the client items, without the heartbeat checkpoints.
  */
 export async function listGroup(db: TableClient, app: string, since: Date, options: ListGroupOptions = {}): Promise<GroupMember[]> {
-  const withStats = options.stats === true;
+  if (options.stats === true) return listGroupWithStats(db, app, since);
+  const items = await db.queryAll('listGroup', {
+    IndexName: CLIENT_LAST_UPDATE_INDEX,
+    KeyConditionExpression: 'pk = :pk',
+    ExpressionAttributeValues: marshall({ ':pk': clientKey(app) }),
+    ConsistentRead: true,
+  });
+  const alive = db
+    .decodeAll(ClientItem, items)
+    .filter((client) => isAlive(client.last_update, since))
+    .map((client) => client.sk)
+    .sort(compareStrings);
+  const members: GroupMember[] = alive.map((clientId) => ({ clientId }));
+  const leader = members[0];
+  if (leader !== undefined) {
+    const item = await db.getItem('listGroup', { pk: clientKey(app), sk: leader.clientId });
+    const digests = item === undefined ? undefined : db.decode(ClientExtras, item)?.digests;
+    if (digests !== undefined) leader.digests = digests;
+  }
+  return members;
+}
+
+async function listGroupWithStats(db: TableClient, app: string, since: Date): Promise<GroupMember[]> {
   const items = await db.queryAll('listGroup', {
     KeyConditionExpression: '#pk = :pk',
-    ProjectionExpression: `#pk, #sk, #last_update, #digests${withStats ? ', #stats' : ''}`,
-    ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#last_update': 'last_update', '#digests': 'digests', ...(withStats ? { '#stats': 'stats' } : {}) },
+    ProjectionExpression: '#pk, #sk, #last_update, #digests, #stats',
+    ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#last_update': 'last_update', '#digests': 'digests', '#stats': 'stats' },
     ExpressionAttributeValues: marshall({ ':pk': clientKey(app) }),
     ConsistentRead: true,
   });
@@ -71,7 +99,7 @@ export async function listGroup(db: TableClient, app: string, since: Date, optio
     if (client === undefined || !isAlive(client.last_update, since)) continue;
     const digests = db.decode(ClientExtras, item)?.digests;
     const member: GroupMember = digests === undefined ? { clientId: client.sk } : { clientId: client.sk, digests };
-    const stats = withStats ? statsOf(db, item) : undefined;
+    const stats = statsOf(db, item);
     if (stats !== undefined) member.stats = stats;
     members.push(member);
   }

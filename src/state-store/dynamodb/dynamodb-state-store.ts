@@ -7,7 +7,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Observable } from 'rxjs';
 import type { KinesumerError } from '../../errors.js';
-import type { AcquireRequest, CachedShard, Checkpoint, ClientHeartbeat, GroupMember, Heartbeat, ListGroupOptions, ShardCommit, ShardSeek, ShardState, StateStore } from '../state-store.js';
+import type { AcquireRequest, CachedShard, Checkpoint, ClientHeartbeat, GroupMember, Heartbeat, ListGroupOptions, ShardCommit, ShardIdRange, ShardSeek, ShardState, StateStore } from '../state-store.js';
 import { validDate, validateCommit } from '../store-validation.js';
 import { acquireShard } from './acquire-shard.js';
 import type { BatchRetryOptions } from './batch-retry.js';
@@ -16,7 +16,7 @@ import { deregisterClient, listAliveClients, listClients, listGroup, pingClient,
 import { dynamoDBClientOf } from './dynamodb-client.js';
 import type { DynamoDBStateStoreOptions } from './dynamodb-options.js';
 import { tableProblem } from './schema-problems.js';
-import { getShards, updateShards } from './shard-cache-items.js';
+import { getShardPage, getShards, updateShards } from './shard-cache-items.js';
 import { commitShard, deleteShardStates, listShardStates, releaseShard, seekShard } from './shard-state-items.js';
 import { TableClient } from './table-client.js';
 
@@ -145,14 +145,25 @@ export class DynamoDBStateStore implements StateStore {
   }
 
   /**
-   * The cached shard list of `stream` (a consistent read), or `undefined` when there is none or
-   * the item is malformed (then reported on `errors$`; the leader's next update replaces it).
+   * The cached shard list of `stream` (consistent reads: kinesumer's item, or every page of a
+   * paged cache in one Query), or `undefined` when there is none, the item is malformed, or the
+   * pages did not match their digests twice in a row (then reported on `errors$`; the leader's
+   * next update replaces it).
    */
   async getShards(app: string, stream: string): Promise<CachedShard[] | undefined> {
     return getShards(this.db, app, stream);
   }
 
-  /** Sets the `shards` attribute of the stream's shard-cache item (other attributes are kept). */
+  /** One page of a paged shard cache (a consistent GetItem), or `undefined`. */
+  async getShardPage(app: string, stream: string, page: number): Promise<CachedShard[] | undefined> {
+    return getShardPage(this.db, app, stream, page);
+  }
+
+  /**
+   * Sets the `shards` attribute of the stream's shard-cache item (other attributes are kept), or,
+   * for more than `SHARD_CACHE_PAGE_SIZE` shards, writes the pages whose entries changed and
+   * deletes kinesumer's item (see the README's state-store table).
+   */
   async updateShards(app: string, stream: string, shards: readonly CachedShard[]): Promise<void> {
     await updateShards(this.db, app, stream, shards);
   }
@@ -179,10 +190,11 @@ export class DynamoDBStateStore implements StateStore {
 
   /**
    * The state of every shard of `stream` that has an item (Query, consistent, every page), in
-   * shard-id order. Malformed items are reported on `errors$` and left out.
+   * shard-id order; with `range`, a Query of that range of sort keys. Malformed items are
+   * reported on `errors$` and left out.
    */
-  async listShardStates(app: string, stream: string): Promise<ShardState[]> {
-    return listShardStates(this.db, app, stream);
+  async listShardStates(app: string, stream: string, range?: ShardIdRange): Promise<ShardState[]> {
+    return listShardStates(this.db, app, stream, range);
   }
 
   /**

@@ -8,7 +8,8 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { WriteRequest } from '@aws-sdk/client-dynamodb';
 import { pruneTakeover, shardEntries } from '../heartbeat-checkpoints.js';
 import { RELEASE_CHANGE, SHARD_FIELDS, commitChange, seekChange, type ShardChange, type ShardField } from '../shard-change.js';
-import type { HeartbeatCheckpoints, HeartbeatSeeks, ShardCommit, ShardSeek, ShardState } from '../state-store.js';
+import { inRange } from '../shard-pages.js';
+import type { HeartbeatCheckpoints, HeartbeatSeeks, ShardCommit, ShardIdRange, ShardSeek, ShardState } from '../state-store.js';
 import { byShardId } from '../store-values.js';
 import { ShardStateItem, checkpointKey, shardStateOfItem } from './items.js';
 import { and, UpdateExpression } from './update-expression.js';
@@ -67,14 +68,31 @@ export function shardUpdate(change: ShardChange): UpdateExpression<ShardStateAtt
   return update;
 }
 
-/** Every shard state of `stream` (a consistent Query, every page), in shard-id order; malformed items are reported and left out. */
-export async function listShardStates(db: TableClient, app: string, stream: string): Promise<ShardState[]> {
-  const items = await db.queryAll('listShardStates', {
-    KeyConditionExpression: 'pk = :pk',
-    ExpressionAttributeValues: marshall({ ':pk': checkpointKey(app, stream) }),
-    ConsistentRead: true,
-  });
-  return db.decodeAll(ShardStateItem, items).map(shardStateOfItem).sort(byShardId);
+/**
+ * Every shard state of `stream` (a consistent Query, every page), in shard-id order, or those in
+ * `range` (a range condition on the sort key: only those items are read); malformed items are
+ * reported and left out.
+ */
+export async function listShardStates(db: TableClient, app: string, stream: string, range?: ShardIdRange): Promise<ShardState[]> {
+  const values: Record<string, string> = { ':pk': checkpointKey(app, stream) };
+  let condition = 'pk = :pk';
+  if (range?.from !== undefined && range.before !== undefined) {
+    // BETWEEN includes its upper bound: the item at `before`, if any, is read and dropped.
+    condition += ' AND sk BETWEEN :from AND :before';
+    Object.assign(values, { ':from': range.from, ':before': range.before });
+  } else if (range?.from !== undefined) {
+    condition += ' AND sk >= :from';
+    values[':from'] = range.from;
+  } else if (range?.before !== undefined) {
+    condition += ' AND sk < :before';
+    values[':before'] = range.before;
+  }
+  const items = await db.queryAll('listShardStates', { KeyConditionExpression: condition, ExpressionAttributeValues: marshall(values), ConsistentRead: true });
+  return db
+    .decodeAll(ShardStateItem, items)
+    .map(shardStateOfItem)
+    .filter((s) => inRange(s.shardId, range))
+    .sort(byShardId);
 }
 
 /**
