@@ -167,6 +167,11 @@ export class Checkpointer {
     });
   }
 
+  /** A static member's last heartbeat on close: as {@link beat$}, with the digests kept. */
+  lastBeat$(): Observable<never> {
+    return defer(() => this.heartbeat$());
+  }
+
   /**
    * Before this client's first heartbeat: the marks its previous run under the same id committed
    * in its heartbeat, kept in the heartbeats until it takes those shards again (the take starts
@@ -250,42 +255,13 @@ export class Checkpointer {
     );
   }
 
-  /** Writes every mark to its item, frees every shard, then refuses new marks. */
-  close$(): Observable<never> {
+  /** Writes every mark to its item, refuses new marks, frees every shard (with `keep`, static membership: stops tracking them, its id still holds them). */
+  close$(keep = false): Observable<never> {
     return concat(
       this.flush$(),
       defer(() => {
         this.closed = true;
-        return merge(...[...this.held.values()].map((progress) => this.free$(progress)));
-      }),
-    );
-  }
-
-  /**
-   * Static membership's close: writes every mark to its item and one last heartbeat (so the shards
-   * stay reserved for `clientTimeout` from now), then refuses new marks and stops tracking every
-   * shard without freeing it: this client's id still holds them, and takes them back at once when
-   * it comes back under that id. Never errors (failures are reported).
-   */
-  keep$(): Observable<never> {
-    const { app, clientId, store, scheduler, report, recorder } = this.options;
-    const operation = this.writesHeartbeats ? 'heartbeat' : 'pingClient';
-    const beat$ = defer(() => (this.writesHeartbeats ? this.heartbeat$() : from(store.pingClient(app, clientId, new Date(scheduler.now()))))).pipe(
-      this.storeCall<unknown>(operation),
-      ignoreElements(),
-      catchError((err: unknown) => (report(asStateStoreError(err, operation)), EMPTY)),
-    );
-    return concat(
-      this.flush$(),
-      beat$,
-      defer(() => {
-        this.closed = true;
-        for (const progress of [...this.held.values()]) {
-          this.forget(progress);
-          progress.left();
-          recorder?.left(progress.stream, progress.shardId, 'shardReleased');
-        }
-        return EMPTY;
+        return merge(...[...this.held.values()].map((progress) => this.free$(progress, !keep)));
       }),
     );
   }
@@ -339,8 +315,8 @@ export class Checkpointer {
     return this.writes.run(() => writeItems$(pick(), this.itemWrites));
   }
 
-  /** Frees the shard in the store and stops tracking it. Never errors. */
-  private free$(progress: ShardProgress): Observable<never> {
+  /** Frees the shard in the store (unless not `inStore`) and stops tracking it. Never errors. */
+  private free$(progress: ShardProgress, inStore = true): Observable<never> {
     const { app, clientId, store, report, recorder } = this.options;
     return defer(() => {
       // A final write that did not land (the store out of reach): the heartbeats keep the marks.
@@ -348,6 +324,7 @@ export class Checkpointer {
       this.forget(progress);
       progress.left();
       recorder?.left(progress.stream, progress.shardId, 'shardReleased');
+      if (!inStore) return EMPTY;
       return from(store.releaseShard(app, progress.stream, progress.shardId, clientId)).pipe(
         this.storeCall('releaseShard'),
         ignoreElements(),

@@ -53,6 +53,21 @@ export function leaveGroupOf(parts: KinesumerParts, streams: () => readonly stri
  * starts after that commit. `wasRunning`: the group ran (otherwise there is no membership to end).
  */
 export function endMembership$(parts: KinesumerParts, wasRunning: boolean, streams: () => readonly string[]): Observable<never> {
-  if (parts.config.group.staticMembership && wasRunning) return parts.checkpointer.keep$();
+  if (parts.config.group.staticMembership && wasRunning) return concat(lastHeartbeat$(parts), parts.checkpointer.close$(true));
   return concat(parts.checkpointer.close$(), wasRunning ? leaveGroupOf(parts, streams) : EMPTY);
+}
+
+/**
+ * A static member's last heartbeat before it closes (carrying its marks, with heartbeat commits):
+ * its shards stay reserved for `clientTimeout` from now. Emits nothing; never errors.
+ */
+function lastHeartbeat$(parts: KinesumerParts): Observable<never> {
+  const { config, store, checkpointer, report } = parts;
+  const operation = checkpointer.writesHeartbeats ? 'heartbeat' : 'pingClient';
+  const beat$ = checkpointer.writesHeartbeats ? checkpointer.lastBeat$() : defer(() => from(store.pingClient(config.app, config.clientId, new Date(config.scheduler.now()))));
+  return beat$.pipe(
+    answerWithin<unknown>(config.group.clientTimeout, config.scheduler, (message) => new StateStoreError(operation, message, { retriable: true })),
+    ignoreElements(),
+    catchError((err: unknown) => (report(asStateStoreError(err, operation)), EMPTY)),
+  );
 }
