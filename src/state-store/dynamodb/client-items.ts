@@ -53,7 +53,6 @@ export async function writeHeartbeat(db: TableClient, app: string, clientId: str
 }
 
 /**
-/**
  * The clients alive after `since` with the leader's digests, by id.
  *
  * Without stats: a consistent Query of kinesumer's index (keys and `last_update` only, so its
