@@ -162,6 +162,15 @@ export function heartbeatContract<C>(
     t.deepEqual(ids(await group(store, app, at(0))), await run(store.listAliveClients(app, at(0))), 'the same clients as listAliveClients, in the same order');
   });
 
+  test(`${name}: listGroup asked by the leader itself (self) leaves its own digests out; asked by another client, they come along`, async (t) => {
+    const store = await open(t);
+    const app = uniqueApp();
+    await beat(store, app, 'a', at(1000), { checkpoints: {}, digests: { s: 'a-s' } });
+    await beat(store, app, 'b', at(1000), { checkpoints: {}, digests: { s: 'b-s' } });
+    t.deepEqual(await run(store.listGroup!(app, at(0), { self: 'a' })), [{ clientId: 'a' }, { clientId: 'b' }], 'the leader wrote them: not read back');
+    t.deepEqual(await run(store.listGroup!(app, at(0), { self: 'b' })), [{ clientId: 'a', digests: { s: 'a-s' } }, { clientId: 'b' }], "a follower gets the leader's");
+  });
+
   test(`${name}: acquireShard from a dead owner starts after its heartbeat checkpoint when that is further on than the stored one`, async (t) => {
     const store = await open(t);
     const app = uniqueApp();

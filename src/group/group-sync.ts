@@ -134,7 +134,7 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
       const operation = membershipOperation(store);
       const balanced = options.assignment === 'balanced';
       followed.startRound();
-      return listMembership(store, app, aliveSince(at, clientTimeout, regaining ? liveness.lostAt : undefined), call, balanced).pipe(
+      return listMembership(store, app, aliveSince(at, clientTimeout, regaining ? liveness.lostAt : undefined), call, balanced, clientId).pipe(
         concatMap(({ clients, leaderDigests, stats }) => {
           const index = stale ? -1 : clients.indexOf(clientId);
           const leader = index === 0;

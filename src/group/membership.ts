@@ -1,5 +1,5 @@
 import { map, type Observable } from 'rxjs';
-import type { HeartbeatStats, StateStore } from '../state-store/state-store.js';
+import type { HeartbeatStats, ListGroupOptions, StateStore } from '../state-store/state-store.js';
 import type { StoreCall } from './store-call.js';
 
 /** The alive group as one round lists it. */
@@ -35,10 +35,12 @@ export function aliveSince(at: number, clientTimeout: number, lostAt: number | u
  *
  * @param since ms since the epoch, by the scheduler's clock.
  * @param stats Read the members' shard stats too (the `'balanced'` assignment needs them).
+ * @param self This client's id: as the leader it needs no digests (see {@link ListGroupOptions.self}).
  */
-export function listMembership(store: StateStore, app: string, since: number, call: StoreCall, stats = false): Observable<Membership> {
+export function listMembership(store: StateStore, app: string, since: number, call: StoreCall, stats = false, self?: string): Observable<Membership> {
   if (membershipOperation(store) === 'listGroup') {
-    return call('listGroup', () => (stats ? store.listGroup!(app, new Date(since), { stats }) : store.listGroup!(app, new Date(since)))).pipe(
+    const options: ListGroupOptions = { ...(stats && { stats }), ...(self !== undefined && { self }) };
+    return call('listGroup', () => store.listGroup!(app, new Date(since), options)).pipe(
       map((members) => {
         const sorted = [...members].sort((a, b) => (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0));
         const byId = new Map(sorted.flatMap((m) => (m.stats === undefined ? [] : [[m.clientId, m.stats] as const])));

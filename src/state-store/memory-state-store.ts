@@ -105,7 +105,7 @@ export class MemoryStateStore implements StateStore {
       const alive = [...(this.clients.get(app) ?? [])].filter(([, lastUpdate]) => isAlive(lastUpdate, since)).map(([id]) => id).sort(compareStrings);
       return alive.map((clientId, i): GroupMember => {
         const beat = this.beats.get(app)?.get(clientId);
-        const digests = i === 0 || options.stats === true ? beat?.digests : undefined;
+        const digests = (i === 0 && clientId !== options.self) || options.stats === true ? beat?.digests : undefined;
         const member: GroupMember = digests === undefined ? { clientId } : { clientId, digests: { ...digests } };
         const stats = options.stats === true && beat !== undefined ? validHeartbeat(beat).stats : undefined;
         if (stats !== undefined) member.stats = stats;

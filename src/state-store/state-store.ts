@@ -104,6 +104,11 @@ export interface GroupMember {
 export interface ListGroupOptions {
   /** Each member's shard stats too (the `'balanced'` assignment weighs shards by them). Default false. */
   stats?: boolean;
+  /**
+   * The asking client's id. When it is the leader (the first alive id), its own digests are not
+   * read back: it wrote them, and a leader reads every stream itself. Default: read them.
+   */
+  self?: string;
 }
 
 /**

@@ -58,7 +58,7 @@ export async function writeHeartbeat(db: TableClient, app: string, clientId: str
  * Without stats: a consistent Query of kinesumer's index (keys and `last_update` only, so its
  * cost grows with the number of clients, not with the checkpoints and stats their items carry),
  * then a GetItem of the first alive client's item for its digests (only the leader writes
- * digests). With `options.stats` (the `'balanced'` assignment needs every member's shard loads):
+ * digests), unless that client is `options.self`. With `options.stats` (the `'balanced'` assignment needs every member's shard loads):
  * one consistent Query of the client items, without the heartbeat checkpoints.
  */
 export async function listGroup(db: TableClient, app: string, since: Date, options: ListGroupOptions = {}): Promise<GroupMember[]> {
@@ -76,7 +76,7 @@ export async function listGroup(db: TableClient, app: string, since: Date, optio
     .sort(compareStrings);
   const members: GroupMember[] = alive.map((clientId) => ({ clientId }));
   const leader = members[0];
-  if (leader !== undefined) {
+  if (leader !== undefined && leader.clientId !== options.self) {
     const item = await db.getItem('listGroup', { pk: clientKey(app), sk: leader.clientId });
     const digests = item === undefined ? undefined : db.decode(ClientExtras, item)?.digests;
     if (digests !== undefined) leader.digests = digests;
