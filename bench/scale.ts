@@ -25,6 +25,7 @@ import { EMPTY, Subject, from, last, of, type Observable, type ObservableInput, 
 import { VirtualTimeScheduler, VirtualAction, asyncScheduler } from 'rxjs';
 import { groupSync, type GroupView } from '../src/group/group-sync.js';
 import { readableShards } from '../src/group/shard-lineage.js';
+import { snapshotDigest } from '../src/group/snapshot-digest.js';
 import type { KinesisApi, ShardDescription } from '../src/kinesis/kinesis-api.js';
 import { DynamoDBStateStore } from '../src/state-store/dynamodb/dynamodb-state-store.js';
 import { createStateTable } from '../src/state-store/dynamodb/create-table.js';
@@ -77,7 +78,8 @@ function member(name: string, store: StateStore, kinesis: KinesisApi, scheduler:
   const taking = new Set<string>();
   const seqs = new Map<string, string>();
   const triggers = new Subject<void>();
-  const closedSeen = new Set<string>();
+  const finishing = new Set<string>();
+  let triggered = false;
   let beats = 0;
   const m: Member = { name, held, view: undefined, stop: () => subscription.unsubscribe() };
   const beat = (digests: Record<string, string> | undefined): Observable<unknown> => {
@@ -117,24 +119,23 @@ function member(name: string, store: StateStore, kinesis: KinesisApi, scheduler:
         else seqs.delete(shard);
       });
     }
-    // a closed shard is read to its end a round after it was seen closed
-    let finished = false;
+    // a closed shard it holds is read to its end a poll (1 s) later, then finished; the
+    // consumer then makes a round at once (one for all the shards finished together)
     for (const shard of snapshot?.shards ?? []) {
-      if (!shard.closed || !held.has(shard.id)) continue;
-      if (!closedSeen.has(shard.id)) {
-        closedSeen.add(shard.id);
-        continue;
-      }
-      const previous = seqs.get(shard.id);
-      const commit = { clientId: name, sequenceNumber: undefined, previous, finished: true, now: new Date(scheduler.now()) };
-      call(store.commitShard(APP, STREAM, shard.id, commit), (ok) => {
-        if (!ok) return;
-        held.delete(shard.id);
-        finished = true;
-      });
+      if (!shard.closed || !held.has(shard.id) || finishing.has(shard.id)) continue;
+      finishing.add(shard.id);
+      scheduler.schedule(() => {
+        finishing.delete(shard.id);
+        if (!held.has(shard.id)) return;
+        const commit = { clientId: name, sequenceNumber: undefined, previous: seqs.get(shard.id), finished: true, now: new Date(scheduler.now()) };
+        call(store.commitShard(APP, STREAM, shard.id, commit), (ok) => {
+          if (!ok) return;
+          held.delete(shard.id);
+          if (!triggered) scheduler.schedule(() => ((triggered = false), triggers.next()));
+          triggered = true;
+        });
+      }, 1000);
     }
-    // as the consumer does: a round at once after finishing shards (one for all of them)
-    if (finished) scheduler.schedule(() => triggers.next());
   };
   const subscription: Subscription = groupSync({
     app: APP,
@@ -172,6 +173,31 @@ function converged(members: readonly Member[], list: readonly ShardDescription[]
   return members.length > 0 && readable.length === owners.size && readable.every((s) => owners.get(s) === 1) && members.every((m) => m.view?.clients.length === members.length);
 }
 
+/** What keeps a group from converging, for PROGRESS. */
+function diagnose(members: readonly Member[], list: readonly ShardDescription[]): string {
+  const leader = members.find((m) => m.view?.leader);
+  const snapshot = leader?.view?.streams[STREAM];
+  if (snapshot === undefined) return 'no leader view';
+  const readable = readableShards(snapshot, false);
+  const closed = new Set(snapshot.shards.filter((s) => s.closed).map((s) => s.id));
+  const held = new Map<string, number>();
+  for (const m of members) for (const s of m.held) held.set(s, (held.get(s) ?? 0) + 1);
+  const off = members.filter((m) => { const a = m.view?.assignment[STREAM] ?? []; return a.length !== m.held.size || a.some((s) => !m.held.has(s)); });
+  const example = off[0];
+  const owner = example === undefined ? undefined : members.find((m) => m.name === snapshot.states.get(example.view?.assignment[STREAM]?.[0] ?? '')?.owner);
+  const other = owner?.view?.streams[STREAM];
+  if (owner !== undefined && other !== undefined) {
+    console.error(`owner ${owner.name}: clients ${owner.view?.clients.length} (leader's ${leader?.view?.clients.length}), readable ${readableShards(other, false).length}, digest ${snapshotDigest(other) === snapshotDigest(snapshot) ? 'same' : 'differs'}, at ${owner.view?.at} (leader's ${leader?.view?.at})`);
+    const mine = new Set(readableShards(other, false));
+    const theirs = readableShards(snapshot, false);
+    console.error(`only the leader's: ${theirs.filter((s) => !mine.has(s)).slice(0, 5)}; only the owner's: ${[...mine].filter((s) => !theirs.includes(s)).slice(0, 5)}`);
+    const id0 = [...mine].filter((s) => !theirs.includes(s))[0] ?? theirs.filter((s) => !mine.has(s))[0];
+    if (id0) console.error(`${id0}: leader state ${JSON.stringify(snapshot.states.get(id0))}, owner state ${JSON.stringify(other.states.get(id0))}; children ${JSON.stringify(snapshot.shards.filter((c) => c.parentShardId === id0).map((c) => [c.id, snapshot.states.get(c.id), other.states.get(c.id)]))}`);
+  }
+  return `list ${snapshot.shards.length}/${list.length}, readable ${readable.length} (closed ${readable.filter((s) => closed.has(s)).length}), unheld ${readable.filter((s) => !held.has(s)).length}, clients off ${off.length}` +
+    (example ? ` e.g. ${example.name} assigned ${JSON.stringify(example.view?.assignment[STREAM]?.slice(0, 3))} held ${JSON.stringify([...example.held].slice(0, 3))} states ${JSON.stringify((example.view?.assignment[STREAM] ?? []).slice(0, 2).map((id) => snapshot.states.get(id)))}` : '');
+}
+
 async function virtualRun(): Promise<void> {
   const scheduler = new VirtualTimeScheduler(VirtualAction, Infinity);
   const store = new MemoryStateStore();
@@ -191,6 +217,7 @@ async function virtualRun(): Promise<void> {
       if (process.env['PROGRESS'] && t % 5000 === 0) console.error(`virtual ${t / 1000} s, wall ${((Date.now() - started) / 1000).toFixed(0)} s`);
       if (converged(members, list, expected)) return t - from0;
     }
+    if (process.env['PROGRESS']) console.error(diagnose(members, list));
     return undefined;
   };
   const rows: string[] = [];
@@ -212,7 +239,7 @@ async function virtualRun(): Promise<void> {
     for (const k of [0, 1]) next.push({ shardId: id(SHARDS + 2 * i + k), closed: false, parentShardId: id(i), adjacentParentShardId: undefined, startingSequenceNumber: sequenceNumber(5_000_000 + 2 * i + k) });
   }
   list = next;
-  const afterSplit = await until(now, 180_000);
+  const afterSplit = await until(now, Number(process.env['SPLIT_LIMIT'] ?? 180) * 1000);
   rows.push(`split of ${SPLIT} shards                    ${fmt(afterSplit)}`);
   const cpuMs = (process.cpuUsage(cpu).user + process.cpuUsage(cpu).system) / 1000;
   console.log(`\nVirtual time: ${CLIENTS} clients, one stream of ${SHARDS} shards, in-memory store, syncInterval ${SYNC} ms, clientTimeout ${TIMEOUT} ms\n`);
