@@ -45,6 +45,8 @@ const STREAM = 's';
 const id = (n: number) => `shardId-${String(n).padStart(12, '0')}`;
 const clientName = (n: number) => `c${String(n).padStart(4, '0')}`;
 /** A sequence number as long as Kinesis's (56 digits), later for a larger `n`. */
+/** Checkpoints come after every shard's start (a checkpoint before it would be another shard's: stale). */
+const CHECKPOINTS = 9_000_000;
 const sequenceNumber = (n: number) => `4959033827149025660855969253836157109592157598913${String(n).padStart(7, '0')}`;
 
 /** A Kinesis seam for the group sync: ListShards from a list that can change. */
@@ -85,7 +87,7 @@ function member(name: string, store: StateStore, kinesis: KinesisApi, scheduler:
   const beat = (digests: Record<string, string> | undefined): Observable<unknown> => {
     beats++;
     const checkpoints: Record<string, { sequenceNumber: string }> = {};
-    for (const shard of held) checkpoints[shard] = { sequenceNumber: sequenceNumber(beats) };
+    for (const shard of held) checkpoints[shard] = { sequenceNumber: sequenceNumber(CHECKPOINTS + beats) };
     const heartbeat = { checkpoints: { [STREAM]: checkpoints }, ...(digests === undefined ? {} : { digests }) };
     // every 12th beat (a minute), the checkpoint items too (commit.itemInterval), fenced
     if (beats % 12 === 0) for (const shard of held) commitItem(shard);
@@ -93,7 +95,7 @@ function member(name: string, store: StateStore, kinesis: KinesisApi, scheduler:
   };
   const commitItem = (shard: string) => {
     const previous = seqs.get(shard);
-    const next = sequenceNumber(beats);
+    const next = sequenceNumber(CHECKPOINTS + beats);
     const commit = { clientId: name, sequenceNumber: next, previous, finished: false, now: new Date(scheduler.now()) };
     call(store.commitShard(APP, STREAM, shard, commit), (ok) => ok && seqs.set(shard, next));
   };
@@ -299,11 +301,16 @@ async function costRun(endpoint: string, table: string, clients: number, shards:
   const perMinute = (n: number) => (n * 60) / COST_SECONDS;
   const leader = members.find((m) => m.view?.leader)?.name;
   const followers = [...counts.entries()].filter(([name]) => name !== leader);
+  const median = (f: (t: { requests: Map<string, number>; units: Map<string, number>; read: number; write: number }) => number) => {
+    const values = followers.map(([, t]) => f(t)).sort((a, b) => a - b);
+    return values[Math.floor(values.length / 2)] ?? 0;
+  };
   const avg = (f: (t: { requests: Map<string, number>; units: Map<string, number>; read: number; write: number }) => number) => followers.reduce((s, [, t]) => s + f(t), 0) / followers.length;
   const kinds = [...new Set([...counts.values()].flatMap((t) => [...t.requests.keys()]))].sort();
-  console.log(`\n${clients} clients x ${shards} shards (about ${Math.round(shards / clients)} held each; held now min ${Math.min(...heldNow)} max ${Math.max(...heldNow)}), per client-minute, followers averaged, then the leader:`);
+  console.log(`\n${clients} clients x ${shards} shards (about ${Math.round(shards / clients)} held each; held now min ${Math.min(...heldNow)} max ${Math.max(...heldNow)}), per client-minute: followers' mean, followers' median (each column apart), units per request (followers), the leader:`);
   console.log(`        ${kinds.map((k) => k.padStart(14)).join('')}      requests   read units  write units`);
   console.log(`follow  ${kinds.map((k) => avg((t) => perMinute(t.requests.get(k) ?? 0)).toFixed(1).padStart(14)).join('')}${avg((t) => perMinute([...t.requests.values()].reduce((a, b) => a + b, 0))).toFixed(1).padStart(14)}${avg((t) => perMinute(t.read)).toFixed(1).padStart(13)}${avg((t) => perMinute(t.write)).toFixed(1).padStart(13)}`);
+  console.log(`median  ${kinds.map((k) => median((t) => perMinute(t.requests.get(k) ?? 0)).toFixed(1).padStart(14)).join('')}${median((t) => perMinute([...t.requests.values()].reduce((a, b) => a + b, 0))).toFixed(1).padStart(14)}${median((t) => perMinute(t.read)).toFixed(1).padStart(13)}${median((t) => perMinute(t.write)).toFixed(1).padStart(13)}`);
   console.log(`unit/req${kinds.map((k) => (avg((t) => t.units.get(k) ?? 0) / Math.max(1e-9, avg((t) => t.requests.get(k) ?? 0))).toFixed(2).padStart(14)).join('')}   (followers)`);
   const l = counts.get(leader ?? '');
   if (l !== undefined) {
