@@ -1,4 +1,4 @@
-import { retry, throwError, timeout, timer, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
+import { race, retry, take, throwError, timeout, timer, type MonoTypeOperatorFunction, type Observable, type SchedulerLike } from 'rxjs';
 import { isRetriable, type KinesumerError } from './errors.js';
 
 /** The library's one retry policy: exponential backoff with jitter, bounded. */
@@ -31,6 +31,11 @@ export interface RetryHooks {
   shouldRetry?: (err: unknown) => boolean;
   /** Errors retried at once without counting as a failure (an expired iterator, say). */
   immediate?: (err: unknown) => boolean;
+  /**
+   * What may end the backoff after `err` early (its first value does): for a connection failure,
+   * another call's answer says the connection works again. `undefined`: only the backoff.
+   */
+  cutShort?: (err: unknown) => Observable<unknown> | undefined;
 }
 
 /**
@@ -46,7 +51,9 @@ export function retryWithBackoff<T>(policy: RetryPolicy, hooks: RetryHooks = {})
       // Only the first of a run of such errors is retried at once, so a repeat cannot busy-loop.
       if (attempt === 1 && hooks.immediate?.(err)) return timer(0, policy.scheduler);
       hooks.onRetry?.(err, attempt);
-      return timer(backoffDelay(attempt, policy), policy.scheduler);
+      const backoff = timer(backoffDelay(attempt, policy), policy.scheduler);
+      const early = hooks.cutShort?.(err);
+      return early === undefined ? backoff : race(backoff, early.pipe(take(1)));
     },
   });
 }

@@ -71,7 +71,7 @@ test('a minimal config gets the documented defaults', (t) => {
   t.deepEqual(config.kinesis, { region: 'us-east-1' });
   t.deepEqual(config.stateStore, { table: 'kinesumer-state-store' });
   t.is(config.initialPosition, 'LATEST');
-  t.deepEqual(config.group, { syncInterval: 5000, clientTimeout: 10000 });
+  t.deepEqual(config.group, { syncInterval: 5000, clientTimeout: 10000, assignment: 'sticky', staticMembership: false });
   t.deepEqual(config.commit, { auto: true, interval: 5000, timeout: 2000, itemInterval: 60000 });
   t.deepEqual(config.polling, { scanLimit: 2000, scanTimeout: 2000, idleInterval: 1000, maxInFlight: 4000 });
   t.deepEqual(config.retry, { initialDelay: 100, maxDelay: 30000 });
@@ -81,7 +81,7 @@ test('a minimal config gets the documented defaults', (t) => {
 test('DEFAULTS holds the documented numbers', (t) => {
   t.deepEqual(DEFAULTS, {
     initialPosition: 'LATEST',
-    group: { syncInterval: 5000, clientTimeout: 10000 },
+    group: { syncInterval: 5000, clientTimeout: 10000, assignment: 'sticky', staticMembership: false },
     commit: { auto: true, interval: 5000, timeout: 2000, itemInterval: 60000 },
     polling: { scanLimit: 2000, scanTimeout: 2000, idleInterval: 1000, maxInFlight: 4000 },
     retry: { initialDelay: 100, maxDelay: 30000 },
@@ -142,7 +142,7 @@ test('a full config is kept, and clients, stores and schedulers are the very obj
   t.is(config.scheduler, scheduler);
   t.is(config.clientId, 'worker-1');
   t.deepEqual(config.initialPosition, { timestamp });
-  t.deepEqual(config.group, { syncInterval: 1000, clientTimeout: 1500 });
+  t.deepEqual(config.group, { syncInterval: 1000, clientTimeout: 1500, assignment: 'sticky', staticMembership: false });
   t.deepEqual(config.commit, { auto: false, interval: 100, timeout: 50, itemInterval: 1000 });
   t.deepEqual(config.polling, { scanLimit: 10000, scanTimeout: 300, idleInterval: 200, maxInFlight: 50 });
   t.deepEqual(config.retry, { initialDelay: 10, maxDelay: 10 });
@@ -309,7 +309,7 @@ test('a syncInterval above the default clientTimeout is rejected, saying the tim
 
 test('a clientTimeout just above syncInterval is accepted (2x is only recommended)', (t) => {
   const config = resolveConfig(withPatch({ group: { syncInterval: 5000, clientTimeout: 5001 } }));
-  t.deepEqual(config.group, { syncInterval: 5000, clientTimeout: 5001 });
+  t.deepEqual(config.group, { syncInterval: 5000, clientTimeout: 5001, assignment: 'sticky', staticMembership: false });
 });
 
 test('maxDelay below initialDelay is rejected', (t) => {
@@ -640,4 +640,18 @@ test('retry.random replaces Math.random for backoff jitter; anything but a funct
   const err = rejects(t, withPatch({ retry: { random: 0.5 } }));
   t.deepEqual(paths(err), ['Config.retry.random']);
   t.is(problemAt(t, err, 'Config.retry.random'), 'Expecting a function returning a number in [0, 1) at Config.retry.random but instead got: 0.5');
+});
+
+test('group.assignment takes one of the strategies and nothing else', (t) => {
+  t.is(resolveConfig(withPatch({ group: { assignment: 'balanced' } })).group.assignment, 'balanced');
+  t.is(resolveConfig(withPatch({ group: { assignment: 'kinesumer' } })).group.assignment, 'kinesumer');
+  const err = rejects(t, withPatch({ group: { assignment: 'round-robin' } }));
+  t.is(problemAt(t, err, 'Config.group.assignment'), `Invalid value "round-robin" for Config.group.assignment - Expected 'sticky' | 'balanced' | 'kinesumer'`);
+});
+
+test('group.staticMembership needs a clientId of the user', (t) => {
+  const err = rejects(t, { app: 'a', kinesis: { region: 'us-east-1' }, stateStore: { table: 'ttt' }, group: { staticMembership: true } });
+  t.deepEqual(paths(err), ['Config.clientId']);
+  t.regex(problemAt(t, err, 'Config.clientId'), /^Missing Config\.clientId - Config\.group\.staticMembership keeps shards reserved/);
+  t.true(resolveConfig(withPatch({ clientId: 'pod-1', group: { staticMembership: true } })).group.staticMembership);
 });

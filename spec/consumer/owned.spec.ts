@@ -20,7 +20,8 @@ test('a lost shard leaves owned$ in the frame the loss is noticed, and comes bac
     const kinesis = new FakeKinesis({ scheduler });
     kinesis.createStream('s', { shards: 1 });
     const store = new MemoryStateStore();
-    const a = createKinesumer({ app: 'app', clientId: 'a', kinesis, stateStore: store, scheduler, logger: silentLogger });
+    // kinesumer's slices: the target of a, first of two clients, keeps the one shard whoever holds it
+    const a = createKinesumer({ app: 'app', clientId: 'a', kinesis, stateStore: store, scheduler, logger: silentLogger, group: { assignment: 'kinesumer' } });
     a.consume(['s']).pipe(checkpoint(a)).subscribe();
     // given b takes the shard over in the store at 1500 ms (it counted a as dead) and stays
     // alive, while a processes a record that arrived at 1000 (its commit is a fenced write)

@@ -190,3 +190,55 @@ test('a restarted member subscribes AFTER_SEQUENCE_NUMBER its committed checkpoi
     [{ type: 'TRIM_HORIZON' }, { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: seq(0, 'b') }],
   );
 });
+
+test('a graceful EFO handoff: the old owner ends its subscription, then commits, then releases; the new owner subscribes after its last record', (t) => {
+  const scheduler = testScheduler(t);
+  let seam: ReturnType<typeof efoSeam> | undefined;
+  const order: string[] = [];
+  scheduler.run((helpers) => {
+    const fake = new FakeKinesis(helpers, () => scheduler.now(), { s: openShards(2) });
+    seam = efoSeam(scheduler, fake, {
+      [S(0)]: [helpers.cold('a', { a: ev(0, 'a') })],
+      [S(1)]: [helpers.cold('c 1999ms d', { c: ev(1, 'c'), d: ev(1, 'd') }), helpers.cold('e', { e: ev(1, 'e') })],
+    });
+    const store = new MemoryStateStore();
+    // every step of shard 1 in order: a's subscription ending, a's item write and release, b's subscribe
+    const forA = seam.forMember('a');
+    const logged: typeof forA = {
+      ...forA,
+      subscribeToShard: (stream, shardId, arn, position, demand$) =>
+        forA.subscribeToShard(stream, shardId, arn, position, demand$).pipe(
+          tap({ unsubscribe: () => shardId === S(1) && order.push(`a unsubscribed@${scheduler.now()}`) }),
+        ),
+    };
+    const forB = seam.forMember('b');
+    const loggedB: typeof forB = {
+      ...forB,
+      subscribeToShard: (stream, shardId, arn, position, demand$) => {
+        if (shardId === S(1)) order.push(`b subscribed@${scheduler.now()}`);
+        return forB.subscribeToShard(stream, shardId, arn, position, demand$);
+      },
+    };
+    const observed = Object.create(store) as StateStore;
+    observed.commitShard = (app, stream, shardId, commit) => {
+      if (shardId === S(1)) order.push(`${commit.clientId} commit ${commit.sequenceNumber === seq(1, 'd') ? 'd' : commit.sequenceNumber}@${scheduler.now()}`);
+      return store.commitShard(app, stream, shardId, commit);
+    };
+    observed.releaseShard = (app, stream, shardId, clientId) => {
+      if (shardId === S(1)) order.push(`${clientId} release@${scheduler.now()}`);
+      return store.releaseShard(app, stream, shardId, clientId);
+    };
+    const a = member(scheduler, 'a', observed, logged);
+    const b = member(scheduler, 'b', observed, loggedB);
+    a.consume(['s']).pipe(checkpoint(a)).subscribe();
+    // b joins at 2500, after a read c and d: at a's next sync (5000) shard 1 moves to b
+    scheduler.schedule(() => b.consume(['s']).pipe(checkpoint(b)).subscribe(), 2500);
+    scheduler.schedule(() => void a.close(), 20_000);
+    scheduler.schedule(() => void b.close(), 20_000);
+  });
+  const handoff = order.filter((line) => !line.startsWith('b commit') && !line.startsWith('b release'));
+  // (b, which waits for the shard since its first sync at 2500, asks every syncInterval / 5)
+  t.deepEqual(handoff.slice(0, 4), ['a unsubscribed@5000', 'a commit d@5000', 'a release@5000', 'b subscribed@5500']);
+  const shard1 = seam!.subscribes.filter((s) => s.shardId === S(1));
+  t.deepEqual(shard1[1]?.position, { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: seq(1, 'd') });
+});

@@ -8,10 +8,14 @@
  *   {"t":ms,"shard":id,"seq":n,"key":k,"data":text}   a record delivered
  *   {"t":ms,"committed":id,"seq":n}            a fenced checkpoint write applied, or a heartbeat carrying it landed
  *   {"t":ms,"crash":id}                        about to SIGKILL itself instead of releasing `id`
+ *   {"t":ms,"assignment":[ids]}                its assignment changed
+ *   {"t":ms,"error":code,"message":text}       an error on errors$
+ *   {"t":ms,"event":type,"shard":id}          shardAcquired and shardReleased events
  *
  * Environment: MEMBER_APP MEMBER_ID MEMBER_STREAM MEMBER_TABLE MEMBER_OUT KINESIS_ENDPOINT
  * DYNAMODB_ENDPOINT MEMBER_SYNC_INTERVAL MEMBER_CLIENT_TIMEOUT MEMBER_COMMIT_INTERVAL, and
- * MEMBER_CRASH_BEFORE_RELEASE=1 to die at the first release that follows a checkpoint write.
+ * MEMBER_CRASH_BEFORE_RELEASE=1 to die at the first release that follows a checkpoint write,
+ * MEMBER_EFO=1 to read with enhanced fan-out.
  */
 import { openSync, writeSync } from 'node:fs';
 import { tap } from 'rxjs';
@@ -74,10 +78,16 @@ const consumer = createKinesumer({
   group: { syncInterval: num('MEMBER_SYNC_INTERVAL'), clientTimeout: num('MEMBER_CLIENT_TIMEOUT') },
   commit: { interval: num('MEMBER_COMMIT_INTERVAL') },
   polling: { idleInterval: 200 },
+  ...(process.env['MEMBER_EFO'] === '1' && { efo: true }),
   logger: silentLogger,
 });
 
 const decoder = new TextDecoder();
+consumer.assignment$.subscribe((a) => write({ assignment: a[env('MEMBER_STREAM')] ?? [] }));
+consumer.errors$.subscribe((e) => write({ error: e.code, message: e.message.slice(0, 200) }));
+consumer.events$.subscribe((e) => {
+  if (e.type === 'shardAcquired' || e.type === 'shardReleased') write({ event: e.type, shard: e.shardId });
+});
 consumer
   .consume([env('MEMBER_STREAM')])
   .pipe(

@@ -366,3 +366,46 @@ export function deliveriesByNonOwners(samples: readonly OwnerSample[], deliverie
   }
   return out;
 }
+
+/** The records delivered more than once, by when: what a duplicate bound is checked against. */
+export interface DuplicateReport {
+  /** Deliveries beyond the first of each record. */
+  count: number;
+  /** Repeated deliveries made in [from, to) (ms since the epoch). */
+  repeatedIn(from: number, to: number): number;
+  /** The earliest first delivery of a record delivered again in [from, to): how far back those repeats reach (undefined: none). */
+  reachBack(from: number, to: number): number | undefined;
+  /** Records whose first delivery was in [from, to). */
+  firstIn(from: number, to: number): number;
+  /** The repeats in [from, to) by shard and by who delivered first and again: `shard first→again: count`. */
+  describe(from: number, to: number): string[];
+}
+
+/** Every record's deliveries by time, from the ledger (any member). */
+export function duplicateReport(deliveries: ReadonlyArray<Pick<Delivery, 'data' | 't' | 'member' | 'shard'>>): DuplicateReport {
+  const first = new Map<string, number>();
+  const firstBy = new Map<string, string>();
+  const repeats: Array<{ t: number; first: number; what: string }> = [];
+  for (const d of [...deliveries].sort((a, b) => a.t - b.t)) {
+    const seen = first.get(d.data);
+    if (seen === undefined) {
+      first.set(d.data, d.t);
+      firstBy.set(d.data, d.member);
+    } else repeats.push({ t: d.t, first: seen, what: `${d.shard.slice(-2)} ${firstBy.get(d.data)}→${d.member}` });
+  }
+  const within = (from: number, to: number) => repeats.filter((r) => r.t >= from && r.t < to);
+  return {
+    count: repeats.length,
+    repeatedIn: (from, to) => within(from, to).length,
+    reachBack: (from, to) => {
+      const firsts = within(from, to).map((r) => r.first);
+      return firsts.length === 0 ? undefined : Math.min(...firsts);
+    },
+    firstIn: (from, to) => [...first.values()].filter((t) => t >= from && t < to).length,
+    describe: (from, to) => {
+      const counts = new Map<string, number>();
+      for (const r of within(from, to)) counts.set(r.what, (counts.get(r.what) ?? 0) + 1);
+      return [...counts].map(([what, n]) => `${what}: ${n}`);
+    },
+  };
+}

@@ -117,3 +117,45 @@ for (const mode of ['reset', 'blackhole'] as CutMode[]) {
     }
   });
 }
+
+test('Kinesis unreachable for 10 s with the default retry.maxDelay (30 s): no shard sleeps through the heal on a backoff grown during the cut', async (t) => {
+  const { kinesis } = directClients(t.context);
+  const stream = `klong-${Date.now().toString(36)}`;
+  await createStream(kinesis, stream, 4);
+  const proxy = await startTcpProxy({ port: t.context.kinesis.port });
+  const ledger = new Ledger();
+  const endpoints = { kinesisEndpoint: proxy.endpoint, dynamoEndpoint: t.context.dynamo.endpoint };
+  const app = `klong-${Date.now().toString(36)}`;
+  const retry = { initialDelay: 100, maxDelay: 30_000 };
+  const members = ['a', 'b'].map((id) => startMember(memberConfig(endpoints, app, id, { retry, group: { syncInterval: 1000, clientTimeout: 3000 } }), [stream], ledger));
+  const producer = startProducer(kinesis, stream, { prefix: 'q', keys: 16, perBatch: 20, intervalMs: 100 });
+  const shards = [0, 1, 2, 3].map((i) => `shardId-00000000000${i}`);
+  try {
+    await waitUntil(() => members.every((m) => owned(m.assignment, stream).length === 2) && ledger.deliveries.length > 100, 20_000, 'a 2/2 split');
+    await sleep(1000);
+
+    // when Kinesis is unreachable for 10 s (the readers' backoffs grow to several seconds)
+    proxy.cut('reset');
+    await sleep(10_000);
+    const restoredAt = Date.now();
+    proxy.restore();
+
+    // then every shard delivers again soon after the heal, not after its last backoff
+    await waitUntil(() => shards.every((s) => ledger.since(restoredAt).some((d) => d.shard === s)), 40_000, 'every shard to deliver again');
+    const resumed = shards.map((s) => ledger.since(restoredAt).find((d) => d.shard === s)!.t - restoredAt);
+    await producer.stop();
+    await waitUntil(() => deliveryReport(producer.written, ledger.deliveries).lost.length === 0, 20_000, 'every record');
+    const report = deliveryReport(producer.written, ledger.deliveries);
+    t.log(`outage 10 s, retry.maxDelay 30 s: shards delivered again ${resumed.join(', ')} ms after the heal; ${report.written} records, ${report.lost.length} lost, ${report.duplicates} duplicates`);
+    assertDelivery(t, report);
+    t.is(report.duplicates, 0);
+    // the first answer of any call ends every connection backoff: within a sync round (the
+    // leader's ListShards) and a loaded machine's slowness, not a backoff of up to 30 s
+    t.true(Math.max(...resumed) < 5000, `the last shard delivered again ${Math.max(...resumed)} ms after the heal`);
+  } finally {
+    await producer.stop();
+    await Promise.all(members.map((m) => m.close()));
+    members.forEach((m) => m.subscription.unsubscribe());
+    await proxy.close();
+  }
+});

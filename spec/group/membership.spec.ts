@@ -28,7 +28,7 @@ test('listGroup lists the clients alive since then, sorted, with the digests of 
     return of([{ clientId: 'c' }, { clientId: 'a', digests: { s: 'A' } }, { clientId: 'b', digests: { s: 'B' } }]);
   };
   t.is(membershipOperation(store), 'listGroup');
-  t.deepEqual(listed(t, store, 500), [{ clients: ['a', 'b', 'c'], leaderDigests: { s: 'A' } }]);
+  t.deepEqual(listed(t, store, 500), [{ clients: ['a', 'b', 'c'], leaderDigests: { s: 'A' }, stats: new Map() }]);
   t.deepEqual(since, [500]);
 });
 
@@ -41,6 +41,19 @@ test('without listGroup, listAliveClients lists them, sorted, and there are no d
     return of(['b', 'c', 'a']);
   };
   t.is(membershipOperation(store), 'listAliveClients');
-  t.deepEqual(listed(t, store, 500), [{ clients: ['a', 'b', 'c'], leaderDigests: undefined }]);
+  t.deepEqual(listed(t, store, 500), [{ clients: ['a', 'b', 'c'], leaderDigests: undefined, stats: new Map() }]);
   t.deepEqual(since, [500]);
+});
+
+test('asked for stats, listGroup is asked for them and each member\'s come back by id', (t) => {
+  const asked: unknown[] = [];
+  const store = Object.create(new MemoryStateStore()) as StateStore;
+  store.listGroup = (_app, _date, options) => {
+    asked.push(options);
+    return of([{ clientId: 'b', stats: { s: { x: { recordsPerSec: 3 } } } }, { clientId: 'a' }]);
+  };
+  const out: Membership[] = [];
+  listMembership(store, 'app', 0, storeCall(1000, testScheduler(t)), true).subscribe((m) => out.push(m));
+  t.deepEqual(out, [{ clients: ['a', 'b'], leaderDigests: undefined, stats: new Map([['b', { s: { x: { recordsPerSec: 3 } } }]]) }]);
+  t.deepEqual(asked, [{ stats: true }]);
 });

@@ -127,13 +127,14 @@ test('a crashed leader is dead after clientTimeout: the survivor becomes leader,
   t.deepEqual(Object.keys(memory.snapshot().clients['app'] ?? {}), []);
 });
 
-test('the shard list grows: the leader caches the new shard and the split moves at the next syncs', (t) => {
+test("the shard list grows: the leader caches the new shard and kinesumer's slices move at the next syncs", (t) => {
   const scheduler = testScheduler(t);
   scheduler.run((helpers) => {
     const kinesis = new FakeKinesis(helpers, () => scheduler.now(), { s: openShards(4) });
     const store = new MemoryStateStore();
-    const a = member(scheduler, 'a', store, kinesis);
-    const b = member(scheduler, 'b', store, kinesis);
+    const kinesumerSlices = { group: { assignment: 'kinesumer' } };
+    const a = member(scheduler, 'a', store, kinesis, kinesumerSlices);
+    const b = member(scheduler, 'b', store, kinesis, kinesumerSlices);
     a.consume(['s']).subscribe();
     scheduler.schedule(() => b.consume(['s']).subscribe(), 1000);
     // when a fifth shard appears at 12000 ms

@@ -15,7 +15,7 @@ import type { TestScheduler } from 'rxjs/testing';
 import type { KinesumerError } from '../../src/errors.js';
 import type { ShardEvent, StartPosition } from '../../src/kinesis/kinesis-api.js';
 import { toEfoError } from '../../src/kinesis/kinesis-errors.js';
-import { MIN_SUBSCRIBE_INTERVAL, efoReader, type EfoReaderOptions } from '../../src/shard/efo-reader.js';
+import { MIN_RETRY_INTERVAL, efoReader, type EfoReaderOptions } from '../../src/shard/efo-reader.js';
 import { scriptedEfo, shardEvent as ev, type SubscribeCall } from '../helpers/fake-kinesis.js';
 import { testScheduler } from '../helpers/marbles.js';
 
@@ -108,7 +108,7 @@ test('a subscription that lasted its 5 minutes is replaced at once, from its con
   ]);
 });
 
-test('a failed subscription is reported and replaced from its last continuation, after the backoff or 5 s after the previous subscribe, whichever is later', (t) => {
+test('a failed subscription is reported and replaced from its last continuation, after the backoff, 5 s after the previous accepted subscribe and 1 s after the previous call, whichever is latest', (t) => {
   const scheduler = testScheduler(t);
   let script: ReturnType<typeof scriptedEfo> | undefined;
   let reported: Reported[] = [];
@@ -117,27 +117,27 @@ test('a failed subscription is reported and replaced from its last continuation,
       () => scheduler.now(),
       [
         cold('a 5999ms #', { a: ev('a') }, internal()), //  0: fails at 6000, backoff 100 → 6100 (> 0 + 5000)
-        cold('#', undefined, internal()), //                 6100: fails at once; backoff 100, but 6100 + 5000 → 11100
-        cold('b', { b: ev('b') }), //                        11100
+        cold('#', undefined, internal()), //                 6100: refused (no event): backoff 100, but 6100 + 1000 → 7100
+        cold('b', { b: ev('b') }), //                        7100
       ],
     );
     const run = reader(scheduler, script.kinesis);
     reported = run.reported;
-    expectObservable(run.records$, '^ 11999ms !').toBe('a 11099ms b');
+    expectObservable(run.records$, '^ 11999ms !').toBe('a 7099ms b');
   });
   t.deepEqual(starts(script!.subscribes), [
     [0, after('0')],
     [6100, after('a')],
-    [11_100, after('a')],
+    [7100, after('a')],
   ]);
   t.deepEqual(reported, [
     { at: 6000, code: 'KINESIS_FAILED' },
     { at: 6100, code: 'KINESIS_FAILED' },
   ]);
-  t.true(minGap(script!.subscribes) >= MIN_SUBSCRIBE_INTERVAL);
+  t.true(minGap(script!.subscribes) >= MIN_RETRY_INTERVAL);
 });
 
-test('ResourceInUseException (the previous subscription is still open somewhere) is reported and retried under the 5-second rule', (t) => {
+test('ResourceInUseException (the previous subscription is still open somewhere) is reported and retried a second later: a refused call does not start the 5-second rule', (t) => {
   const scheduler = testScheduler(t);
   let script: ReturnType<typeof scriptedEfo> | undefined;
   let reported: Reported[] = [];
@@ -145,19 +145,19 @@ test('ResourceInUseException (the previous subscription is still open somewhere)
     script = scriptedEfo(() => scheduler.now(), [cold('#', undefined, inUse()), cold('#', undefined, inUse()), cold('a', { a: ev('a') })]);
     const run = reader(scheduler, script.kinesis);
     reported = run.reported;
-    expectObservable(run.records$, '^ 10999ms !').toBe('10000ms a');
+    expectObservable(run.records$, '^ 10999ms !').toBe('2000ms a');
   });
   t.deepEqual(
     script!.subscribes.map((s) => s.at),
-    [0, 5000, 10_000],
+    [0, 1000, 2000],
   );
   t.deepEqual(reported, [
     { at: 0, code: 'KINESIS_RESOURCE_IN_USE' },
-    { at: 5000, code: 'KINESIS_RESOURCE_IN_USE' },
+    { at: 1000, code: 'KINESIS_RESOURCE_IN_USE' },
   ]);
 });
 
-test('throttling (LimitExceededException) backs off exponentially, never less than the 5-second rule', (t) => {
+test('throttling (LimitExceededException) backs off exponentially, never less than a second between calls', (t) => {
   const scheduler = testScheduler(t);
   let script: ReturnType<typeof scriptedEfo> | undefined;
   let reported: Reported[] = [];
@@ -165,23 +165,23 @@ test('throttling (LimitExceededException) backs off exponentially, never less th
     script = scriptedEfo(
       () => scheduler.now(),
       [
-        cold('#', undefined, throttled()), //   0: backoff 3000, but the rule says 5000
-        cold('#', undefined, throttled()), //   5000: backoff 6000 → 11000
-        cold('#', undefined, throttled()), //   11000: backoff 12000 → 23000
-        cold('a', { a: ev('a') }), //           23000
+        cold('#', undefined, throttled()), //   0: backoff 3000 (more than the 1-second rule)
+        cold('#', undefined, throttled()), //   3000: backoff 6000 → 9000
+        cold('#', undefined, throttled()), //   9000: backoff 12000 → 21000
+        cold('a', { a: ev('a') }), //           21000
       ],
     );
     const run = reader(scheduler, script.kinesis, { retry: { initialDelay: 3000, maxDelay: 20_000, random: () => 1 } });
     reported = run.reported;
-    expectObservable(run.records$, '^ 23999ms !').toBe('23000ms a');
+    expectObservable(run.records$, '^ 23999ms !').toBe('21000ms a');
   });
   t.deepEqual(
     script!.subscribes.map((s) => s.at),
-    [0, 5000, 11_000, 23_000],
+    [0, 3000, 9000, 21_000],
   );
   t.deepEqual(
     reported.map((r) => `${r.code}@${r.at}`),
-    ['KINESIS_THROTTLED@0', 'KINESIS_THROTTLED@5000', 'KINESIS_THROTTLED@11000'],
+    ['KINESIS_THROTTLED@0', 'KINESIS_THROTTLED@3000', 'KINESIS_THROTTLED@9000'],
   );
 });
 
@@ -216,11 +216,12 @@ test('LATEST: a subscription that failed before any event is replaced AT_TIMESTA
       [cold('1000ms #', undefined, internal()), cold('500ms a', { a: ev('a') }), cold('a', { a: ev('b') })],
     );
     const { records$ } = reader(scheduler, script.kinesis, { start: { type: 'LATEST' } });
-    expectObservable(records$, '^ 5999ms !').toBe('5500ms a');
+    expectObservable(records$, '^ 5999ms !').toBe('1600ms a');
   });
+  // (it failed at 1000 without an event, so no 5-second rule: the backoff's 100 ms)
   t.deepEqual(starts(script!.subscribes), [
     [0, { type: 'LATEST' }],
-    [5000, { type: 'AT_TIMESTAMP', timestamp: new Date(0) }],
+    [1100, { type: 'AT_TIMESTAMP', timestamp: new Date(0) }],
   ]);
 });
 
@@ -360,7 +361,7 @@ test('the consumer ARN is asked for before every subscribe, so a consumer regist
     let n = 0;
     script = scriptedEfo(() => scheduler.now(), [cold('#', undefined, internal()), cold('a', { a: ev('a') })]);
     const consumerArn$ = defer(() => of(`arn-${++n}`));
-    expectObservable(reader(scheduler, script.kinesis, { consumerArn$ }).records$, '^ 5999ms !').toBe('5000ms a');
+    expectObservable(reader(scheduler, script.kinesis, { consumerArn$ }).records$, '^ 5999ms !').toBe('1000ms a');
   });
   t.deepEqual(
     script!.subscribes.map((s) => s.consumerArn),

@@ -17,6 +17,7 @@ import type { _Record } from '@aws-sdk/client-kinesis';
 import { EMPTY, concatAll, defer, of, shareReplay, throwError, type Observable } from 'rxjs';
 import type { TestScheduler } from 'rxjs/testing';
 import type { KinesumerError } from '../../src/errors.js';
+import { watchAnswers } from '../../src/kinesis/kinesis-answers.js';
 import type { KinesisApi, RecordsPage, StartPosition } from '../../src/kinesis/kinesis-api.js';
 import { toKinesisError } from '../../src/kinesis/kinesis-errors.js';
 import { MIN_CALL_INTERVAL, pollingReader, type PollingReaderOptions } from '../../src/shard/polling-reader.js';
@@ -415,4 +416,47 @@ test('unsubscribing during a backoff: no GetShardIterator after', (t) => {
     script?.calls.map((c) => `${c.op}@${c.at}`),
     ['getShardIterator@0', 'getRecords@0'],
   );
+});
+
+test('while Kinesis is out of reach, one reader of the client probes every second and the first answer ends every backoff: no shard sleeps through the end of an outage', (t) => {
+  const scheduler = testScheduler(t);
+  let script: ReturnType<typeof scriptedKinesis> | undefined;
+  const iterators: number[] = [];
+  scheduler.run(({ cold, expectObservable }) => {
+    script = scriptedKinesis(scheduler, [cold('a', { a: page('a') })]);
+    const down = () => toKinesisError(new InternalFailureException({ message: 'Internal failure', $metadata: { httpStatusCode: 500 } }), 'GetShardIterator', STREAM, SHARD);
+    // every call fails until 4500 (an outage), then Kinesis answers again
+    const inner = script.kinesis;
+    const kinesis = watchAnswers(
+      {
+        ...inner,
+        getShardIterator: (stream, shardId, position) =>
+          defer(() => {
+            iterators.push(scheduler.now());
+            return scheduler.now() < 4500 ? throwError(() => down()) : inner.getShardIterator(stream, shardId, position);
+          }),
+      },
+      scheduler,
+    );
+    // the backoff alone would wait 20 s, then 30 s
+    const { records$ } = reader(scheduler, kinesis, { retry: { initialDelay: 20_000, maxDelay: 30_000, random: () => 1 } });
+    expectObservable(records$, '^ 29999ms !').toBe('5000ms a');
+  });
+  // then it tried once a second (the prober) and read again at the first probe after the heal
+  t.deepEqual(iterators, [0, 1000, 2000, 3000, 4000, 5000]);
+});
+
+test('one shard failing while the client\'s other calls are answered backs off as before', (t) => {
+  const scheduler = testScheduler(t);
+  let script: ReturnType<typeof scriptedKinesis> | undefined;
+  scheduler.run(({ cold, expectObservable }) => {
+    const down = () => getRecordsError(new InternalFailureException({ message: 'Internal failure', $metadata: { httpStatusCode: 500 } }));
+    script = scriptedKinesis(scheduler, [cold('#', undefined, down()), cold('a', { a: page('a') })]);
+    const kinesis = watchAnswers(script.kinesis, scheduler);
+    const { records$ } = reader(scheduler, kinesis, { retry: { initialDelay: 5000, maxDelay: 30_000, random: () => 1 } });
+    // another shard's reader of this client is answered every 500 ms
+    for (let at = 500; at < 6000; at += 500) scheduler.schedule(() => kinesis.getShardIterator(STREAM, 'other', { type: 'LATEST' }).subscribe(), at);
+    expectObservable(records$, '^ 9999ms !').toBe('5000ms a');
+  });
+  t.deepEqual(script!.getRecordsStarts().slice(0, 2), [0, 5000]);
 });

@@ -113,6 +113,21 @@ export function heartbeatContract<C>(
     t.is((await run(store.listClients!(app))).find((c) => c.clientId === 'a')?.stats, undefined, 'removed with the next heartbeat that has none');
   });
 
+  test(`${name}: listGroup asked for stats gives each member's shard stats with their rates, to two significant digits`, async (t) => {
+    const store = await open(t);
+    const app = uniqueApp();
+    const stats = { s: { [shardId(0)]: { lagMs: 5, recordsPerSec: 12.345, bytesPerSec: 98_765.4, heldMs: 61_000 }, [shardId(1)]: { state: 'taking' as const } } };
+    // when a beats with throughput stats, b without any
+    await beat(store, app, 'a', at(1000), { checkpoints: {}, stats });
+    await beat(store, app, 'b', at(1000), { checkpoints: {} });
+    // then
+    t.deepEqual(await run(store.listGroup!(app, at(0), { stats: true })), [
+      { clientId: 'a', stats: { s: { [shardId(0)]: { lagMs: 5, recordsPerSec: 12, bytesPerSec: 99_000, heldMs: 61_000 }, [shardId(1)]: { state: 'taking' } } } },
+      { clientId: 'b' },
+    ]);
+    t.deepEqual(await run(store.listGroup!(app, at(0))), [{ clientId: 'a' }, { clientId: 'b' }], 'not asked: none');
+  });
+
   test(`${name}: a heartbeat with bad shard stats is refused before anything is written`, async (t) => {
     const store = await open(t);
     const app = uniqueApp();

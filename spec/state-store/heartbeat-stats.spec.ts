@@ -37,3 +37,13 @@ test('stats are keyed by the number of a standard shard id, and any other id as 
   t.deepEqual(decodeStats({ s: { '3': 'l1', odd: 'spaused', '4': 'lx' } }, (stream, key) => bad.push(`${stream}.${key}`)), stats);
   t.deepEqual(bad, ['s.4']);
 });
+
+test('throughput fields: rates kept to two significant digits (q, v), held time in whole ms (h)', (t) => {
+  const stats = validShardStats({ recordsPerSec: 0.123456, bytesPerSec: 1_234_567, heldMs: 1500.4 }, 's', 'sh');
+  t.deepEqual(stats, { recordsPerSec: 0.12, bytesPerSec: 1_200_000, heldMs: 1500 });
+  t.is(encodeShardStats(stats), 'q0.12,v1200000,h1500');
+  t.deepEqual(decodeShardStats('q0.12,v1200000,h1500'), stats);
+  t.deepEqual(decodeShardStats('q1.2e-7'), { recordsPerSec: 1.2e-7 });
+  t.is(decodeShardStats('h1.5'), undefined, 'held time is whole ms');
+  t.throws(() => validShardStats({ recordsPerSec: -1 }, 'orders', 'shardId-1'), { instanceOf: StateStoreError, message: /recordsPerSec of shard shardId-1 of stream "orders"/ });
+});

@@ -1,40 +1,19 @@
-import { EMPTY, Observable, Subject, catchError, concat, defer, finalize, from, ignoreElements, merge, mergeMap, takeUntil, timer, type SchedulerLike } from 'rxjs';
-import { CheckpointError, ClosedError, StateStoreError, UsageError, asStateStoreError, describeCause, type KinesumerError } from '../errors.js';
+import { EMPTY, Observable, Subject, catchError, concat, defer, finalize, from, ignoreElements, merge, mergeMap, takeUntil, timer } from 'rxjs';
+import { CheckpointError, ClosedError, StateStoreError, UsageError, asStateStoreError, describeCause } from '../errors.js';
 import { runOnce, SingleFlight } from '../internal/single-flight.js';
-import type { MetricsRecorder } from '../metrics/metrics-recorder.js';
 import type { KinesumerRecord } from '../record.js';
 import { answerWithin } from '../retry.js';
-import type { HeartbeatStats, StateStore } from '../state-store/state-store.js';
+import type { ShardState, StateStore } from '../state-store/state-store.js';
+import type { CheckpointerOptions } from './checkpointer-options.js';
 import { writeHeartbeat$ } from './heartbeat-commits.js';
 import { writeItems$, type ItemWriteOptions } from './item-writes.js';
 import { ORDINAL, PARTIAL, PRECEDING, progressOf, type LinkedRecord } from './linked-record.js';
+import { inheritMarks$ } from './inherit-marks.js';
+import { RetainedMarks } from './retained-marks.js';
+import { releaseStray$ } from './stray-shards.js';
 import { ShardProgress, type KinesumerCheckpoint } from './shard-progress.js';
 
-/** What the checkpointer needs. */
-export interface CheckpointerOptions {
-  app: string;
-  clientId: string;
-  store: StateStore;
-  scheduler: SchedulerLike;
-  /** Time allowed for one store write, ms. */
-  timeout: number;
-  /**
-   * Time allowed for one heartbeat, ms (the group's `clientTimeout`: a heartbeat is late only
-   * when the others would count this client dead). Default `timeout`.
-   */
-  heartbeatTimeout?: number;
-  report: (err: KinesumerError) => void;
-  /** Counts commits and checkpointed records. */
-  recorder?: MetricsRecorder;
-  /**
-   * Commit through heartbeats (needs a store with {@link StateStore.heartbeat}): every heartbeat
-   * carries the current marks. Only with auto-commit: heartbeats go out whether or not a commit
-   * was asked for. Default false.
-   */
-  heartbeatCommits?: boolean;
-  /** What each heartbeat says of the shards this client holds or waits for (lag, activity). Default: nothing. */
-  stats?: () => HeartbeatStats;
-}
+export type { CheckpointerOptions } from './checkpointer-options.js';
 
 /**
  * Keeps the progress of the shards this client holds and writes it to the state store.
@@ -47,6 +26,8 @@ export interface CheckpointerOptions {
  */
 export class Checkpointer {
   private readonly held = new Map<string, ShardProgress>();
+  /** Marks of shards that left this client before their items held them: heartbeats keep carrying them. */
+  readonly retained = new RetainedMarks();
   /** Releases in flight, by shard: taking the shard again waits for them. */
   private readonly releasing = new Map<string, Observable<never>>();
   private readonly writes = new SingleFlight();
@@ -78,6 +59,8 @@ export class Checkpointer {
       ...options,
       onFinished: (progress) => this.finishedShards.next(progress),
       onLost: (progress) => {
+        // (while the store still names this client the owner, its retake reads them from the heartbeat)
+        if (this.viaHeartbeat) this.retained.retain(progress);
         this.forget(progress);
         progress.wasLost();
       },
@@ -96,6 +79,7 @@ export class Checkpointer {
     seek = 0,
   ): ShardProgress {
     const progress = new ShardProgress(this, stream, shardId, stored, resumeAfter, storedSub, kinesumer, seek);
+    this.retained.taken(stream, shardId);
     this.held.get(keyOf(progress))?.left();
     this.held.set(keyOf(progress), progress);
     return progress;
@@ -183,6 +167,21 @@ export class Checkpointer {
     });
   }
 
+  /** A static member's last heartbeat on close: as {@link beat$}, with the digests kept. */
+  lastBeat$(): Observable<never> {
+    return defer(() => this.heartbeat$());
+  }
+
+  /**
+   * Before this client's first heartbeat: the marks its previous run under the same id committed
+   * in its heartbeat, kept in the heartbeats until it takes those shards again (the take starts
+   * after them). Emits nothing; a failed read is reported and the run goes on without them.
+   */
+  inherit$(): Observable<never> {
+    if (!this.viaHeartbeat) return EMPTY;
+    return inheritMarks$(this.retained, { ...this.options, call: <T>(operation: string) => this.storeCall<T>(operation) });
+  }
+
   /** The shard left this client: write its marks, free it in the store, stop tracking it. */
   release$(stream: string, shardId: string): Observable<never> {
     return defer(() => {
@@ -234,13 +233,35 @@ export class Checkpointer {
     return defer(() => this.releasing.get(`${stream}/${shardId}`) ?? EMPTY);
   }
 
-  /** Writes every mark to its item, frees every shard, then refuses new marks. */
-  close$(): Observable<never> {
+  /**
+   * Frees the shards of `states` that the store says this client holds but that it neither
+   * tracks, releases nor was `assigned` ({@link releaseStray$}), after writing the marks its
+   * heartbeats still carry for them. Emits nothing; never errors.
+   */
+  releaseStrays$(stream: string, states: Iterable<ShardState>, assigned: ReadonlySet<string>): Observable<never> {
+    const { app, clientId, store, scheduler, report } = this.options;
+    const strays = [...states].filter((state) => {
+      const key = `${stream}/${state.shardId}`;
+      return state.owner === clientId && !state.finished && !assigned.has(state.shardId) && !this.held.has(key) && !this.releasing.has(key);
+    });
+    if (strays.length === 0 || this.closed) return EMPTY;
+    const options = { app, clientId, store, report, now: () => scheduler.now(), call: <T>(operation: string) => this.storeCall<T>(operation) };
+    return merge(
+      ...strays.map((state) => {
+        const mark = this.retained.get(stream, state.shardId);
+        this.retained.taken(stream, state.shardId);
+        return this.track(`${stream}/${state.shardId}`, releaseStray$(stream, state, mark, options));
+      }),
+    );
+  }
+
+  /** Writes every mark to its item, refuses new marks, frees every shard (with `keep`, static membership: stops tracking them, its id still holds them). */
+  close$(keep = false): Observable<never> {
     return concat(
       this.flush$(),
       defer(() => {
         this.closed = true;
-        return merge(...[...this.held.values()].map((progress) => this.free$(progress)));
+        return merge(...[...this.held.values()].map((progress) => this.free$(progress, !keep)));
       }),
     );
   }
@@ -261,7 +282,13 @@ export class Checkpointer {
     const stats = this.options.stats;
     const marks = this.viaHeartbeat ? this.held.values() : [];
     return this.beats.run(() =>
-      writeHeartbeat$(marks, this.digests, { ...this.options, store, timeout: heartbeatTimeout ?? timeout, stats: stats?.() }),
+      writeHeartbeat$(marks, this.digests, {
+        ...this.options,
+        store,
+        timeout: heartbeatTimeout ?? timeout,
+        stats: stats?.(),
+        retained: this.viaHeartbeat ? this.retained.values() : undefined,
+      }),
     );
   }
 
@@ -288,13 +315,16 @@ export class Checkpointer {
     return this.writes.run(() => writeItems$(pick(), this.itemWrites));
   }
 
-  /** Frees the shard in the store and stops tracking it. Never errors. */
-  private free$(progress: ShardProgress): Observable<never> {
+  /** Frees the shard in the store (unless not `inStore`) and stops tracking it. Never errors. */
+  private free$(progress: ShardProgress, inStore = true): Observable<never> {
     const { app, clientId, store, report, recorder } = this.options;
     return defer(() => {
+      // A final write that did not land (the store out of reach): the heartbeats keep the marks.
+      if (this.viaHeartbeat && !progress.sought) this.retained.retain(progress);
       this.forget(progress);
       progress.left();
       recorder?.left(progress.stream, progress.shardId, 'shardReleased');
+      if (!inStore) return EMPTY;
       return from(store.releaseShard(app, progress.stream, progress.shardId, clientId)).pipe(
         this.storeCall('releaseShard'),
         ignoreElements(),

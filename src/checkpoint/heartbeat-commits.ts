@@ -4,6 +4,7 @@ import type { MetricsRecorder } from '../metrics/metrics-recorder.js';
 import { encodePosition } from '../position.js';
 import { answerWithin } from '../retry.js';
 import type { Heartbeat, HeartbeatCheckpoints, HeartbeatSeeks, HeartbeatStats, StateStore } from '../state-store/state-store.js';
+import type { RetainedMark } from './retained-marks.js';
 import type { ShardProgress } from './shard-progress.js';
 
 /** What a heartbeat commit needs. */
@@ -17,6 +18,8 @@ export interface HeartbeatCommitOptions {
   recorder?: MetricsRecorder | undefined;
   /** The shard stats the heartbeat carries. */
   stats?: HeartbeatStats | undefined;
+  /** Marks of shards no longer tracked, carried where no tracked shard has a mark ({@link RetainedMarks}). */
+  retained?: Iterable<RetainedMark> | undefined;
 }
 
 /**
@@ -41,6 +44,12 @@ export function writeHeartbeat$(
       (checkpoints[progress.stream] ??= {})[progress.shardId] = position;
       if (progress.seek > 0) (seeks[progress.stream] ??= {})[progress.shardId] = progress.seek;
       carried.push({ progress, position: encodePosition(position), reached: progress.reached, sequenceNumber: position.sequenceNumber });
+    }
+    for (const { stream, shardId, position, seek } of options.retained ?? []) {
+      const byShard = (checkpoints[stream] ??= {});
+      if (byShard[shardId] !== undefined) continue;
+      byShard[shardId] = position;
+      if (seek > 0) (seeks[stream] ??= {})[shardId] = seek;
     }
     const heartbeat: Heartbeat = { checkpoints };
     if (Object.keys(seeks).length > 0) heartbeat.seeks = seeks;

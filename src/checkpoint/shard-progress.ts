@@ -365,6 +365,16 @@ export class ShardProgress {
     return this.held && this.marked !== undefined ? positionOf(this.marked, this.markedSub) : undefined;
   }
 
+  /**
+   * The marks, when they are further on than what this client knows its item holds (whether or
+   * not the shard is still held): what a heartbeat must keep carrying once the shard left this
+   * client without its final item write landing, so that whoever takes it next starts there.
+   */
+  get unwrittenPosition(): Position | undefined {
+    if (this.marked === undefined || !isAfterPosition(this.marked, this.markedSub, this.stored, this.storedSub)) return undefined;
+    return positionOf(this.marked, this.markedSub);
+  }
+
   /** Whether the marks moved since the last heartbeat that landed. */
   get movedSinceBeat(): boolean {
     const position = this.beatPosition;

@@ -9,7 +9,7 @@ import type { ResolvedConfig } from './kinesumer-config.js';
  */
 export const DEFAULTS = {
   initialPosition: 'LATEST',
-  group: { syncInterval: 5000, clientTimeout: 10000 },
+  group: { syncInterval: 5000, clientTimeout: 10000, assignment: 'sticky', staticMembership: false },
   commit: { auto: true, interval: 5000, timeout: 2000, itemInterval: 60000 },
   polling: { scanLimit: 2000, scanTimeout: 2000, idleInterval: 1000, maxInFlight: 4000 },
   retry: { initialDelay: 100, maxDelay: 30000 },

@@ -5,6 +5,7 @@
  */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { SchedulerLike } from 'rxjs';
+import type { AssignmentStrategy } from '../group/assign-stream.js';
 import type { AwsSdkClient } from '../internal/sdk-client.js';
 import type { KinesisApi } from '../kinesis/kinesis-api.js';
 import type { KinesisOptions } from '../kinesis/kinesis-options.js';
@@ -39,6 +40,21 @@ export interface KinesumerConfig {
     syncInterval?: number;
     /** A client not seen for this long is dead, ms. Must exceed `syncInterval`. Default 10000. */
     clientTimeout?: number;
+    /**
+     * How shards are split among the clients (see the README, "Balancing"): `'sticky'` keeps each
+     * shard with its owner up to a fair share and moves only orphaned and excess shards;
+     * `'balanced'` does the same weighted by each shard's published throughput; `'kinesumer'` is
+     * kinesumer's slices of the sorted shard list by client index. Default `'sticky'`.
+     */
+    assignment?: AssignmentStrategy;
+    /**
+     * Static membership (as Kafka's `group.instance.id`): `close()` drains and commits but keeps
+     * this client's shards reserved for its `clientId` until `clientTimeout` after its last
+     * heartbeat, so that a restart under the same id (a rolling deploy) moves nothing; if it does
+     * not come back, the others take the shards as after a crash. Needs an explicit `clientId`.
+     * Default `false`: `close()` hands the shards over at once.
+     */
+    staticMembership?: boolean;
   };
   commit?: {
     /** Commit marks every `interval` ms while consuming. Default `true`. */
@@ -133,7 +149,7 @@ export interface ResolvedConfig {
   kinesis: KinesisClient | KinesisOptions | KinesisApi;
   stateStore: StateStore | DynamoDBStateStoreOptions;
   initialPosition: InitialPosition;
-  group: { syncInterval: number; clientTimeout: number };
+  group: { syncInterval: number; clientTimeout: number; assignment: AssignmentStrategy; staticMembership: boolean };
   commit: { auto: boolean; interval: number; timeout: number; itemInterval: number };
   polling: { scanLimit: number; scanTimeout: number; idleInterval: number; maxInFlight: number };
   retry: { initialDelay: number; maxDelay: number; random?: () => number };

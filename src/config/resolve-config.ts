@@ -69,6 +69,22 @@ function resolveEfo(efo: boolean | EfoOptions | undefined): ResolvedConfig['efo'
   return { consumerName: efo.consumerName, deregisterOnClose: efo.deregisterOnClose ?? EFO_DEFAULTS.deregisterOnClose };
 }
 
+/**
+ * Static membership keeps shards reserved for a client id across a restart: with the default id
+ * (hostname plus a random suffix) the restarted client would never be the one they wait for.
+ */
+function staticMembershipProblems(config: { clientId?: string; group?: { staticMembership?: boolean } }): ConfigProblem[] {
+  if (config.group?.staticMembership !== true || config.clientId !== undefined) return [];
+  return [
+    {
+      path: 'Config.clientId',
+      message:
+        'Missing Config.clientId - Config.group.staticMembership keeps shards reserved for this id across a restart, ' +
+        'so it needs a stable id of your own (a pod or host name, say), not the random default',
+    },
+  ];
+}
+
 /** The root codec; its name starts every problem path. */
 const Config = closed(
   'Config',
@@ -122,8 +138,8 @@ export function resolveConfig(input: unknown): ResolvedConfig {
   const result = Config.decode(input);
   if (isLeft(result)) throw new ConfigError(toProblems(result.left));
   const config = result.right;
-  const efo = efoProblems(config);
-  if (efo.length > 0) throw new ConfigError(efo);
+  const rules = [...efoProblems(config), ...staticMembershipProblems(config)];
+  if (rules.length > 0) throw new ConfigError(rules);
   const position = config.initialPosition ?? DEFAULTS.initialPosition;
   return {
     app: config.app,

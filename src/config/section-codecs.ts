@@ -4,7 +4,8 @@
  * largest backoff delay no smaller than the first.
  */
 import * as t from 'io-ts';
-import { closed, isRecord, withRule } from './combinators.js';
+import { ASSIGNMENT_STRATEGIES } from '../group/assign-stream.js';
+import { closed, friendly, isRecord, withRule } from './combinators.js';
 import { DEFAULTS } from './defaults.js';
 import { ConsumerName, FunctionCodec, IdleInterval, MaxInFlight, PositiveMs, ScanLimit } from './field-codecs.js';
 import type { EfoOptions } from './kinesumer-config.js';
@@ -38,9 +39,19 @@ function crossFieldProblem(c: t.Context, field: MsField, relation: string, other
   };
 }
 
-/** `group`: sync interval and client timeout; the timeout must be longer than the interval. */
+/** `group.assignment`: one of the strategies. */
+export const AssignmentCodec = friendly(
+  t.keyof({ sticky: null, balanced: null, kinesumer: null }),
+  t.string,
+  ASSIGNMENT_STRATEGIES.map((s) => `'${s}'`).join(' | '),
+);
+
+/**
+ * `group`: sync interval, client timeout, assignment strategy and static membership; the timeout
+ * must be longer than the interval.
+ */
 export const Group = withRule(
-  closed('group', {}, { syncInterval: PositiveMs, clientTimeout: PositiveMs }),
+  closed('group', {}, { syncInterval: PositiveMs, clientTimeout: PositiveMs, assignment: AssignmentCodec, staticMembership: t.boolean }),
   (group, c) => {
     const sync = group.syncInterval ?? DEFAULTS.group.syncInterval;
     const timeout = group.clientTimeout ?? DEFAULTS.group.clientTimeout;

@@ -3,6 +3,7 @@ import { Checkpointer } from '../checkpoint/checkpointer.js';
 import { resolveConfig, type KinesumerConfig } from '../config/resolve-config.js';
 import { enhancedFanOut } from '../efo/enhanced-fan-out.js';
 import type { KinesumerError } from '../errors.js';
+import { watchAnswers } from '../kinesis/kinesis-answers.js';
 import { resolveKinesisApi } from '../kinesis/resolve-kinesis-api.js';
 import { countingKinesis, countingStore, MetricsRecorder } from '../metrics/metrics-recorder.js';
 import { PauseControl } from '../shard/pause-control.js';
@@ -43,7 +44,7 @@ export function createKinesumer(config: KinesumerConfig): Kinesumer {
     if (!errors.closed) errors.next(err);
   };
   const latest: LatestView = { view: undefined, keys: '' };
-  const kinesis = countingKinesis(resolveKinesisApi(resolved.kinesis), recorder);
+  const kinesis = watchAnswers(countingKinesis(resolveKinesisApi(resolved.kinesis), recorder), scheduler);
   const store = countingStore(resolveStateStore(resolved.stateStore), recorder);
   const efo = enhancedFanOut(resolved, { kinesis, store, report, isLeader: () => latest.view?.leader === true });
   const checkpointer = new Checkpointer({
@@ -56,7 +57,7 @@ export function createKinesumer(config: KinesumerConfig): Kinesumer {
     heartbeatCommits: commit.auto,
     report,
     recorder,
-    stats: () => recorder.heartbeatStats(),
+    stats: () => recorder.heartbeatStats(group.assignment === 'balanced'),
   });
   const pause = new PauseControl();
   recorder.attach({ progress: (stream, shardId) => checkpointer.progress(stream, shardId), paused: (stream, shardId) => pause.isPaused(stream, shardId) });

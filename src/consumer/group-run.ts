@@ -83,6 +83,7 @@ export function groupRun(options: GroupRunOptions): Observable<KinesumerRecord[]
     triggers: merge(options.refreshes$, checkpointer.finished$),
     ...(checkpointer.writesHeartbeats ? { beat: (digests: Record<string, string> | undefined) => checkpointer.beat$(digests) } : {}),
     initialLatest: config.initialPosition === 'LATEST',
+    assignment: group.assignment,
   });
 
   // Every round's view reaches the shard sessions (a seek shows as a newer `seek`) before the
@@ -92,6 +93,11 @@ export function groupRun(options: GroupRunOptions): Observable<KinesumerRecord[]
     tap((view) => {
       latest.view = view;
       recorder.view(view);
+      for (const [stream, snapshot] of Object.entries(view.streams)) {
+        // shards held in the store under this id that this run does not read: free them (after their marks)
+        checkpointer.releaseStrays$(stream, snapshot.states.values(), new Set(view.assignment[stream] ?? [])).subscribe();
+        checkpointer.retained.pruneBy(stream, snapshot.states, clientId);
+      }
       rounds.next(view);
     }),
     map((view) => onlyStreams(view.assignment, options.streams())),
@@ -163,7 +169,8 @@ export function groupRun(options: GroupRunOptions): Observable<KinesumerRecord[]
 
   const storeErrors$ = (store.errors$ ?? EMPTY).pipe(tap(report), ignoreElements());
 
-  return concat(ready$.pipe(ignoreElements()), merge(records$, autoCommit$, itemFlush$, finishing$, storeErrors$, stallWatch$(recorder, config, report)));
+  // The marks of a previous run under this id, before the first heartbeat replaces them.
+  return concat(ready$.pipe(ignoreElements()), checkpointer.inherit$(), merge(records$, autoCommit$, itemFlush$, finishing$, storeErrors$, stallWatch$(recorder, config, report)));
 }
 
 /** How often owned shards are checked for stalls: a quarter of the timeout, between 250 ms and 5 s. */

@@ -27,7 +27,7 @@ import { sameAssignment } from './assignment-keys.js';
 import { consumerHooks, type ConsumerHooks } from './consumer-hooks.js';
 import type { KinesumerParts } from './kinesumer-parts.js';
 import { groupRun } from './group-run.js';
-import { leaveGroupOf } from './leave-group.js';
+import { endMembership$, leaveGroupOf } from './leave-group.js';
 import type { SeekOptions, SeekPosition, SeekResult } from '../group/seek-group.js';
 import { pauseArguments, seekFrom, trackOwned, trackPaused } from './paused-shards.js';
 import { Pipelines } from './pipelines.js';
@@ -226,7 +226,8 @@ export class Kinesumer {
   /**
    * Leaves the group gracefully: stops the readers, completes the record stream, waits (up to
    * `drainTimeout`) for delivered records to reach `checkpoint()`, commits the marks, and
-   * deregisters this client so the others take its shards at their next sync. Idempotent.
+   * deregisters this client so the others take its shards at their next sync; with
+   * `group.staticMembership` it keeps them reserved for its id instead. Idempotent.
    */
   close(options: CloseOptions = {}): Promise<void> {
     this.closing ??= lastValueFrom(this.close$(options.drainTimeout ?? this.config.commit.timeout), { defaultValue: undefined });
@@ -242,7 +243,7 @@ export class Kinesumer {
   // An Observable chain, not async/await, so that on a TestScheduler the whole close runs in
   // virtual time (promises would only resume after the test's flush).
   private close$(drainTimeout: number): Observable<never> {
-    const { checkpointer, errors, recorder } = this.parts;
+    const { errors, recorder } = this.parts;
     return defer(() => {
       this.stopping = true;
       const wasRunning = this.running;
@@ -250,9 +251,7 @@ export class Kinesumer {
       return concat(
         wasRunning ? this.pipelines.drained$(drainTimeout, this.config.scheduler).pipe(ignoreElements()) : EMPTY,
         this.teardown$ ?? EMPTY,
-        checkpointer.close$(),
-        // Deregister only after the final commit, so whoever takes the shards over starts after it.
-        wasRunning ? leaveGroupOf(this.parts, () => this.streams.value) : EMPTY,
+        endMembership$(this.parts, wasRunning, () => this.streams.value),
         defer(() => {
           this.assignment.next({});
           this.owned.next({});

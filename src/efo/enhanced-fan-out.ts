@@ -49,7 +49,7 @@ export interface EnhancedFanOutOptions {
 }
 
 /** A shard reader's own options; the rest comes from {@link EnhancedFanOut}. */
-export type EfoShardOptions<R> = Omit<EfoReaderOptions<R>, 'consumerArn$' | 'kinesis' | 'scheduler' | 'retry' | 'subscribedAt'>;
+export type EfoShardOptions<R> = Omit<EfoReaderOptions<R>, 'consumerArn$' | 'kinesis' | 'scheduler' | 'retry' | 'subscribedAt' | 'attemptedAt'>;
 
 /**
  * Enhanced fan-out for one client: each stream's consumer, registered by the leader and awaited
@@ -71,6 +71,7 @@ export class EnhancedFanOut {
   private readonly pendingConsumers = new Map<string, Observable<StreamConsumer>>();
   /** When each shard was last subscribed to, for the 5-second rule across reader restarts. */
   private readonly subscribedAt = new Map<string, number>();
+  private readonly attemptedAt = new Map<string, number>();
 
   constructor(private readonly options: EnhancedFanOutOptions) {}
 
@@ -134,6 +135,7 @@ export class EnhancedFanOut {
       scheduler: this.options.scheduler,
       retry: this.options.retry,
       subscribedAt: this.subscribedAt,
+      attemptedAt: this.attemptedAt,
       consumerArn$: this.consumer$(stream).pipe(map((consumer) => consumer.consumerArn)),
       report: (err) => {
         if (err instanceof KinesisError && err.operation === 'SubscribeToShard' && err.code === 'KINESIS_RESOURCE_NOT_FOUND') {

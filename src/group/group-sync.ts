@@ -18,9 +18,11 @@ import {
 } from 'rxjs';
 import { asStateStoreError, type KinesumerError } from '../errors.js';
 import type { KinesisApi } from '../kinesis/kinesis-api.js';
+import type { AssignmentStrategy } from './assign-stream.js';
 import type { StateStore } from '../state-store/state-store.js';
 import { FollowerCache, type FollowerPlan } from './follower-cache.js';
-import { givenUpView, roundView, type GroupView, type StreamReading } from './group-view.js';
+import { groupLoads } from './group-loads.js';
+import { givenUpView, roundView, snapshotsOf, type GroupView, type StreamReading } from './group-view.js';
 import { heartbeat, heartbeatClock } from './heartbeat.js';
 import { LeaderDigests } from './leader-digests.js';
 import { Liveness } from './liveness.js';
@@ -48,6 +50,8 @@ export interface GroupSyncOptions {
   report: (err: KinesumerError) => void;
   /** The initial position is LATEST: closed shards whose lineage was never read are skipped. */
   initialLatest: boolean;
+  /** How the shards are split among the clients. Default `'kinesumer'`. */
+  assignment?: AssignmentStrategy;
   /**
    * Makes a sync round happen now (for `refresh()`); rounds never overlap, so a trigger while a
    * round runs is dropped and the next tick covers it.
@@ -128,9 +132,10 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
       // heartbeat got through, and must not then act on a membership list from the outage.
       const stale = liveness.isStale(at);
       const operation = membershipOperation(store);
+      const balanced = options.assignment === 'balanced';
       followed.startRound();
-      return listMembership(store, app, aliveSince(at, clientTimeout, regaining ? liveness.lostAt : undefined), call).pipe(
-        concatMap(({ clients, leaderDigests }) => {
+      return listMembership(store, app, aliveSince(at, clientTimeout, regaining ? liveness.lostAt : undefined), call, balanced).pipe(
+        concatMap(({ clients, leaderDigests, stats }) => {
           const index = stale ? -1 : clients.indexOf(clientId);
           const leader = index === 0;
           const pruning = prunes.due(at, leader, regaining);
@@ -140,7 +145,8 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
           ).pipe(
             toArray(),
             map((readings) => {
-              const view = roundView({ clients, index, leader, at }, readings, previous, options.initialLatest);
+              const loads = balanced ? groupLoads(stats, snapshotsOf(readings)) : undefined;
+              const view = roundView({ clients, index, leader, at }, readings, previous, options.initialLatest, options.assignment, loads);
               // Only a heartbeat written through `beat` carries the digests; with followers, at once.
               if (options.beat) digests.publish(leader ? view.streams : undefined, clients.length > 1);
               return view;

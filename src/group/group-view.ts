@@ -1,4 +1,4 @@
-import { assignShards } from './assignment.js';
+import { assignStream, type AssignmentStrategy, type GroupLoads } from './assign-stream.js';
 import { readableShards, type StreamSnapshot } from './shard-lineage.js';
 
 /** Shard ids this client owns, per stream. */
@@ -26,6 +26,13 @@ export interface GroupView {
  */
 export type StreamReading = StreamSnapshot | undefined | null;
 
+/** The snapshots a round read, by stream (streams not read, or that do not exist, left out). */
+export function snapshotsOf(readings: ReadonlyArray<readonly [stream: string, reading: StreamReading]>): Record<string, StreamSnapshot> {
+  const out: Record<string, StreamSnapshot> = {};
+  for (const [stream, reading] of readings) if (reading) out[stream] = reading;
+  return out;
+}
+
 /** Where this client stands in a round: the alive clients, its index among them, and when the round started. */
 export type RoundPlace = Pick<GroupView, 'clients' | 'index' | 'leader' | 'at'>;
 
@@ -38,7 +45,7 @@ export function givenUpView(at: number): GroupView {
 }
 
 /**
- * The view a round emits: per stream, this client's share of the readable shards. A stream that
+ * The view a round emits: per stream, this client's share of the readable shards under `strategy`. A stream that
  * could not be listed keeps its snapshot and assignment from `previous`, so that a Kinesis or
  * store hiccup does not make the client drop its shards (unless it is not among the clients); a
  * stream that does not exist is left out.
@@ -47,12 +54,16 @@ export function givenUpView(at: number): GroupView {
  * @param readings What the round read of each stream.
  * @param previous The last view emitted, if any.
  * @param initialLatest The initial position is LATEST (see {@link readableShards}).
+ * @param strategy How the readable shards are split ({@link AssignmentStrategy}). Default `'kinesumer'`.
+ * @param loads The shard loads the round's heartbeats published (`'balanced'`).
  */
 export function roundView(
   place: RoundPlace,
   readings: ReadonlyArray<readonly [stream: string, reading: StreamReading]>,
   previous: GroupView | undefined,
   initialLatest: boolean,
+  strategy: AssignmentStrategy = 'kinesumer',
+  loads?: GroupLoads,
 ): GroupView {
   const { clients, index, leader, at } = place;
   const assignment: Assignment = {};
@@ -68,7 +79,7 @@ export function roundView(
       continue;
     }
     streams[stream] = snapshot;
-    assignment[stream] = assignShards(readableShards(snapshot, initialLatest), clients.length, index);
+    assignment[stream] = assignStream(strategy, stream, readableShards(snapshot, initialLatest), snapshot, clients, index, loads);
   }
   return { clients, index, leader, assignment, streams, at };
 }

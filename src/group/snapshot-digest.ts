@@ -9,15 +9,18 @@ const PAGED = 'p:';
 /**
  * A short digest of what a stream's snapshot says for assignment: every shard with its parents,
  * whether it is closed and where it starts, and which shards have state and which are finished.
- * Checkpoints and owners are left out: they change all the time and the assignment does not
- * depend on them. Each state's `seek` and whether it is pending are in: a seek must reach every
- * owner (it restarts the shard) and changes what is readable. The leader publishes these digests
- * in its heartbeat; a follower whose own snapshot has the same digest does not need to read the
- * stream's shard list and states again.
+ * Checkpoints are left out: they change all the time and the assignment does not depend on
+ * them. Owners are in: the `'sticky'` and `'balanced'` assignments keep shards with them, so a
+ * follower must see a handoff (owners change only then, not in a steady state). Each state's
+ * `seek` and whether it is pending are in: a seek must reach every owner (it restarts the shard)
+ * and changes what is readable. The leader publishes these digests in its heartbeat; a follower
+ * whose own snapshot has the same digest does not need to read the stream's shard list and
+ * states again.
  *
  * A stream of more than {@link SHARD_CACHE_PAGE_SIZE} shards gets one digest per page of its
  * shard cache (the page's shards, and the states of its range of ids, see `pageRange`), so that a
- * follower reads again only the pages that changed: `p:<page 0>.<page 1>...`.
+ * follower reads again only the pages that changed (a handoff changes one page's digest):
+ * `p:<page 0>.<page 1>...`.
  */
 export function snapshotDigest(snapshot: StreamSnapshot): string {
   if (snapshot.shards.length <= SHARD_CACHE_PAGE_SIZE) {
@@ -55,6 +58,6 @@ function hashPage(hash: Hash, shards: readonly CachedShard[], states: readonly S
   }
   hash.update('--\n');
   for (const state of [...states].sort((a, b) => (a.shardId < b.shardId ? -1 : a.shardId > b.shardId ? 1 : 0))) {
-    hash.update(`${state.shardId}|${state.finished ? 1 : 0}|${state.seek ?? 0}|${isPending(state) ? 1 : 0}\n`);
+    hash.update(`${state.shardId}|${state.finished ? 1 : 0}|${state.seek ?? 0}|${isPending(state) ? 1 : 0}|${state.owner ?? ''}\n`);
   }
 }

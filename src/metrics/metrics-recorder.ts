@@ -5,6 +5,7 @@ import type { HeartbeatStats, StateStore } from '../state-store/state-store.js';
 import type { KinesumerEvent, KinesumerMetrics, ProcessingMetrics, ShardMetrics } from './metrics.js';
 import type { ReadFailure, ShardProbe } from './shard-activity.js';
 import { newShardCounters, stallOf, statsOf, type ShardCounters, type Stall } from './shard-counters.js';
+import { startRate } from './shard-rate.js';
 
 /** Whatever an event is, without its timestamp (the recorder stamps it). */
 type Unstamped<E> = E extends unknown ? Omit<E, 'at'> : never;
@@ -82,7 +83,7 @@ export class MetricsRecorder {
 
   acquired(stream: string, shardId: string): void {
     const c = this.counters(stream, shardId);
-    Object.assign(c, { owned: true, taking: false, takenAt: this.scheduler.now(), readFailure: undefined, retrying: undefined, stalled: false, stallCode: undefined });
+    Object.assign(c, { owned: true, taking: false, takenAt: this.scheduler.now(), rate: startRate(this.scheduler.now(), c.records, c.bytes), readFailure: undefined, retrying: undefined, stalled: false, stallCode: undefined });
     this.emit({ type: 'shardAcquired', stream, shardId });
     if (this.pending.delete(`${stream}/${shardId}`) && this.pending.size === 0 && this.rebalanceStart !== undefined) {
       this.lastRebalanceMs = this.scheduler.now() - this.rebalanceStart;
@@ -170,12 +171,13 @@ export class MetricsRecorder {
   /**
    * What this client's heartbeat says of each shard it holds or waits to take: lag, last-record
    * age, records in flight and activity ({@link ShardStats}); counted from what the readers did,
-   * without any Kinesis call.
+   * without any Kinesis call. With `rates`, also each held shard's smoothed throughput and how
+   * long it has been held (for the `'balanced'` assignment).
    */
-  heartbeatStats(): HeartbeatStats {
+  heartbeatStats(rates = false): HeartbeatStats {
     const out: HeartbeatStats = {};
     for (const c of this.shards.values()) {
-      if (c.owned || c.taking) (out[c.stream] ??= {})[c.shardId] = statsOf(c, this.scheduler.now(), this.probe);
+      if (c.owned || c.taking) (out[c.stream] ??= {})[c.shardId] = statsOf(c, this.scheduler.now(), this.probe, rates);
     }
     return out;
   }

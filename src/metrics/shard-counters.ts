@@ -4,6 +4,7 @@
  */
 import type { ShardStats } from '../state-store/state-store.js';
 import { shardActivity, type ReadFailure, type ShardProbe } from './shard-activity.js';
+import { sampleRate, type ShardRate } from './shard-rate.js';
 
 /** Per-shard counters. Kept after the shard leaves, so exported totals never go backwards. */
 export interface ShardCounters {
@@ -23,6 +24,8 @@ export interface ShardCounters {
   taking: boolean;
   /** When this client last took the shard (scheduler time). */
   takenAt: number | undefined;
+  /** The smoothed read throughput since it was taken ({@link sampleRate}). */
+  rate: ShardRate | undefined;
   /** The last failed Kinesis call on the shard, until one succeeds. */
   readFailure: ReadFailure | undefined;
   /** A record the processing operators retry. */
@@ -50,6 +53,7 @@ export function newShardCounters(stream: string, shardId: string): ShardCounters
     throttles: 0,
     taking: false,
     takenAt: undefined,
+    rate: undefined,
     readFailure: undefined,
     retrying: undefined,
     stalled: false,
@@ -60,9 +64,10 @@ export function newShardCounters(stream: string, shardId: string): ShardCounters
 
 /**
  * What a heartbeat says of the shard ({@link ShardStats}): its activity, and for an owned shard the
- * last lag, the age of the last delivered record at `now`, and the records in flight.
+ * last lag, the age of the last delivered record at `now`, the records in flight, and with `rates`
+ * its smoothed throughput and how long it has been held (what the `'balanced'` assignment weighs).
  */
-export function statsOf(c: ShardCounters, now: number, probe: ShardProbe | undefined): ShardStats {
+export function statsOf(c: ShardCounters, now: number, probe: ShardProbe | undefined, rates = false): ShardStats {
   const progress = c.owned ? probe?.progress(c.stream, c.shardId) : undefined;
   const { state, error } = shardActivity({
     taking: c.taking && !c.owned,
@@ -79,6 +84,10 @@ export function statsOf(c: ShardCounters, now: number, probe: ShardProbe | undef
   if (c.millisBehindLatest !== undefined) stats.lagMs = c.millisBehindLatest;
   if (c.lastArrivalAt !== undefined) stats.lastRecordAgeMs = Math.max(0, now - c.lastArrivalAt);
   if (progress !== undefined) stats.inFlight = progress.inFlight;
+  if (rates && c.takenAt !== undefined && c.rate !== undefined) {
+    const { recordsPerSec, bytesPerSec } = sampleRate(c.rate, now, c.records, c.bytes);
+    if (now > c.takenAt) Object.assign(stats, { recordsPerSec, bytesPerSec, heldMs: now - c.takenAt });
+  }
   return stats;
 }
 

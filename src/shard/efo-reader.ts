@@ -20,14 +20,21 @@ import {
 } from 'rxjs';
 import { KinesisError, asKinesisError } from '../errors.js';
 import type { EfoKinesisApi, KinesisApi, ShardEvent, StartPosition } from '../kinesis/kinesis-api.js';
+import { connectionBack$, isConnectionFailure } from '../kinesis/kinesis-answers.js';
 import { retryWithBackoff } from '../retry.js';
 import type { ShardReaderOptions } from './shard-reader-options.js';
 
 /**
  * Kinesis refuses a SubscribeToShard call for the same consumer and shard within 5 seconds of the
- * previous one (`ResourceInUseException`), ms.
+ * previous successful one (`ResourceInUseException`), ms.
  */
 export const MIN_SUBSCRIBE_INTERVAL = 5000;
+
+/**
+ * Kinesis allows one SubscribeToShard call a second per consumer and shard: the least time between
+ * two calls when the first was refused (a refused call does not start the 5-second rule), ms.
+ */
+export const MIN_RETRY_INTERVAL = 1000;
 
 /** Default {@link EfoReaderOptions.eventTimeout}, ms. */
 export const DEFAULT_EVENT_TIMEOUT = 60_000;
@@ -66,10 +73,13 @@ export interface EfoReaderOptions<R> extends ShardReaderOptions<R> {
    */
   isClosed?: () => boolean;
   /**
-   * When each shard (`stream/shardId`) was last subscribed to. Share one map between the readers
-   * of one consumer, so that the 5-second rule holds also when a shard's reader is replaced.
+   * When each shard (`stream/shardId`) was last subscribed to with a call that Kinesis accepted
+   * (an event came). Share one map between the readers of one consumer, so that the 5-second
+   * rule holds also when a shard's reader is replaced.
    */
   subscribedAt?: Map<string, number>;
+  /** When each shard was last asked for, accepted or not: the one-call-a-second rule. Share it like `subscribedAt`. */
+  attemptedAt?: Map<string, number>;
 }
 
 /**
@@ -120,6 +130,7 @@ export function efoReader<R>(options: EfoReaderOptions<R>): Observable<R[]> {
     let ended = false;
     let lastCheckAt = Number.NEGATIVE_INFINITY;
     const subscribedAt = options.subscribedAt ?? new Map<string, number>();
+    const attemptedAt = options.attemptedAt ?? new Map<string, number>();
 
     // One GetRecords call from after the last delivered record: no records and no next iterator
     // means the closed shard was read to its end.
@@ -133,7 +144,7 @@ export function efoReader<R>(options: EfoReaderOptions<R>): Observable<R[]> {
     );
 
     /** One SubscribeToShard call, asking for one event at a time. Completes at shard end. */
-    const subscription = (consumerArn: string, from: StartPosition) =>
+    const subscription = (consumerArn: string, from: StartPosition, accepted: () => void) =>
       new Observable<ShardEvent>((subscriber) => {
         const pulls = new Subject<void>();
         // true: an event was asked for; false: it arrived. The watchdog runs only in between.
@@ -169,6 +180,7 @@ export function efoReader<R>(options: EfoReaderOptions<R>): Observable<R[]> {
         const events = kinesis.subscribeToShard(stream, shardId, consumerArn, from, demand$).subscribe({
           next: (event) => {
             waiting.next(false);
+            accepted();
             subscriber.next(event); // delivers the event's records downstream, synchronously
             if (subscriber.closed) return;
             const last = event.records[event.records.length - 1]?.SequenceNumber;
@@ -193,7 +205,10 @@ export function efoReader<R>(options: EfoReaderOptions<R>): Observable<R[]> {
       });
 
     const session$ = defer(() => {
-      const wait = (subscribedAt.get(key) ?? Number.NEGATIVE_INFINITY) + MIN_SUBSCRIBE_INTERVAL - scheduler.now();
+      // A call Kinesis refused (the previous owner's subscription still open, say) is retried
+      // within a second, not held to the 5-second rule of an accepted one.
+      const never = Number.NEGATIVE_INFINITY;
+      const wait = Math.max((subscribedAt.get(key) ?? never) + MIN_SUBSCRIBE_INTERVAL, (attemptedAt.get(key) ?? never) + MIN_RETRY_INTERVAL) - scheduler.now();
       return wait > 0 ? timer(wait, scheduler) : of(0);
     }).pipe(
       mergeMap(() => options.consumerArn$.pipe(take(1))),
@@ -203,8 +218,9 @@ export function efoReader<R>(options: EfoReaderOptions<R>): Observable<R[]> {
           // LATEST again after a failure would skip what arrived meanwhile: from the first
           // subscribe on, "latest" means "at the time we first asked".
           if (from.type === 'LATEST') position = delivered = { type: 'AT_TIMESTAMP', timestamp: new Date(scheduler.now()) };
-          subscribedAt.set(key, scheduler.now());
-          return subscription(consumerArn, from);
+          const calledAt = scheduler.now();
+          attemptedAt.set(key, calledAt);
+          return subscription(consumerArn, from, () => subscribedAt.set(key, calledAt));
         }),
       ),
     );
@@ -218,6 +234,9 @@ export function efoReader<R>(options: EfoReaderOptions<R>): Observable<R[]> {
         {
           shouldRetry: () => true,
           onRetry: (err) => report(asKinesisError(err, 'SubscribeToShard', stream, shardId)),
+          // after an outage, the first answer any call of this client gets (or a probe's) ends the backoff
+          // (the 1- and 5-second rules still hold: session$ waits them out)
+          cutShort: (err) => (isConnectionFailure(err) ? connectionBack$(kinesis, scheduler) : undefined),
         },
       ),
       // One value per event, not per record: the operators downstream run once an event.

@@ -13,6 +13,7 @@ import {
 } from 'rxjs';
 import { KinesisError, asKinesisError } from '../errors.js';
 import type { KinesisApi, RecordsPage } from '../kinesis/kinesis-api.js';
+import { connectionBack$, isConnectionFailure } from '../kinesis/kinesis-answers.js';
 import { answerWithin, retryWithBackoff } from '../retry.js';
 import type { ShardReaderOptions } from './shard-reader-options.js';
 
@@ -128,6 +129,8 @@ export function pollingReader<R>(options: PollingReaderOptions<R>): Observable<R
         {
           shouldRetry: () => true,
           immediate: (err) => err instanceof KinesisError && err.code === 'ITERATOR_EXPIRED',
+          // after an outage, the first answer any call of this client gets (or a probe's) ends the backoff
+          cutShort: (err) => (isConnectionFailure(err) ? connectionBack$(kinesis, scheduler) : undefined),
           onRetry: (err) => report(asKinesisError(err, 'GetRecords', stream, shardId)),
         },
       ),

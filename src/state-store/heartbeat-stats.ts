@@ -1,7 +1,7 @@
 /**
  * The shard stats a heartbeat carries ({@link Heartbeat.stats}): the rules both stores apply to
  * them, and their compact form in a DynamoDB item (per shard, a short key and one string of
- * lettered fields, so that each owned shard adds about 20 bytes to the heartbeat write and no
+ * lettered fields, so that each owned shard adds about 20 to 40 bytes to the heartbeat write and no
  * request).
  */
 import { StateStoreError } from '../errors.js';
@@ -27,9 +27,25 @@ export const SHARD_ACTIVITIES: readonly ShardActivity[] = [
  * last-record age, in flight), `spaused`, `echeckpointRejected`... New fields take a letter of
  * their own; a reader ignores letters it does not know.
  */
-export const STATS_LETTERS = { lagMs: 'l', lastRecordAgeMs: 'a', inFlight: 'f', state: 's', error: 'e' } as const satisfies Record<keyof ShardStats, string>;
+export const STATS_LETTERS = {
+  lagMs: 'l',
+  lastRecordAgeMs: 'a',
+  inFlight: 'f',
+  state: 's',
+  error: 'e',
+  recordsPerSec: 'q',
+  bytesPerSec: 'v',
+  heldMs: 'h',
+} as const satisfies Record<keyof ShardStats, string>;
 
-const NUMERIC = ['lagMs', 'lastRecordAgeMs', 'inFlight'] as const;
+const NUMERIC = ['lagMs', 'lastRecordAgeMs', 'inFlight', 'heldMs'] as const;
+/** Rates: kept to two significant digits (clients reading them a moment apart then agree), not rounded to integers. */
+const RATES = ['recordsPerSec', 'bytesPerSec'] as const;
+
+/** `value` to two significant digits. */
+function twoDigits(value: number): number {
+  return value === 0 ? 0 : Number(value.toPrecision(2));
+}
 
 /** Whether `value` is one of the {@link SHARD_ACTIVITIES}. */
 export function isShardActivity(value: unknown): value is ShardActivity {
@@ -50,6 +66,14 @@ export function validShardStats(stats: ShardStats, stream: string, shardId: stri
       throw new StateStoreError('heartbeat', `stats.${field} of shard ${shardId} of stream "${stream}" is not a non-negative number`);
     }
     out[field] = Math.round(value);
+  }
+  for (const field of RATES) {
+    const value = stats[field];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new StateStoreError('heartbeat', `stats.${field} of shard ${shardId} of stream "${stream}" is not a non-negative number`);
+    }
+    out[field] = twoDigits(value);
   }
   if (stats.state !== undefined && !isShardActivity(stats.state)) {
     throw new StateStoreError('heartbeat', `stats.state of shard ${shardId} of stream "${stream}" is not one of ${SHARD_ACTIVITIES.join(', ')}`);
@@ -91,7 +115,8 @@ export function decodeShardStats(raw: unknown): ShardStats | undefined {
       Object.assign(out, { [field]: value });
       continue;
     }
-    if (!/^\d+$/.test(value)) return undefined;
+    const rate = field === 'recordsPerSec' || field === 'bytesPerSec';
+    if (!(rate ? /^\d+(\.\d+)?(e[+-]?\d+)?$/ : /^\d+$/).test(value)) return undefined;
     out[field] = Number(value);
   }
   return withoutUndefined(out);

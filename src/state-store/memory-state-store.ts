@@ -8,7 +8,7 @@ import { isAlive, isExpired } from './client-liveness.js';
 import { pruneTakeover, shardEntries } from './heartbeat-checkpoints.js';
 import { applyShardChange, commitChange, releaseChange, seekChange } from './shard-change.js';
 import { shardPages, inRange } from './shard-pages.js';
-import { SHARD_CACHE_PAGE_SIZE, type AcquireRequest, type CachedShard, type Checkpoint, type ClientHeartbeat, type GroupMember, type Heartbeat, type ShardCommit, type ShardIdRange, type ShardSeek, type ShardState, type StateStore } from './state-store.js';
+import { SHARD_CACHE_PAGE_SIZE, type AcquireRequest, type CachedShard, type Checkpoint, type ClientHeartbeat, type GroupMember, type Heartbeat, type ListGroupOptions, type ShardCommit, type ShardIdRange, type ShardSeek, type ShardState, type StateStore } from './state-store.js';
 import { byClientId, byShardId, cachedShardOf, compareStrings, shardStateOf } from './store-values.js';
 import { latestCheckpoints, validDate, validHeartbeat, validateCommit } from './store-validation.js';
 import { decideTake, holderToAsk, type HolderHeartbeat } from './take-decision.js';
@@ -95,14 +95,21 @@ export class MemoryStateStore implements StateStore {
     });
   }
 
-  /** The alive clients, sorted, the first with the digests of its last heartbeat (as the DynamoDB store reads them). */
-  listGroup(app: string, since: Date): Observable<GroupMember[]> {
+  /**
+   * The alive clients, sorted, the first with the digests of its last heartbeat (as the DynamoDB
+   * store reads them); with `options.stats`, each with its shard stats.
+   */
+  listGroup(app: string, since: Date, options: ListGroupOptions = {}): Observable<GroupMember[]> {
     return this.answer('listGroup', () => {
       validDate('listGroup', since);
       const alive = [...(this.clients.get(app) ?? [])].filter(([, lastUpdate]) => isAlive(lastUpdate, since)).map(([id]) => id).sort(compareStrings);
       return alive.map((clientId, i): GroupMember => {
-        const digests = i === 0 ? this.beats.get(app)?.get(clientId)?.digests : undefined;
-        return digests === undefined ? { clientId } : { clientId, digests: { ...digests } };
+        const beat = this.beats.get(app)?.get(clientId);
+        const digests = i === 0 || options.stats === true ? beat?.digests : undefined;
+        const member: GroupMember = digests === undefined ? { clientId } : { clientId, digests: { ...digests } };
+        const stats = options.stats === true && beat !== undefined ? validHeartbeat(beat).stats : undefined;
+        if (stats !== undefined) member.stats = stats;
+        return member;
       });
     });
   }

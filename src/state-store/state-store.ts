@@ -44,6 +44,12 @@ export interface ShardStats {
   state?: ShardActivity;
   /** With `checkpointRejected`, `cannotRead` and `stalled`: the code of the last error (the SDK's name for a Kinesis refusal). */
   error?: string;
+  /** Records read per second since the shard was taken, smoothed (a minute's exponential average); two significant digits. */
+  recordsPerSec?: number;
+  /** Bytes read per second, smoothed as `recordsPerSec`; two significant digits. */
+  bytesPerSec?: number;
+  /** How long this client has held the shard, ms. */
+  heldMs?: number;
 }
 
 /** The stats a heartbeat carries: stream → shard id → stats. */
@@ -90,6 +96,14 @@ export interface GroupMember {
    * gives them for the first client (the leader) only.
    */
   digests?: Record<string, string>;
+  /** The shard stats its last heartbeat carried, when asked for ({@link ListGroupOptions.stats}). */
+  stats?: HeartbeatStats;
+}
+
+/** What {@link StateStore.listGroup} is asked for besides the members and their digests. */
+export interface ListGroupOptions {
+  /** Each member's shard stats too (the `'balanced'` assignment weighs shards by them). Default false. */
+  stats?: boolean;
 }
 
 /**
@@ -296,7 +310,7 @@ export interface StateStore {
    * shard lists and shard states. Only the leader's: reading every client's item would cost
    * reads that grow with every shard's heartbeat checkpoint.
    */
-  listGroup?(app: string, since: Date): ObservableInput<GroupMember[]>;
+  listGroup?(app: string, since: Date, options?: ListGroupOptions): ObservableInput<GroupMember[]>;
   /** Removes `clientId` from the group at once. */
   deregisterClient(app: string, clientId: string): ObservableInput<void>;
   /** Ids of the clients whose last heartbeat is later than `since`, sorted ascending. */

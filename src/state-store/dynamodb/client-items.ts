@@ -9,7 +9,7 @@ import { decodePosition, encodePosition } from '../../position.js';
 import { isAlive, isExpired } from '../client-liveness.js';
 import { mapShardEntries } from '../heartbeat-checkpoints.js';
 import { decodeStats, encodeStats } from '../heartbeat-stats.js';
-import type { ClientHeartbeat, GroupMember, Heartbeat, HeartbeatCheckpoints, HeartbeatSeeks, HeartbeatStats } from '../state-store.js';
+import type { ClientHeartbeat, GroupMember, Heartbeat, ListGroupOptions, HeartbeatCheckpoints, HeartbeatSeeks, HeartbeatStats } from '../state-store.js';
 import { byClientId, compareStrings } from '../store-values.js';
 import { validHeartbeat } from '../store-validation.js';
 import type { HolderHeartbeat } from '../take-decision.js';
@@ -53,12 +53,16 @@ export async function writeHeartbeat(db: TableClient, app: string, clientId: str
 }
 
 /**
- * The clients alive after `since` with the leader's digests, by id: a consistent Query of
- * kinesumer's index (keys and `last_update` only, so its cost grows with the number of clients,
- * not with the checkpoints and stats their items carry), then a GetItem of the first alive
- * client's item for its digests (only the leader writes digests).
+ * The clients alive after `since` with the leader's digests, by id.
+ *
+ * Without stats: a consistent Query of kinesumer's index (keys and `last_update` only, so its
+ * cost grows with the number of clients, not with the checkpoints and stats their items carry),
+ * then a GetItem of the first alive client's item for its digests (only the leader writes
+ * digests). With `options.stats` (the `'balanced'` assignment needs every member's shard loads):
+ * one consistent Query of the client items, without the heartbeat checkpoints.
  */
-export async function listGroup(db: TableClient, app: string, since: Date): Promise<GroupMember[]> {
+export async function listGroup(db: TableClient, app: string, since: Date, options: ListGroupOptions = {}): Promise<GroupMember[]> {
+  if (options.stats === true) return listGroupWithStats(db, app, since);
   const items = await db.queryAll('listGroup', {
     IndexName: CLIENT_LAST_UPDATE_INDEX,
     KeyConditionExpression: 'pk = :pk',
@@ -78,6 +82,27 @@ export async function listGroup(db: TableClient, app: string, since: Date): Prom
     if (digests !== undefined) leader.digests = digests;
   }
   return members;
+}
+
+async function listGroupWithStats(db: TableClient, app: string, since: Date): Promise<GroupMember[]> {
+  const items = await db.queryAll('listGroup', {
+    KeyConditionExpression: '#pk = :pk',
+    ProjectionExpression: '#pk, #sk, #last_update, #digests, #stats',
+    ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#last_update': 'last_update', '#digests': 'digests', '#stats': 'stats' },
+    ExpressionAttributeValues: marshall({ ':pk': clientKey(app) }),
+    ConsistentRead: true,
+  });
+  const members: GroupMember[] = [];
+  for (const item of items) {
+    const client = db.decode(ClientItem, item);
+    if (client === undefined || !isAlive(client.last_update, since)) continue;
+    const digests = db.decode(ClientExtras, item)?.digests;
+    const member: GroupMember = digests === undefined ? { clientId: client.sk } : { clientId: client.sk, digests };
+    const stats = statsOf(db, item);
+    if (stats !== undefined) member.stats = stats;
+    members.push(member);
+  }
+  return members.sort(byClientId);
 }
 
 /** Deletes the client item. */

@@ -7,7 +7,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Observable } from 'rxjs';
 import type { KinesumerError } from '../../errors.js';
-import type { AcquireRequest, CachedShard, Checkpoint, ClientHeartbeat, GroupMember, Heartbeat, ShardCommit, ShardIdRange, ShardSeek, ShardState, StateStore } from '../state-store.js';
+import type { AcquireRequest, CachedShard, Checkpoint, ClientHeartbeat, GroupMember, Heartbeat, ListGroupOptions, ShardCommit, ShardIdRange, ShardSeek, ShardState, StateStore } from '../state-store.js';
 import { validDate, validateCommit } from '../store-validation.js';
 import { acquireShard } from './acquire-shard.js';
 import type { BatchRetryOptions } from './batch-retry.js';
@@ -112,8 +112,8 @@ export class DynamoDBStateStore implements StateStore {
    * The alive clients with the digests of their last heartbeat, sorted by id: one consistent
    * Query that leaves the heartbeat checkpoints out.
    */
-  async listGroup(app: string, since: Date): Promise<GroupMember[]> {
-    return listGroup(this.db, app, validDate('listGroup', since));
+  async listGroup(app: string, since: Date, options?: ListGroupOptions): Promise<GroupMember[]> {
+    return listGroup(this.db, app, validDate('listGroup', since), options);
   }
 
   /** Deletes the client item. */

@@ -1,0 +1,42 @@
+/**
+ * A client restarted under the same id inherits the marks its previous run committed in its
+ * heartbeat: they stay in its heartbeats ({@link RetainedMarks}) until it takes those shards
+ * again, so the take starts after them and not after the older checkpoint items.
+ */
+import { EMPTY, Observable, catchError, defer, from, mergeMap } from 'rxjs';
+import { asStateStoreError, type KinesumerError } from '../errors.js';
+import type { ClientHeartbeat, StateStore } from '../state-store/state-store.js';
+import type { RetainedMarks } from './retained-marks.js';
+
+/** What inheriting needs. */
+export interface InheritOptions {
+  app: string;
+  clientId: string;
+  store: Pick<StateStore, 'listClients'>;
+  report: (err: KinesumerError) => void;
+  /** Bounds the store call (the checkpointer's call timeout). */
+  call: <T>(operation: string) => (source: Observable<T>) => Observable<T>;
+}
+
+/**
+ * Reads this client's own heartbeat from before its start into `retained`. Emits nothing; a store
+ * without `listClients` inherits nothing, and a failed read is reported and the run goes on
+ * without them.
+ */
+export function inheritMarks$(retained: RetainedMarks, options: InheritOptions): Observable<never> {
+  const { app, clientId, store, report, call } = options;
+  if (store.listClients === undefined) return EMPTY;
+  const listClients = store.listClients.bind(store);
+  return defer(() => from(listClients(app))).pipe(
+    call<ClientHeartbeat[]>('listClients'),
+    mergeMap((clients) => {
+      const own = clients.find((c) => c.clientId === clientId);
+      if (own !== undefined) retained.inherit(own);
+      return EMPTY;
+    }),
+    catchError((err: unknown) => {
+      report(asStateStoreError(err, 'listClients'));
+      return EMPTY;
+    }),
+  );
+}
