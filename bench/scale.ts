@@ -13,18 +13,22 @@
  * cold start, after 10 % of the clients die (killed, no close), after a split of SPLIT shards.
  *
  * Part 2, real time against dynalite: the same clients with the DynamoDB store, at two sizes
- * with the same shards per client (COST_SIZES, default 50x1000 and 200x4000), counting each
+ * with the same shards per client (COST_SIZES, default 50x1000 and 100x2000; at 200x4000 one
+ * process and dynalite cannot keep up on a 2-core machine), counting each
  * client's requests (SDK middleware) and consumed units (ReturnConsumedCapacity: TOTAL added to
  * every request by the middleware; dynalite computes them from item sizes) per minute, after a
  * warm-up. Heartbeats carry a checkpoint for every held shard, as auto-commit does.
  *
- *   npm run bench -- scale     (CLIENTS, SHARDS, SPLIT, COST_SIZES="50x1000,200x4000", COST_SECONDS=60)
+ *   npm run bench -- scale     (CLIENTS, SHARDS, SPLIT, ASSIGNMENT=sticky, PARTS=virtual,cost,
+ *                               COST_SIZES="50x1000,100x2000", COST_SECONDS=60, COST_WARMUP=30)
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EMPTY, Subject, from, last, of, type Observable, type ObservableInput, type SchedulerLike, type Subscription } from 'rxjs';
 import { VirtualTimeScheduler, VirtualAction, asyncScheduler } from 'rxjs';
+import type { AssignmentStrategy } from '../src/group/assign-stream.js';
 import { groupSync, type GroupView } from '../src/group/group-sync.js';
 import { readableShards } from '../src/group/shard-lineage.js';
+import { snapshotDigest } from '../src/group/snapshot-digest.js';
 import type { KinesisApi, ShardDescription } from '../src/kinesis/kinesis-api.js';
 import { DynamoDBStateStore } from '../src/state-store/dynamodb/dynamodb-state-store.js';
 import { createStateTable } from '../src/state-store/dynamodb/create-table.js';
@@ -35,15 +39,19 @@ import { localAws, startDynalite } from '../spec/helpers/emulators.js';
 const CLIENTS = Number(process.env['CLIENTS'] ?? 500);
 const SHARDS = Number(process.env['SHARDS'] ?? 10_000);
 const SPLIT = Number(process.env['SPLIT'] ?? 1000);
-const COST_SIZES = (process.env['COST_SIZES'] ?? '50x1000,200x4000').split(',').map((s) => s.split('x').map(Number) as [number, number]);
+const COST_SIZES = (process.env['COST_SIZES'] ?? '50x1000,100x2000').split(',').map((s) => s.split('x').map(Number) as [number, number]);
 const COST_SECONDS = Number(process.env['COST_SECONDS'] ?? 60);
 const SYNC = 5000;
+/** The assignment strategy (`ASSIGNMENT`, default the library's default, `'sticky'`). */
+const ASSIGNMENT = (process.env['ASSIGNMENT'] ?? 'sticky') as AssignmentStrategy;
 const TIMEOUT = 10_000;
 const APP = 'scale';
 const STREAM = 's';
 const id = (n: number) => `shardId-${String(n).padStart(12, '0')}`;
 const clientName = (n: number) => `c${String(n).padStart(4, '0')}`;
 /** A sequence number as long as Kinesis's (56 digits), later for a larger `n`. */
+/** Checkpoints come after every shard's start (a checkpoint before it would be another shard's: stale). */
+const CHECKPOINTS = 9_000_000;
 const sequenceNumber = (n: number) => `4959033827149025660855969253836157109592157598913${String(n).padStart(7, '0')}`;
 
 /** A Kinesis seam for the group sync: ListShards from a list that can change. */
@@ -77,13 +85,14 @@ function member(name: string, store: StateStore, kinesis: KinesisApi, scheduler:
   const taking = new Set<string>();
   const seqs = new Map<string, string>();
   const triggers = new Subject<void>();
-  const closedSeen = new Set<string>();
+  const finishing = new Set<string>();
+  let triggered = false;
   let beats = 0;
   const m: Member = { name, held, view: undefined, stop: () => subscription.unsubscribe() };
   const beat = (digests: Record<string, string> | undefined): Observable<unknown> => {
     beats++;
     const checkpoints: Record<string, { sequenceNumber: string }> = {};
-    for (const shard of held) checkpoints[shard] = { sequenceNumber: sequenceNumber(beats) };
+    for (const shard of held) checkpoints[shard] = { sequenceNumber: sequenceNumber(CHECKPOINTS + beats) };
     const heartbeat = { checkpoints: { [STREAM]: checkpoints }, ...(digests === undefined ? {} : { digests }) };
     // every 12th beat (a minute), the checkpoint items too (commit.itemInterval), fenced
     if (beats % 12 === 0) for (const shard of held) commitItem(shard);
@@ -91,7 +100,7 @@ function member(name: string, store: StateStore, kinesis: KinesisApi, scheduler:
   };
   const commitItem = (shard: string) => {
     const previous = seqs.get(shard);
-    const next = sequenceNumber(beats);
+    const next = sequenceNumber(CHECKPOINTS + beats);
     const commit = { clientId: name, sequenceNumber: next, previous, finished: false, now: new Date(scheduler.now()) };
     call(store.commitShard(APP, STREAM, shard, commit), (ok) => ok && seqs.set(shard, next));
   };
@@ -117,24 +126,23 @@ function member(name: string, store: StateStore, kinesis: KinesisApi, scheduler:
         else seqs.delete(shard);
       });
     }
-    // a closed shard is read to its end a round after it was seen closed
-    let finished = false;
+    // a closed shard it holds is read to its end a poll (1 s) later, then finished; the
+    // consumer then makes a round at once (one for all the shards finished together)
     for (const shard of snapshot?.shards ?? []) {
-      if (!shard.closed || !held.has(shard.id)) continue;
-      if (!closedSeen.has(shard.id)) {
-        closedSeen.add(shard.id);
-        continue;
-      }
-      const previous = seqs.get(shard.id);
-      const commit = { clientId: name, sequenceNumber: undefined, previous, finished: true, now: new Date(scheduler.now()) };
-      call(store.commitShard(APP, STREAM, shard.id, commit), (ok) => {
-        if (!ok) return;
-        held.delete(shard.id);
-        finished = true;
-      });
+      if (!shard.closed || !held.has(shard.id) || finishing.has(shard.id)) continue;
+      finishing.add(shard.id);
+      scheduler.schedule(() => {
+        finishing.delete(shard.id);
+        if (!held.has(shard.id)) return;
+        const commit = { clientId: name, sequenceNumber: undefined, previous: seqs.get(shard.id), finished: true, now: new Date(scheduler.now()) };
+        call(store.commitShard(APP, STREAM, shard.id, commit), (ok) => {
+          if (!ok) return;
+          held.delete(shard.id);
+          if (!triggered) scheduler.schedule(() => ((triggered = false), triggers.next()));
+          triggered = true;
+        });
+      }, 1000);
     }
-    // as the consumer does: a round at once after finishing shards (one for all of them)
-    if (finished) scheduler.schedule(() => triggers.next());
   };
   const subscription: Subscription = groupSync({
     app: APP,
@@ -147,6 +155,7 @@ function member(name: string, store: StateStore, kinesis: KinesisApi, scheduler:
     streams: () => [STREAM],
     report: () => undefined,
     initialLatest: false,
+    assignment: ASSIGNMENT,
     triggers,
     beat,
   }).subscribe(onView);
@@ -172,6 +181,31 @@ function converged(members: readonly Member[], list: readonly ShardDescription[]
   return members.length > 0 && readable.length === owners.size && readable.every((s) => owners.get(s) === 1) && members.every((m) => m.view?.clients.length === members.length);
 }
 
+/** What keeps a group from converging, for PROGRESS. */
+function diagnose(members: readonly Member[], list: readonly ShardDescription[]): string {
+  const leader = members.find((m) => m.view?.leader);
+  const snapshot = leader?.view?.streams[STREAM];
+  if (snapshot === undefined) return 'no leader view';
+  const readable = readableShards(snapshot, false);
+  const closed = new Set(snapshot.shards.filter((s) => s.closed).map((s) => s.id));
+  const held = new Map<string, number>();
+  for (const m of members) for (const s of m.held) held.set(s, (held.get(s) ?? 0) + 1);
+  const off = members.filter((m) => { const a = m.view?.assignment[STREAM] ?? []; return a.length !== m.held.size || a.some((s) => !m.held.has(s)); });
+  const example = off[0];
+  const owner = example === undefined ? undefined : members.find((m) => m.name === snapshot.states.get(example.view?.assignment[STREAM]?.[0] ?? '')?.owner);
+  const other = owner?.view?.streams[STREAM];
+  if (owner !== undefined && other !== undefined) {
+    console.error(`owner ${owner.name}: clients ${owner.view?.clients.length} (leader's ${leader?.view?.clients.length}), readable ${readableShards(other, false).length}, digest ${snapshotDigest(other) === snapshotDigest(snapshot) ? 'same' : 'differs'}, at ${owner.view?.at} (leader's ${leader?.view?.at})`);
+    const mine = new Set(readableShards(other, false));
+    const theirs = readableShards(snapshot, false);
+    console.error(`only the leader's: ${theirs.filter((s) => !mine.has(s)).slice(0, 5)}; only the owner's: ${[...mine].filter((s) => !theirs.includes(s)).slice(0, 5)}`);
+    const id0 = [...mine].filter((s) => !theirs.includes(s))[0] ?? theirs.filter((s) => !mine.has(s))[0];
+    if (id0) console.error(`${id0}: leader state ${JSON.stringify(snapshot.states.get(id0))}, owner state ${JSON.stringify(other.states.get(id0))}; children ${JSON.stringify(snapshot.shards.filter((c) => c.parentShardId === id0).map((c) => [c.id, snapshot.states.get(c.id), other.states.get(c.id)]))}`);
+  }
+  return `list ${snapshot.shards.length}/${list.length}, readable ${readable.length} (closed ${readable.filter((s) => closed.has(s)).length}), unheld ${readable.filter((s) => !held.has(s)).length}, clients off ${off.length}` +
+    (example ? ` e.g. ${example.name} assigned ${JSON.stringify(example.view?.assignment[STREAM]?.slice(0, 3))} held ${JSON.stringify([...example.held].slice(0, 3))} states ${JSON.stringify((example.view?.assignment[STREAM] ?? []).slice(0, 2).map((id) => snapshot.states.get(id)))}` : '');
+}
+
 async function virtualRun(): Promise<void> {
   const scheduler = new VirtualTimeScheduler(VirtualAction, Infinity);
   const store = new MemoryStateStore();
@@ -191,6 +225,7 @@ async function virtualRun(): Promise<void> {
       if (process.env['PROGRESS'] && t % 5000 === 0) console.error(`virtual ${t / 1000} s, wall ${((Date.now() - started) / 1000).toFixed(0)} s`);
       if (converged(members, list, expected)) return t - from0;
     }
+    if (process.env['PROGRESS']) console.error(diagnose(members, list));
     return undefined;
   };
   const rows: string[] = [];
@@ -212,10 +247,10 @@ async function virtualRun(): Promise<void> {
     for (const k of [0, 1]) next.push({ shardId: id(SHARDS + 2 * i + k), closed: false, parentShardId: id(i), adjacentParentShardId: undefined, startingSequenceNumber: sequenceNumber(5_000_000 + 2 * i + k) });
   }
   list = next;
-  const afterSplit = await until(now, 180_000);
+  const afterSplit = await until(now, Number(process.env['SPLIT_LIMIT'] ?? 180) * 1000);
   rows.push(`split of ${SPLIT} shards                    ${fmt(afterSplit)}`);
   const cpuMs = (process.cpuUsage(cpu).user + process.cpuUsage(cpu).system) / 1000;
-  console.log(`\nVirtual time: ${CLIENTS} clients, one stream of ${SHARDS} shards, in-memory store, syncInterval ${SYNC} ms, clientTimeout ${TIMEOUT} ms\n`);
+  console.log(`\nVirtual time: ${CLIENTS} clients, one stream of ${SHARDS} shards, assignment '${ASSIGNMENT}', in-memory store, syncInterval ${SYNC} ms, clientTimeout ${TIMEOUT} ms\n`);
   console.log('event                                   converged after (virtual time)');
   for (const r of rows) console.log(r);
   console.log(`(wall ${((Date.now() - started) / 1000).toFixed(0)} s, CPU ${(cpuMs / 1000).toFixed(0)} s for the whole run)`);
@@ -272,11 +307,16 @@ async function costRun(endpoint: string, table: string, clients: number, shards:
   const perMinute = (n: number) => (n * 60) / COST_SECONDS;
   const leader = members.find((m) => m.view?.leader)?.name;
   const followers = [...counts.entries()].filter(([name]) => name !== leader);
+  const median = (f: (t: { requests: Map<string, number>; units: Map<string, number>; read: number; write: number }) => number) => {
+    const values = followers.map(([, t]) => f(t)).sort((a, b) => a - b);
+    return values[Math.floor(values.length / 2)] ?? 0;
+  };
   const avg = (f: (t: { requests: Map<string, number>; units: Map<string, number>; read: number; write: number }) => number) => followers.reduce((s, [, t]) => s + f(t), 0) / followers.length;
   const kinds = [...new Set([...counts.values()].flatMap((t) => [...t.requests.keys()]))].sort();
-  console.log(`\n${clients} clients x ${shards} shards (about ${Math.round(shards / clients)} held each; held now min ${Math.min(...heldNow)} max ${Math.max(...heldNow)}), per client-minute, followers averaged, then the leader:`);
+  console.log(`\n${clients} clients x ${shards} shards (about ${Math.round(shards / clients)} held each; held now min ${Math.min(...heldNow)} max ${Math.max(...heldNow)}), per client-minute: followers' mean, followers' median (each column apart), units per request (followers), the leader:`);
   console.log(`        ${kinds.map((k) => k.padStart(14)).join('')}      requests   read units  write units`);
   console.log(`follow  ${kinds.map((k) => avg((t) => perMinute(t.requests.get(k) ?? 0)).toFixed(1).padStart(14)).join('')}${avg((t) => perMinute([...t.requests.values()].reduce((a, b) => a + b, 0))).toFixed(1).padStart(14)}${avg((t) => perMinute(t.read)).toFixed(1).padStart(13)}${avg((t) => perMinute(t.write)).toFixed(1).padStart(13)}`);
+  console.log(`median  ${kinds.map((k) => median((t) => perMinute(t.requests.get(k) ?? 0)).toFixed(1).padStart(14)).join('')}${median((t) => perMinute([...t.requests.values()].reduce((a, b) => a + b, 0))).toFixed(1).padStart(14)}${median((t) => perMinute(t.read)).toFixed(1).padStart(13)}${median((t) => perMinute(t.write)).toFixed(1).padStart(13)}`);
   console.log(`unit/req${kinds.map((k) => (avg((t) => t.units.get(k) ?? 0) / Math.max(1e-9, avg((t) => t.requests.get(k) ?? 0))).toFixed(2).padStart(14)).join('')}   (followers)`);
   const l = counts.get(leader ?? '');
   if (l !== undefined) {
