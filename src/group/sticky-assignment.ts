@@ -4,6 +4,8 @@
  * group's snapshot, so every client computes the same answer without talking to the others.
  */
 
+import { MinHeap } from '../internal/min-heap.js';
+
 /** What every client knows of one stream in a sync round. */
 export interface StreamAssignmentInput {
   /** The stream's name: it rotates the tie-break, so that one-shard streams spread over clients. */
@@ -88,14 +90,16 @@ export function stickyAssignment(input: StreamAssignmentInput): StreamAssignment
       kept.add(shard);
     }
   }
+  // Each orphan goes to the client with the fewest shards below its share, ties by rank: a heap
+  // keeps that a log(clients) step (a scan of every client per orphan is quadratic at a cold
+  // start of thousands of shards).
+  const open = new MinHeap<string>((a, b) => out[a]!.length - out[b]!.length || rank.get(a)! - rank.get(b)!);
+  for (const id of clients) if (out[id]!.length < cap.get(id)!) open.push(id);
   for (const shard of shards) {
     if (kept.has(shard)) continue;
-    let best: string | undefined;
-    for (const id of clients) {
-      if (out[id]!.length >= cap.get(id)!) continue;
-      if (best === undefined || out[id]!.length < out[best]!.length || (out[id]!.length === out[best]!.length && rank.get(id)! < rank.get(best)!)) best = id;
-    }
-    out[best!]!.push(shard);
+    const best = open.pop()!;
+    out[best]!.push(shard);
+    if (out[best]!.length < cap.get(best)!) open.push(best);
   }
   for (const id of clients) out[id]!.sort(compare);
   return out;
