@@ -2,12 +2,13 @@
  * What joining a group costs any consumer with a DynamoDB state store, without the library: the
  * join's requests as plain SDK calls on a DynamoDB client created inside the window, in the order
  * and with the concurrency of rx-kinesumer's join (items of the same layout and sizes):
- * DescribeTable; the heartbeat; the group listing; the shard cache read, the shard states and the
- * prune (at once); the shard cache write; one conditional take per shard (at once). The raw loop
+ * DescribeTable; the client's own earlier heartbeat; the heartbeat; the group listing; the shard
+ * cache read (and its pages), the shard states and the prune (at once); the shard cache write and
+ * the delete of pages it no longer needs; one conditional take per shard (at once). The raw loop
  * runs this before it reads (DYNAMO_FLOOR=1), so that the table shows how much of the consumer's
  * start is the state store's requests, and how much is the library.
  */
-import { DescribeTableCommand, DynamoDBClient, GetItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DescribeTableCommand, DynamoDBClient, GetItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 
 /** Makes the join's DynamoDB requests for a group `app` over the given shards. */
 export async function joinRequests(endpoint: string, table: string, app: string, stream: string, shardIds: readonly string[]): Promise<void> {
@@ -15,6 +16,8 @@ export async function joinRequests(endpoint: string, table: string, app: string,
   const now = () => new Date().toISOString();
   const S = (s: string) => ({ S: s });
   await db.send(new DescribeTableCommand({ TableName: table }));
+  // the marks an earlier run under the same id left in its heartbeat
+  await db.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': S(`client#${app}`) }, ConsistentRead: true }));
   await db.send(
     new UpdateItemCommand({
       TableName: table,
@@ -24,9 +27,13 @@ export async function joinRequests(endpoint: string, table: string, app: string,
       ExpressionAttributeValues: { ':last_update': S(now()) },
     }),
   );
-  await db.send(new QueryCommand({ TableName: table, KeyConditionExpression: '#pk = :pk', ExpressionAttributeNames: { '#pk': 'pk' }, ExpressionAttributeValues: { ':pk': S(`client#${app}`) }, ConsistentRead: true }));
+  // the group listing: kinesumer's keys-only index (a leader alone reads no digests back)
+  await db.send(new QueryCommand({ TableName: table, IndexName: 'index-client-key-last-update', KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': S(`client#${app}`) }, ConsistentRead: true }));
   await Promise.all([
-    db.send(new GetItemCommand({ TableName: table, Key: { pk: S(`shard_cache#${app}`), sk: S(stream) }, ConsistentRead: true })),
+    // no shard cache item yet: its pages are looked for too
+    db.send(new GetItemCommand({ TableName: table, Key: { pk: S(`shard_cache#${app}`), sk: S(stream) }, ConsistentRead: true })).then(() =>
+      db.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)', ExpressionAttributeValues: { ':pk': S(`shard_cache#${app}`), ':prefix': S(`${stream}#`) }, ConsistentRead: true })),
+    ),
     db.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': S(`check_point#${app}#${stream}`) }, ConsistentRead: true })),
     db.send(
       new QueryCommand({
@@ -48,6 +55,7 @@ export async function joinRequests(endpoint: string, table: string, app: string,
       ExpressionAttributeValues: { ':shards': { L: shardIds.map((id) => ({ M: { ID: S(id), Closed: { BOOL: false }, StartingSequenceNumber: S('4'.padEnd(56, '9')) } })) } },
     }),
   );
+  await db.send(new DeleteItemCommand({ TableName: table, Key: { pk: S(`shard_cache#${app}`), sk: S(`${stream}#0000`) }, ReturnValues: 'ALL_OLD' }));
   await Promise.all(
     shardIds.map((id) =>
       db.send(
