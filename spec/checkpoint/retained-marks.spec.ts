@@ -173,3 +173,32 @@ test('retained marks: further-on marks win, a take forgets them, and so does a r
   marks.pruneBy('s', new Map(), 'me');
   t.is(marks.size, 0);
 });
+
+/** The rejoin, heartbeat and listClients calls of one consumer run of 1500 ms after a previous run's heartbeat, with `failedRejoins` failing. */
+function firstBeats(t: Parameters<typeof testScheduler>[0], failedRejoins: number): string[] {
+  const scheduler = testScheduler(t);
+  const store = new MemoryStateStore();
+  const calls: string[] = [];
+  const recorded = new Proxy(store, {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver) as unknown;
+      if (typeof value !== 'function' || !['rejoin', 'heartbeat', 'listClients'].includes(String(name))) return value;
+      return (...args: unknown[]) => (calls.push(`${scheduler.now()} ${String(name)}`), (value as (...a: unknown[]) => unknown).apply(target, args));
+    },
+  });
+  scheduler.run(() => {
+    const kinesis = fakeKinesis(scheduler, { s: 1 });
+    store.heartbeat('app', 'only', new Date(0), { checkpoints: { s: { [S0]: { sequenceNumber: putOn(kinesis, 's', 0, 1)[0]! } } } }).subscribe();
+    store.failNext('rejoin', new StateStoreError('rejoin', 'unreachable', { retriable: true }), failedRejoins);
+    const c = consumer(scheduler, recorded, kinesis);
+    c.consume(['s']).pipe(checkpoint(c)).subscribe();
+    scheduler.schedule(() => void c.close(), 1500);
+  });
+  return calls;
+}
+
+test('the first heartbeat of a run is one rejoin call, with no listClients read before it; a failed rejoin is tried again by the next heartbeat, never replaced by a plain one', (t) => {
+  t.deepEqual(firstBeats(t, 0).slice(0, 2), ['0 rejoin', '500 heartbeat'], 'one call at the start; plain heartbeats after it (the commit heartbeat at 500)');
+  // the retried rejoin at 1000 is followed by the plain heartbeat that carries what the run has by then (its take's mark, stats)
+  t.deepEqual(firstBeats(t, 1).slice(0, 3), ['0 rejoin', '1000 rejoin', '1000 heartbeat']);
+});

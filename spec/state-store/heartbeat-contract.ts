@@ -84,6 +84,33 @@ export function heartbeatContract<C>(
     t.deepEqual(await run(store.pruneClients(app, at(9000))), [], 'not prunable before its last heartbeat');
   });
 
+  test(`${name}: rejoin writes a run's first heartbeat, keeps the previous run's checkpoints and seeks, drops its digests and stats, and returns that heartbeat`, async (t) => {
+    const store = await open(t);
+    if (store.rejoin === undefined) return t.fail(`${name} has no rejoin()`);
+    const app = uniqueApp();
+    // a client never seen: registered, nothing to return
+    t.is(await run(store.rejoin(app, 'a', at(1000))), undefined);
+    t.deepEqual(await clients(store, app), [{ clientId: 'a', lastUpdate: at(1000) }]);
+    t.deepEqual(await group(store, app, at(0)), [{ clientId: 'a' }]);
+    // its previous run: marks with a seek, the leader's digests and shard stats
+    await beat(store, app, 'a', at(2000), { checkpoints: onS({ 0: 5, 1: 7 }), seeks: { s: { [shardId(1)]: 2 } }, digests: { s: 'd1' }, stats: { s: { [shardId(0)]: { lagMs: 3 } } } });
+    // when it starts again under the same id
+    const previous = await run(store.rejoin(app, 'a', at(9000)));
+    // then it gets that heartbeat back
+    t.deepEqual(previous, {
+      clientId: 'a',
+      lastUpdate: at(2000),
+      checkpoints: onS({ 0: 5, 1: 7 }),
+      seeks: { s: { [shardId(1)]: 2 } },
+      stats: { s: { [shardId(0)]: { lagMs: 3 } } },
+    });
+    // and the store still holds the marks (a crash now loses none), but no stale digests or stats
+    const [listed] = await run(store.listClients!(app));
+    t.deepEqual(listed, { clientId: 'a', lastUpdate: at(9000), checkpoints: onS({ 0: 5, 1: 7 }), seeks: { s: { [shardId(1)]: 2 } } });
+    t.deepEqual(await group(store, app, at(5000)), [{ clientId: 'a' }], 'alive by the new time, without the old digests');
+    await t.throwsAsync(run(store.rejoin(app, 'a', new Date(Number.NaN))), { instanceOf: StateStoreError }, 'an invalid date is refused');
+  });
+
   test(`${name}: a heartbeat's shard stats are listed by listClients as written, replaced by the next heartbeat, and left out of listGroup`, async (t) => {
     const store = await open(t);
     const app = uniqueApp();

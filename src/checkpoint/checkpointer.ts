@@ -8,7 +8,7 @@ import type { CheckpointerOptions } from './checkpointer-options.js';
 import { writeHeartbeat$ } from './heartbeat-commits.js';
 import { writeItems$, type ItemWriteOptions } from './item-writes.js';
 import { ORDINAL, PARTIAL, PRECEDING, progressOf, type LinkedRecord } from './linked-record.js';
-import { inheritMarks$ } from './inherit-marks.js';
+import { inheritMarks$, rejoin$ } from './inherit-marks.js';
 import { RetainedMarks } from './retained-marks.js';
 import { releaseStray$ } from './stray-shards.js';
 import { ShardProgress, type KinesumerCheckpoint } from './shard-progress.js';
@@ -32,6 +32,8 @@ export class Checkpointer {
   private readonly releasing = new Map<string, Observable<never>>();
   private readonly writes = new SingleFlight();
   private readonly beats = new SingleFlight();
+  /** The next heartbeat is this run's first, written with `store.rejoin` (which {@link inherit$} then leaves to it). */
+  private rejoining: boolean;
   /** The digests the group sync gave for the heartbeat (the leader's); commit heartbeats carry them too. */
   private digests: Record<string, string> | undefined;
   private closed = false;
@@ -55,6 +57,7 @@ export class Checkpointer {
   constructor(private readonly options: CheckpointerOptions) {
     this.writesHeartbeats = typeof options.store.heartbeat === 'function';
     this.viaHeartbeat = options.heartbeatCommits === true && this.writesHeartbeats;
+    this.rejoining = this.viaHeartbeat && typeof options.store.rejoin === 'function';
     this.itemWrites = {
       ...options,
       onFinished: (progress) => this.finishedShards.next(progress),
@@ -175,10 +178,11 @@ export class Checkpointer {
   /**
    * Before this client's first heartbeat: the marks its previous run under the same id committed
    * in its heartbeat, kept in the heartbeats until it takes those shards again (the take starts
-   * after them). Emits nothing; a failed read is reported and the run goes on without them.
+   * after them). Emits nothing; a failed read is reported and the run goes on without them. With
+   * a store that has `rejoin`, the first heartbeat reads them instead, and this does nothing.
    */
   inherit$(): Observable<never> {
-    if (!this.viaHeartbeat) return EMPTY;
+    if (!this.viaHeartbeat || this.rejoining) return EMPTY;
     return inheritMarks$(this.retained, { ...this.options, call: <T>(operation: string) => this.storeCall<T>(operation) });
   }
 
@@ -278,18 +282,28 @@ export class Checkpointer {
 
   private heartbeat$(): Observable<never> {
     const { heartbeatTimeout, timeout } = this.options;
-    const store = this.options.store as Required<Pick<StateStore, 'heartbeat'>>;
-    const stats = this.options.stats;
-    const marks = this.viaHeartbeat ? this.held.values() : [];
-    return this.beats.run(() =>
-      writeHeartbeat$(marks, this.digests, {
+    const store = this.options.store as Required<Pick<StateStore, 'heartbeat' | 'rejoin'>>;
+    return this.beats.run(() => {
+      const stats = this.options.stats?.();
+      const write$ = writeHeartbeat$(this.viaHeartbeat ? this.held.values() : [], this.digests, {
         ...this.options,
         store,
         timeout: heartbeatTimeout ?? timeout,
-        stats: stats?.(),
+        stats,
         retained: this.viaHeartbeat ? this.retained.values() : undefined,
-      }),
-    );
+      });
+      if (!this.rejoining) return write$;
+      // The run's first heartbeat: `rejoin` writes it and reads the previous run's marks in one
+      // call; a heartbeat write follows only when this one carries more (digests, stats, marks).
+      return concat(
+        rejoin$(this.retained, { ...this.options, store, timeout: heartbeatTimeout ?? timeout }),
+        defer(() => {
+          this.rejoining = false;
+          const more = this.digests !== undefined || (stats !== undefined && Object.keys(stats).length > 0) || [...this.held.values()].some((p) => p.beatPosition !== undefined);
+          return more ? write$ : EMPTY;
+        }),
+      );
+    });
   }
 
   /** A commit heartbeat: a failure is reported for every held shard, and the marks wait for the next one. */

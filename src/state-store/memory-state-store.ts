@@ -9,7 +9,8 @@ import { pruneTakeover, shardEntries } from './heartbeat-checkpoints.js';
 import { applyShardChange, commitChange, releaseChange, seekChange } from './shard-change.js';
 import { shardPages, inRange } from './shard-pages.js';
 import { SHARD_CACHE_PAGE_SIZE, type AcquireRequest, type CachedShard, type Checkpoint, type ClientHeartbeat, type GroupMember, type Heartbeat, type ListGroupOptions, type ShardCommit, type ShardIdRange, type ShardSeek, type ShardState, type StateStore } from './state-store.js';
-import { byClientId, byShardId, cachedShardOf, compareStrings, shardStateOf } from './store-values.js';
+import { copyDate, copyState, entry, sortedCheckpoints, sortedStates, toCheckpoints } from './memory-state-values.js';
+import { byClientId, cachedShardOf, compareStrings } from './store-values.js';
 import { latestCheckpoints, validDate, validHeartbeat, validateCommit } from './store-validation.js';
 import { decideTake, holderToAsk, type HolderHeartbeat } from './take-decision.js';
 
@@ -125,19 +126,30 @@ export class MemoryStateStore implements StateStore {
   }
 
   listClients(app: string): Observable<ClientHeartbeat[]> {
-    return this.answer('listClients', () =>
-      [...(this.clients.get(app) ?? [])]
-        .map(([clientId, lastUpdate]): ClientHeartbeat => {
-          const beat = this.beats.get(app)?.get(clientId);
-          const heartbeat: ClientHeartbeat = { clientId, lastUpdate: new Date(lastUpdate.getTime()) };
-          const { checkpoints, seeks, stats } = beat === undefined ? { checkpoints: {}, seeks: undefined, stats: undefined } : validHeartbeat(beat);
-          if (Object.keys(checkpoints).length > 0) heartbeat.checkpoints = checkpoints;
-          if (seeks !== undefined) heartbeat.seeks = seeks;
-          if (stats !== undefined) heartbeat.stats = stats;
-          return heartbeat;
-        })
-        .sort(byClientId),
-    );
+    return this.answer('listClients', () => [...(this.clients.get(app) ?? [])].map(([id, at]) => this.clientHeartbeat(app, id, at)).sort(byClientId));
+  }
+
+  /** The first heartbeat of a run: keeps the previous heartbeat's checkpoints and seeks, drops its digests and stats; returns it. */
+  rejoin(app: string, clientId: string, now: Date): Observable<ClientHeartbeat | undefined> {
+    return this.answer('rejoin', () => {
+      const lastUpdate = copyDate('rejoin', now);
+      const before = this.clients.get(app)?.get(clientId);
+      const previous = before === undefined ? undefined : this.clientHeartbeat(app, clientId, before);
+      const { checkpoints = {}, seeks } = this.beats.get(app)?.get(clientId) ?? {};
+      entry(this.clients, app, () => new Map()).set(clientId, lastUpdate);
+      entry(this.beats, app, () => new Map()).set(clientId, validHeartbeat(seeks === undefined ? { checkpoints } : { checkpoints, seeks }));
+      return previous;
+    });
+  }
+
+  private clientHeartbeat(app: string, clientId: string, lastUpdate: Date): ClientHeartbeat {
+    const beat = this.beats.get(app)?.get(clientId);
+    const heartbeat: ClientHeartbeat = { clientId, lastUpdate: new Date(lastUpdate.getTime()) };
+    const { checkpoints, seeks, stats } = beat === undefined ? { checkpoints: {}, seeks: undefined, stats: undefined } : validHeartbeat(beat);
+    if (Object.keys(checkpoints).length > 0) heartbeat.checkpoints = checkpoints;
+    if (seeks !== undefined) heartbeat.seeks = seeks;
+    if (stats !== undefined) heartbeat.stats = stats;
+    return heartbeat;
   }
 
   pruneClients(app: string, before: Date): Observable<string[]> {
@@ -356,40 +368,4 @@ export class MemoryStateStore implements StateStore {
       return of(work());
     });
   }
-}
-
-function entry<K, V>(map: Map<K, V>, key: K, create: () => V): V {
-  let value = map.get(key);
-  if (value === undefined) {
-    value = create();
-    map.set(key, value);
-  }
-  return value;
-}
-
-/** A copy of `date`, checked first (see `validDate`): the store keeps no object a caller holds. */
-function copyDate(operation: string, date: Date): Date {
-  return new Date(validDate(operation, date).getTime());
-}
-
-function copyState(state: ShardState): ShardState {
-  return shardStateOf({ ...state, lastUpdate: state.lastUpdate === undefined ? undefined : new Date(state.lastUpdate.getTime()) });
-}
-
-/**
- * The state's checkpoint as kinesumer reads it, as a list of zero or one (none when it has no
- * sequence number): inside an aggregate, the record before it (the DynamoDB item's `sequence_number`).
- */
-function toCheckpoints(state: ShardState): Checkpoint[] {
-  const sequenceNumber = state.precedingSequenceNumber ?? state.sequenceNumber;
-  if (sequenceNumber === undefined || state.lastUpdate === undefined) return [];
-  return [{ shardId: state.shardId, sequenceNumber, lastUpdate: new Date(state.lastUpdate.getTime()) }];
-}
-
-function sortedStates(stored: Map<string, ShardState> | undefined): ShardState[] {
-  return [...(stored?.values() ?? [])].map(copyState).sort(byShardId);
-}
-
-function sortedCheckpoints(stored: Map<string, ShardState>): Checkpoint[] {
-  return sortedStates(stored).flatMap(toCheckpoints);
 }

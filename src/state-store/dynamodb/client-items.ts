@@ -124,18 +124,35 @@ export async function listAliveClients(db: TableClient, app: string, since: Date
 export async function listClients(db: TableClient, app: string): Promise<ClientHeartbeat[]> {
   const clients: ClientHeartbeat[] = [];
   for (const item of await queryClients(db, 'listClients', app)) {
-    const client = db.decode(ClientItem, item);
-    if (client === undefined) continue;
-    const heartbeat: ClientHeartbeat = { clientId: client.sk, lastUpdate: client.last_update };
-    const checkpoints = checkpointsOf(db, item);
-    if (checkpoints !== undefined) heartbeat.checkpoints = checkpoints;
-    const seeks = seeksOf(db, item);
-    if (seeks !== undefined) heartbeat.seeks = seeks;
-    const stats = statsOf(db, item);
-    if (stats !== undefined) heartbeat.stats = stats;
-    clients.push(heartbeat);
+    const heartbeat = clientHeartbeatOf(db, item);
+    if (heartbeat !== undefined) clients.push(heartbeat);
   }
   return clients.sort(byClientId);
+}
+
+/**
+ * A run's first heartbeat (see `StateStore.rejoin`): one UpdateItem that sets `last_update`,
+ * removes `digests` and `stats`, leaves `checkpoints` and `seeks` as they are, and returns the
+ * item as it was (a malformed one is reported and reads as none).
+ */
+export async function rejoin(db: TableClient, app: string, clientId: string, now: Date): Promise<ClientHeartbeat | undefined> {
+  const update = new UpdateExpression<ClientAttribute>().set('last_update', now.toISOString()).remove('digests').remove('stats');
+  const before = await db.updateReturningOld('rejoin', { pk: clientKey(app), sk: clientId }, update);
+  return before === undefined ? undefined : clientHeartbeatOf(db, before);
+}
+
+/** A client item as a {@link ClientHeartbeat}; `undefined` (reported) when malformed. */
+function clientHeartbeatOf(db: TableClient, item: Item): ClientHeartbeat | undefined {
+  const client = db.decode(ClientItem, item);
+  if (client === undefined) return undefined;
+  const heartbeat: ClientHeartbeat = { clientId: client.sk, lastUpdate: client.last_update };
+  const checkpoints = checkpointsOf(db, item);
+  if (checkpoints !== undefined) heartbeat.checkpoints = checkpoints;
+  const seeks = seeksOf(db, item);
+  if (seeks !== undefined) heartbeat.seeks = seeks;
+  const stats = statsOf(db, item);
+  if (stats !== undefined) heartbeat.stats = stats;
+  return heartbeat;
 }
 
 /**

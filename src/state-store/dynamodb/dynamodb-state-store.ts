@@ -12,7 +12,7 @@ import { validDate, validateCommit } from '../store-validation.js';
 import { acquireShard } from './acquire-shard.js';
 import type { BatchRetryOptions } from './batch-retry.js';
 import { getCheckpoints, updateCheckpoints } from './checkpoint-items.js';
-import { deregisterClient, listAliveClients, listClients, listGroup, pingClient, pruneClients, writeHeartbeat } from './client-items.js';
+import { deregisterClient, listAliveClients, listClients, listGroup, pingClient, pruneClients, rejoin, writeHeartbeat } from './client-items.js';
 import { dynamoDBClientOf } from './dynamodb-client.js';
 import type { DynamoDBStateStoreOptions } from './dynamodb-options.js';
 import { tableProblem } from './schema-problems.js';
@@ -132,6 +132,14 @@ export class DynamoDBStateStore implements StateStore {
   /** Every client item of the app (a consistent Query, every page) with its heartbeat and heartbeat checkpoints, sorted by id. */
   async listClients(app: string): Promise<ClientHeartbeat[]> {
     return listClients(this.db, app);
+  }
+
+  /**
+   * A run's first heartbeat: one UpdateItem that sets `last_update`, keeps the previous run's
+   * `checkpoints` and `seeks`, removes `digests` and `stats`, and returns the item as it was.
+   */
+  async rejoin(app: string, clientId: string, now: Date): Promise<ClientHeartbeat | undefined> {
+    return rejoin(this.db, app, clientId, validDate('rejoin', now));
   }
 
   /**

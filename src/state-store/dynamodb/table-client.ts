@@ -116,6 +116,14 @@ export class TableClient {
     await this.call(operation, () => this.client.send(new UpdateItemCommand({ TableName: this.table, Key: marshall(key), ...update.toInput() })));
   }
 
+  /** An UpdateItem that returns the item as it was before (`undefined` when there was none). */
+  async updateReturningOld(operation: string, key: ItemKey, update: UpdateExpression): Promise<Item | undefined> {
+    const out = await this.call(operation, () =>
+      this.client.send(new UpdateItemCommand({ TableName: this.table, Key: marshall(key), ...update.toInput(), ReturnValues: 'ALL_OLD' })),
+    );
+    return out.Attributes as Item | undefined;
+  }
+
   /**
    * A conditional UpdateItem: its output (with the item as written when `returnNew`), or
    * `undefined` when the condition failed.
