@@ -44,6 +44,25 @@ export function shardCacheContract<C>(test: TestFn<C>, name: string, open: (t: E
     t.is(await run(store.getShardPage!(app, 's', 0)), undefined);
   });
 
+  test(`${name}: each stream's shard cache is its own, also under names that start with another's, paged or not`, async (t) => {
+    const store = await open(t);
+    const app = uniqueApp();
+    const names = ['orders', 'orders-eu', 'orders.x', 'orders_1', 'ordersA', 'order'];
+    const lists = names.map((_, i) => (i === 0 || i === 2 ? manyShards(P + 3, i) : manyShards(3, 10 * i)));
+    for (const [i, stream] of names.entries()) await run(store.updateShards(app, stream, lists[i]!));
+    for (const [i, stream] of names.entries()) t.deepEqual(await run(store.getShards(app, stream)), lists[i], stream);
+    // a paged list read, then one that fits an item, then read again: no page of it is left to mix in
+    await run(store.updateShards(app, 'orders', manyShards(4)));
+    t.deepEqual(await run(store.getShards(app, 'orders')), manyShards(4));
+    t.is(await run(store.getShardPage!(app, 'orders', 0)), undefined, 'the pages of "orders" are gone');
+    t.deepEqual(await run(store.getShards(app, 'orders.x')), lists[2], 'and those of "orders.x" are not');
+    // a read that found no pages, then a paged write, then one that fits: the pages still go
+    await run(store.updateShards(app, 'orders', manyShards(P + 1)));
+    await run(store.updateShards(app, 'orders', manyShards(2)));
+    t.is(await run(store.getShardPage!(app, 'orders', 0)), undefined);
+    t.deepEqual(await run(store.getShards(app, 'orders')), manyShards(2));
+  });
+
   test(`${name}: a paged shard cache shrinks to fewer pages, to one, and grows again, never mixing lists`, async (t) => {
     const store = await open(t);
     const app = uniqueApp();

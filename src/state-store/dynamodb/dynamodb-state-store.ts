@@ -7,7 +7,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Observable } from 'rxjs';
 import type { KinesumerError } from '../../errors.js';
-import type { AcquireRequest, CachedShard, Checkpoint, ClientHeartbeat, GroupMember, Heartbeat, ListGroupOptions, ShardCommit, ShardIdRange, ShardSeek, ShardState, StateStore } from '../state-store.js';
+import { SHARD_CACHE_PAGE_SIZE, type AcquireRequest, type CachedShard, type Checkpoint, type ClientHeartbeat, type GroupMember, type Heartbeat, type ListGroupOptions, type ShardCommit, type ShardIdRange, type ShardSeek, type ShardState, type StateStore } from '../state-store.js';
 import { validDate, validateCommit } from '../store-validation.js';
 import { acquireShard } from './acquire-shard.js';
 import type { BatchRetryOptions } from './batch-retry.js';
@@ -63,6 +63,8 @@ export class DynamoDBStateStore implements StateStore {
 
   /** The table's calls, named after the store method they serve. */
   private readonly db: TableClient;
+  /** `<app>\n<stream>` of each shard cache whose last read here found no page items: an update that fits one item has none to delete. */
+  private readonly unpaged = new Set<string>();
 
   /**
    * @param config The table and how to reach it. With `client`, region, endpoint and
@@ -153,13 +155,16 @@ export class DynamoDBStateStore implements StateStore {
   }
 
   /**
-   * The cached shard list of `stream` (consistent reads: kinesumer's item, or every page of a
-   * paged cache in one Query), or `undefined` when there is none, the item is malformed, or the
+   * The cached shard list of `stream` (one consistent Query for kinesumer's item and every page
+   * of a paged cache), or `undefined` when there is none, the item is malformed, or the
    * pages did not match their digests twice in a row (then reported on `errors$`; the leader's
    * next update replaces it).
    */
   async getShards(app: string, stream: string): Promise<CachedShard[] | undefined> {
-    return getShards(this.db, app, stream);
+    const read = await getShards(this.db, app, stream);
+    if (read.pages) this.unpaged.delete(`${app}\n${stream}`);
+    else this.unpaged.add(`${app}\n${stream}`);
+    return read.shards;
   }
 
   /** One page of a paged shard cache (a consistent GetItem), or `undefined`. */
@@ -173,7 +178,9 @@ export class DynamoDBStateStore implements StateStore {
    * deletes kinesumer's item (see the README's state-store table).
    */
   async updateShards(app: string, stream: string, shards: readonly CachedShard[]): Promise<void> {
-    await updateShards(this.db, app, stream, shards);
+    const key = `${app}\n${stream}`;
+    await updateShards(this.db, app, stream, shards, this.unpaged.has(key));
+    if (shards.length > SHARD_CACHE_PAGE_SIZE) this.unpaged.delete(key);
   }
 
   /**

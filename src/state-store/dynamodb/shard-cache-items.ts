@@ -47,27 +47,41 @@ export function shardPageDigest(entries: readonly ShardEntry[]): string {
   return hash.digest('base64url').slice(0, 16);
 }
 
+/** A read of a stream's shard cache: the list, and whether any page item was there. */
+export interface ShardCacheRead {
+  /** `undefined` when there is none, it is malformed, or its pages stayed inconsistent. */
+  shards: CachedShard[] | undefined;
+  /** Whether the read found page items (a paged cache, or pages a shorter list left behind). */
+  pages: boolean;
+}
+
 /**
- * The cached shard list of `stream` (consistent reads), or `undefined` when there is none, it is
- * malformed (reported; the leader's next update replaces it), or its pages stayed inconsistent
- * over two reads (reported: a leader is rewriting it, or died while it did; its next update
- * writes it whole).
+ * The cached shard list of `stream`: one consistent Query for kinesumer's item and the pages
+ * together (sort keys `<stream>` to `<stream>#\uffff`; stream names have no character that sorts
+ * below `#`, so no other stream's item is read). `undefined` when there is none, it is malformed
+ * (reported; the leader's next update replaces it), or its pages stayed inconsistent over two
+ * reads (reported: a leader is rewriting it, or died while it did; its next update writes it whole).
  */
-export async function getShards(db: TableClient, app: string, stream: string): Promise<CachedShard[] | undefined> {
-  const item = await db.getItem('getShards', { pk: shardCacheKey(app), sk: stream });
-  if (item !== undefined) {
-    const cache = db.decode(ShardCacheItem, item);
-    if (cache === undefined) return undefined;
-    if (cache.shards !== undefined) return cache.shards.map(cachedShardOfEntry);
-    // Old kinesumer versions cached only the ids of the open shards.
-    return (cache.shard_ids ?? []).map((id) => ({ id, closed: false }));
-  }
+export async function getShards(db: TableClient, app: string, stream: string): Promise<ShardCacheRead> {
   for (let attempt = 0; ; attempt++) {
-    const pages = await readPages(db, app, stream);
-    if (pages === undefined || pages.consistent) return pages?.shards;
+    const items = await db.queryAll('getShards', {
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :last',
+      ExpressionAttributeValues: marshall({ ':pk': shardCacheKey(app), ':first': stream, ':last': `${stream}#\uffff` }),
+      ConsistentRead: true,
+    });
+    const item = items.find((i) => i['sk']?.S === stream);
+    const pageItems = items.filter((i) => i !== item);
+    if (item !== undefined) {
+      const cache = db.decode(ShardCacheItem, item);
+      // Old kinesumer versions cached only the ids of the open shards.
+      const shards = cache === undefined ? undefined : cache.shards !== undefined ? cache.shards.map(cachedShardOfEntry) : (cache.shard_ids ?? []).map((id) => ({ id, closed: false }));
+      return { shards, pages: pageItems.length > 0 };
+    }
+    const read = pagesOf(db, stream, pageItems);
+    if (read === undefined || read.consistent) return { shards: read?.shards, pages: pageItems.length > 0 };
     if (attempt >= 1) {
       db.report(new StateStoreError('getShards', `the pages of the shard cache of stream "${stream}" do not match its page digests (being rewritten?); read as no cache`, { retriable: true }));
-      return undefined;
+      return { shards: undefined, pages: true };
     }
   }
 }
@@ -83,15 +97,16 @@ export async function getShardPage(db: TableClient, app: string, stream: string,
 /**
  * Replaces `stream`'s shard list: kinesumer's item when it fits one page, pages otherwise, each
  * page written only when its digest changed.
+ * @param noPages The last read found no page items: a list that fits one item has none to delete.
  * @throws StateStoreError (not retriable) when a page would exceed DynamoDB's 400 KB (ids or sequence numbers far longer than Kinesis's).
  */
-export async function updateShards(db: TableClient, app: string, stream: string, shards: readonly CachedShard[]): Promise<void> {
+export async function updateShards(db: TableClient, app: string, stream: string, shards: readonly CachedShard[], noPages = false): Promise<void> {
   const pk = shardCacheKey(app);
   const pages = shardPages(shards.map(shardEntryOf));
   for (const [i, page] of pages.entries()) checkSize(stream, i, page);
   if (shards.length <= SHARD_CACHE_PAGE_SIZE) {
     await db.update('updateShards', { pk, sk: stream }, new UpdateExpression<'shards'>({ removeUndefinedValues: true }).set('shards', pages[0]!));
-    await deletePages(db, app, stream, 0);
+    if (!noPages) await deletePages(db, app, stream, 0);
     return;
   }
   const digests = pages.map(shardPageDigest);
@@ -128,9 +143,10 @@ async function pageItems(db: TableClient, operation: string, app: string, stream
   return bySk;
 }
 
-/** Every page item of `stream` (one Query), and whether they match the first page's digests. */
-async function readPages(db: TableClient, app: string, stream: string): Promise<{ shards: CachedShard[]; consistent: boolean } | undefined> {
-  const bySk = await pageItems(db, 'getShards', app, stream);
+/** The list the page items hold, and whether they match the first page's digests; `undefined` without a first page. */
+function pagesOf(db: TableClient, stream: string, items: Item[]): { shards: CachedShard[]; consistent: boolean } | undefined {
+  const bySk = new Map<string, ShardCachePageItem>();
+  for (const page of db.decodeAll(ShardCachePageItem, items)) bySk.set(page.sk, page);
   const first = bySk.get(shardPageKey(stream, 0));
   if (first?.page_digests === undefined) return undefined;
   const shards: CachedShard[] = [];
