@@ -4,10 +4,11 @@
  * 1000 ms, clientTimeout 3000 ms.
  */
 import test from 'ava';
-import { Subject, map, of, throwError, type Observable } from 'rxjs';
+import { Subject, map, of, takeUntil, throwError, timer, type Observable } from 'rxjs';
 import type { TestScheduler } from 'rxjs/testing';
 import { KinesisError, StateStoreError, StreamNotFoundError, type KinesumerError } from '../../src/errors.js';
 import { groupSync, type GroupSyncOptions, type GroupView } from '../../src/group/group-sync.js';
+import { toCachedShard } from '../../src/group/shard-list.js';
 import type { KinesisApi } from '../../src/kinesis/kinesis-api.js';
 import { MemoryStateStore } from '../../src/state-store/memory-state-store.js';
 import type { StateStore } from '../../src/state-store/state-store.js';
@@ -98,18 +99,37 @@ test('a round follows every heartbeat: ping, list, ListShards and the cache, sta
     '0 listShardStates s',
     '0 pruneClients -3000',
     '10 updateShards s 0,1',
-    // later rounds find the cache up to date and prune only every 6 intervals
+    // later rounds compare ListShards with the cache the leader wrote, without reading it back,
+    // and prune only every 6 intervals
     '1000 pingClient a 1000',
     '1000 listGroup -2000',
     '1000 listShards s',
-    '1000 getShards s',
     '1000 listShardStates s',
     '2000 pingClient a 2000',
     '2000 listGroup -1000',
     '2000 listShards s',
-    '2000 getShards s',
     '2000 listShardStates s',
   ]);
+});
+
+test('the leader reads its shard cache back only every 13th round: a cache someone else changed is mended then', (t) => {
+  const scheduler = testScheduler(t);
+  const log: string[] = [];
+  const memory = new MemoryStateStore();
+  scheduler.run(({ cold }) => {
+    const store = loggedStore(memory, () => scheduler.now(), log);
+    const kinesis = kinesisDouble(() => scheduler.now(), log, () => cold('10ms (a|)', { a: openShards(2) }));
+    const { view$ } = sync(scheduler, 'a', store, kinesis);
+    view$.pipe(takeUntil(timer(14_500))).subscribe();
+    // a client that briefly led too wrote a list of one shard
+    scheduler.schedule(() => memory.updateShards('app', 's', openShards(1).map(toCachedShard)).subscribe(), 1500);
+  });
+  const cacheCalls = log.filter((line) => / (getShards|updateShards) /.test(line));
+  t.deepEqual(cacheCalls, ['0 getShards s', '10 updateShards s 0,1', '13000 getShards s', '13010 updateShards s 0,1']);
+  t.deepEqual(
+    memory.snapshot().shards['app']?.['s']?.map((shard) => shard.id),
+    [S(0), S(1)],
+  );
 });
 
 test('a view carries the snapshot it was computed from, and splits the shards by index among the sorted clients', (t) => {

@@ -8,7 +8,6 @@
 import anyTest, { type TestFn } from 'ava';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { HttpRequest } from '@smithy/protocol-http';
 import { firstValueFrom, filter } from 'rxjs';
 import { createKinesumer } from '../../src/index.js';
 import { createStream, localKinesisClient, uniqueName } from '../helpers/aws-fixtures.js';
@@ -22,10 +21,10 @@ withEmulators(test, TABLE);
 /** A request handler that counts requests by DynamoDB operation (the X-Amz-Target header). */
 class CountingHandler extends NodeHttpHandler {
   readonly counts: Record<string, number> = {};
-  override handle(request: HttpRequest, options?: { abortSignal?: AbortSignal }) {
-    const target = String(request.headers['x-amz-target'] ?? '').split('.').pop() ?? '?';
+  override handle(...args: Parameters<NodeHttpHandler['handle']>): ReturnType<NodeHttpHandler['handle']> {
+    const target = String(args[0].headers['x-amz-target'] ?? '').split('.').pop() ?? '?';
     this.counts[target] = (this.counts[target] ?? 0) + 1;
-    return super.handle(request, options);
+    return super.handle(...args);
   }
 }
 
@@ -33,7 +32,7 @@ test('a lone client joins a fresh table on 8 shards with 15 DynamoDB requests, t
   const stream = uniqueName('join');
   await createStream(localKinesisClient(t.context.kinesis.endpoint), stream, 8);
   const handler = new CountingHandler();
-  const client = new DynamoDBClient({ endpoint: t.context.dynamo.endpoint, ...localAws, requestHandler: handler });
+  const client = new DynamoDBClient({ endpoint: t.context.dynamo.endpoint, ...localAws, requestHandler: handler as NodeHttpHandler });
   const consumer = createKinesumer({
     app: uniqueName('app'),
     clientId: 'client-1',

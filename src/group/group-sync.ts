@@ -25,6 +25,7 @@ import { groupLoads } from './group-loads.js';
 import { givenUpView, roundView, snapshotsOf, type GroupView, type StreamReading } from './group-view.js';
 import { heartbeat, heartbeatClock } from './heartbeat.js';
 import { LeaderDigests } from './leader-digests.js';
+import { LeaderShardCache } from './leader-shard-cache.js';
 import { Liveness } from './liveness.js';
 import { aliveSince, listMembership, membershipOperation } from './membership.js';
 import { PRUNE_EVERY, PruneCadence, pruneDeadClients } from './prune.js';
@@ -96,6 +97,7 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
   const liveness = new Liveness(clientTimeout, scheduler);
   const digests = new LeaderDigests();
   const followed = new FollowerCache();
+  const leaderCache = new LeaderShardCache();
   const prunes = new PruneCadence(PRUNE_EVERY * syncInterval);
   // The last view emitted: a stream that cannot be listed in a round keeps its assignment from it.
   let previous: GroupView | undefined;
@@ -113,7 +115,7 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
   const reading$ = (stream: string, leader: boolean, leaderDigest: string | undefined, full: boolean): Observable<[string, StreamReading]> => {
     const plan: FollowerPlan = leader ? { kind: 'read' } : followed.plan(stream, leaderDigest, full, store.getShardPage !== undefined);
     if (plan.kind === 'reuse') return of([stream, plan.snapshot]);
-    const read$ = plan.kind === 'pages' ? readPages(source, stream, plan.snapshot, plan.pages, plan.leaderDigest) : readStream(source, stream, leader);
+    const read$ = plan.kind === 'pages' ? readPages(source, stream, plan.snapshot, plan.pages, plan.leaderDigest) : readStream(source, stream, leader, leaderCache);
     return read$.pipe(
       tap((reading) => followed.remember(stream, reading)),
       map((reading): [string, StreamReading] => [stream, reading]),
@@ -138,6 +140,7 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
         concatMap(({ clients, leaderDigests, stats }) => {
           const index = stale ? -1 : clients.indexOf(clientId);
           const leader = index === 0;
+          if (!leader) leaderCache.forget();
           const pruning = prunes.due(at, leader, regaining);
           return merge(
             from(streams).pipe(mergeMap((stream) => reading$(stream, leader, leaderDigests?.[stream], full))),

@@ -2,6 +2,7 @@ import { EMPTY, catchError, concat, concatMap, forkJoin, ignoreElements, of, typ
 import { StreamNotFoundError, asStateStoreError } from '../errors.js';
 import type { StreamReading } from './group-view.js';
 import { removableStates, snapshotOf, staleCheckpointError } from './shard-lineage.js';
+import type { LeaderShardCache } from './leader-shard-cache.js';
 import { followerShardList, leaderShardList, type ShardListSource } from './shard-list.js';
 
 /**
@@ -20,11 +21,12 @@ import { followerShardList, leaderShardList, type ShardListSource } from './shar
  * @param source Where to read from.
  * @param stream The stream.
  * @param leader Whether this client leads the group this round.
+ * @param known The leader's memory of the shard caches it read or wrote (see {@link LeaderShardCache}).
  */
-export function readStream(source: ShardListSource, stream: string, leader: boolean): Observable<StreamReading> {
+export function readStream(source: ShardListSource, stream: string, leader: boolean, known?: LeaderShardCache): Observable<StreamReading> {
   const { app, store, call, report } = source;
   return forkJoin([
-    leader ? leaderShardList(source, stream) : followerShardList(source, stream),
+    leader ? leaderShardList(source, stream, known) : followerShardList(source, stream),
     call('listShardStates', () => store.listShardStates(app, stream)),
   ]).pipe(
     concatMap(([shards, states]) => {

@@ -1,8 +1,9 @@
-import { catchError, concatMap, forkJoin, map, of, throwError, type Observable, type SchedulerLike } from 'rxjs';
+import { catchError, concatMap, forkJoin, map, of, tap, throwError, type Observable, type SchedulerLike } from 'rxjs';
 import { KinesisError, asKinesisError, asStateStoreError, type KinesumerError } from '../errors.js';
 import type { KinesisApi, ShardDescription } from '../kinesis/kinesis-api.js';
 import { answerWithin } from '../retry.js';
 import type { CachedShard, StateStore } from '../state-store/state-store.js';
+import type { LeaderShardCache } from './leader-shard-cache.js';
 import type { StoreCall } from './store-call.js';
 
 /** Where a round reads a stream's shard list and states from. */
@@ -30,17 +31,25 @@ export function kinesisShardList(source: Pick<ShardListSource, 'kinesis' | 'time
 
 /**
  * The leader's shard list: ListShards, with the store's shard cache updated where it differs
- * (asked for at the same time). A failed update is reported and the fresh list used anyway.
+ * (read at the same time, or, with `known`, recalled from what this leader last read or wrote).
+ * A failed update is reported and the fresh list used anyway.
  */
-export function leaderShardList(source: ShardListSource, stream: string): Observable<CachedShard[]> {
+export function leaderShardList(source: ShardListSource, stream: string, known?: LeaderShardCache): Observable<CachedShard[]> {
   const { app, store, call, report } = source;
-  return forkJoin([kinesisShardList(source, stream), call('getShards', () => store.getShards(app, stream))]).pipe(
+  const recalled = known?.recall(stream);
+  const cached$ =
+    recalled !== undefined
+      ? of(recalled)
+      : call('getShards', () => store.getShards(app, stream)).pipe(tap((cached) => known?.remember(stream, cached === undefined ? undefined : [...cached])));
+  return forkJoin([kinesisShardList(source, stream), cached$]).pipe(
     concatMap(([fresh, cached]) =>
       sameShards(fresh, cached)
         ? of(fresh)
         : call('updateShards', () => store.updateShards(app, stream, fresh)).pipe(
+            tap(() => known?.remember(stream, fresh)),
             map(() => fresh),
             catchError((err: unknown) => {
+              known?.forget(stream);
               report(asStateStoreError(err, 'updateShards'));
               return of(fresh);
             }),
