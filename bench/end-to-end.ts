@@ -168,6 +168,7 @@ try {
   if (LIVE_SECONDS > 0) {
     const liveSides: LiveSide[] = [
       { name: 'raw loop', script: 'baseline', env: {} },
+      { name: 'raw loop + group requests', script: 'baseline', env: { GROUP_FLOOR: '1' } },
       { name: 'rx-kinesumer', script: 'consumer', env: {} },
       ...(process.env['BENCH_EFO'] !== '0' ? [{ name: 'rx-kinesumer efo', script: 'consumer', env: { EFO: '1' } }] : []),
       ...(LIFION ? [{ name: 'lifion-kinesis 1.3.3', script: 'lifion', env: { LIFION_DIR: LIFION } }] : []),
@@ -184,7 +185,8 @@ try {
     const base = results[0]!;
     console.log(`\nlong run: a producer at ${producedPerSecond} records/s (${produced} in all) into 8 shards, every side reading at once from LATEST;`);
     console.log(`after a 10 s warm-up, ${base.slices.length} slices of 10 s\n`);
-    console.log(`${'side'.padEnd(24)}${'records'.padStart(9)}${'CPU ms'.padStart(9)}${'ns/record'.padStart(11)}${'ratio'.padStart(8)}${'slice ratios (median, range)'.padStart(31)}${'RSS MB'.padStart(9)}`);
+    console.log(`${'side'.padEnd(27)}${'records'.padStart(9)}${'CPU ms'.padStart(9)}${'ns/record'.padStart(11)}${'ratio'.padStart(8)}${'over raw ms/s'.padStart(15)}${'slice ratios (median, range)'.padStart(31)}${'RSS MB'.padStart(9)}`);
+    const seconds = (base.slices.length * 10_000) / 1000;
     live = results.map((r) => {
       const records = r.slices.reduce((n, x) => n + x.records, 0);
       const cpuUs = r.slices.reduce((n, x) => n + x.cpuUs, 0);
@@ -194,11 +196,13 @@ try {
       const sliceRatios = r.slices.map((x, i) => nsPerRecord(x.cpuUs, x.records) / nsPerRecord(base.slices[i]!.cpuUs, base.slices[i]!.records));
       const sorted = [...sliceRatios].sort((a, b) => a - b);
       const slices = `${sorted[Math.floor(sorted.length / 2)]!.toFixed(2)} (${sorted[0]!.toFixed(2)}-${sorted[sorted.length - 1]!.toFixed(2)})`;
+      // CPU above the raw loop's for the same number of records, per second of the window
+      const overRawMsPerS = +(((nsPerRecord(cpuUs, records) - nsPerRecord(baseCpu, baseRecords)) * records) / 1e6 / seconds).toFixed(2);
       console.log(
-        `${r.name.padEnd(24)}${String(records).padStart(9)}${(cpuUs / 1000).toFixed(0).padStart(9)}${nsPerRecord(cpuUs, records).toFixed(0).padStart(11)}` +
-          `${`${ratio}x`.padStart(8)}${slices.padStart(31)}${(r.peakRss / 2 ** 20).toFixed(1).padStart(9)}`,
+        `${r.name.padEnd(27)}${String(records).padStart(9)}${(cpuUs / 1000).toFixed(0).padStart(9)}${nsPerRecord(cpuUs, records).toFixed(0).padStart(11)}` +
+          `${`${ratio}x`.padStart(8)}${overRawMsPerS.toFixed(2).padStart(15)}${slices.padStart(31)}${(r.peakRss / 2 ** 20).toFixed(1).padStart(9)}`,
       );
-      return { name: r.name, records, cpuMs: cpuUs / 1000, nsPerRecord: nsPerRecord(cpuUs, records), ratio, sliceRatios, peakRssMb: r.peakRss / 2 ** 20, slices: r.slices, requests: r.requests };
+      return { name: r.name, records, cpuMs: cpuUs / 1000, nsPerRecord: nsPerRecord(cpuUs, records), ratio, overRawMsPerS, sliceRatios, peakRssMb: r.peakRss / 2 ** 20, slices: r.slices, requests: r.requests };
     });
     for (const r of results) {
       const kinds = Object.entries(r.requests);

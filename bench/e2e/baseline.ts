@@ -13,7 +13,7 @@
  */
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand, type ShardIteratorType } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { joinRequests } from './dynamo-floor.js';
+import { groupRequests, joinRequests } from './dynamo-floor.js';
 import { liveWindow, window } from './measure.js';
 
 const endpoint = process.env['KINESIS_ENDPOINT']!;
@@ -48,7 +48,11 @@ if (process.env['DYNAMO_FLOOR'] === '1') {
 let count = 0;
 let sum = 0;
 let calls = 0;
-if (mode === 'live') liveWindow(() => count, 'baseline', () => ({ GetRecords: calls }));
+if (mode === 'live') liveWindow(() => count, `baseline${process.env['GROUP_FLOOR'] === '1' ? '-floor' : ''}`, () => ({ GetRecords: calls }));
+// GROUP_FLOOR=1 (live): the group's steady-state requests as plain SDK calls too (see groupRequests).
+if (mode === 'live' && process.env['GROUP_FLOOR'] === '1') {
+  groupRequests(process.env['DYNAMODB_ENDPOINT']!, endpoint, process.env['TABLE']!, process.env['APP']!, stream, shards.map((s) => s.ShardId!));
+}
 const from: ShardIteratorType = mode === 'live' ? 'LATEST' : 'TRIM_HORIZON';
 await Promise.all(
   shards.map(async (shard) => {

@@ -10,6 +10,8 @@
  * start is the state store's requests, and how much is the library.
  */
 import { DescribeTableCommand, DynamoDBClient, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 /** Makes the join's DynamoDB requests for a group `app` over the given shards. */
 export async function joinRequests(endpoint: string, table: string, app: string, stream: string, shardIds: readonly string[]): Promise<void> {
@@ -77,4 +79,67 @@ export async function joinRequests(endpoint: string, table: string, app: string,
     ),
   );
   db.destroy();
+}
+
+/**
+ * What staying in the group costs any consumer with this state store at steady state, without
+ * the library: the requests rx-kinesumer makes as a lone leader, as plain SDK calls. Every
+ * `syncInterval`: the heartbeat (carrying a mark per shard), the group listing, ListShards and
+ * the shard states; every 6 intervals the prune; every `itemInterval` one checkpoint write per
+ * shard. Returns a function that stops them.
+ */
+export function groupRequests(endpoint: string, kinesisEndpoint: string, table: string, app: string, stream: string, shardIds: readonly string[], syncInterval = 5000, itemInterval = 60_000): () => void {
+  const db = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const kinesis = new KinesisClient({ endpoint: kinesisEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, requestHandler: new NodeHttpHandler() });
+  const S = (s: string) => ({ S: s });
+  const mark = '4'.padEnd(56, '9');
+  let rounds = 0;
+  const round = async () => {
+    await db.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: { pk: S(`client#${app}`), sk: S('client-1') },
+        UpdateExpression: 'SET #last_update = :last_update, #checkpoints = :checkpoints, #stats = :stats',
+        ExpressionAttributeNames: { '#last_update': 'last_update', '#checkpoints': 'checkpoints', '#stats': 'stats' },
+        ExpressionAttributeValues: {
+          ':last_update': S(new Date().toISOString()),
+          ':checkpoints': { M: { [stream]: { M: Object.fromEntries(shardIds.map((id) => [id, S(mark)])) } } },
+          ':stats': { M: { [stream]: { M: Object.fromEntries(shardIds.map((id) => [id, S('r l0 a12 f0')])) } } },
+        },
+      }),
+    );
+    await db.send(new QueryCommand({ TableName: table, IndexName: 'index-client-key-last-update', KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': S(`client#${app}`) }, ConsistentRead: true }));
+    await Promise.all([
+      kinesis.send(new ListShardsCommand({ StreamName: stream })),
+      db.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': S(`check_point#${app}#${stream}`) }, ConsistentRead: true })),
+      rounds % 6 === 0
+        ? db.send(new QueryCommand({ TableName: table, IndexName: 'index-client-key-last-update', KeyConditionExpression: 'pk = :pk AND #last_update < :bound', ExpressionAttributeNames: { '#last_update': 'last_update' }, ExpressionAttributeValues: { ':pk': S(`client#${app}`), ':bound': S(new Date().toISOString()) }, ConsistentRead: true }))
+        : undefined,
+    ]);
+    rounds += 1;
+  };
+  const items = async () => {
+    await Promise.all(
+      shardIds.map((id) =>
+        db.send(
+          new UpdateItemCommand({
+            TableName: table,
+            Key: { pk: S(`check_point#${app}#${stream}`), sk: S(id) },
+            UpdateExpression: 'SET #seq = :seq, #last_update = :last_update',
+            ConditionExpression: 'attribute_not_exists(#owner) OR #owner = :owner',
+            ExpressionAttributeNames: { '#seq': 'sequence_number', '#last_update': 'last_update', '#owner': 'owner' },
+            ExpressionAttributeValues: { ':seq': S(mark), ':last_update': S(new Date().toISOString()), ':owner': S('client-1') },
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
+      ),
+    );
+  };
+  void round();
+  const timers = [setInterval(() => void round(), syncInterval), setInterval(() => void items(), itemInterval)];
+  return () => {
+    timers.forEach(clearInterval);
+    db.destroy();
+    kinesis.destroy();
+  };
 }
