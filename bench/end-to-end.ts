@@ -13,7 +13,7 @@
  *   With BENCH_LIFION_DIR (a directory whose node_modules holds lifion-kinesis), lifion-kinesis
  *   in polling mode too. `raw loop + join requests` is the raw loop after the join's DynamoDB
  *   requests as plain SDK calls (e2e/dynamo-floor.ts): what the state store costs any consumer.
- *   BENCH_BEFORE_DIST=<dir> adds a build of another version of the library as a side.
+ *   BENCH_BEFORE_DIST=<dir> adds a build of another version of the library as a side (in the long run too).
  * - `warm`: the figure of earlier versions: both sides create their SDK clients and make one call
  *   before the window opens, and the consumer reads pages as big as the baseline's.
  *
@@ -170,6 +170,7 @@ try {
       { name: 'raw loop', script: 'baseline', env: {} },
       { name: 'raw loop + group requests', script: 'baseline', env: { GROUP_FLOOR: '1' } },
       { name: 'rx-kinesumer', script: 'consumer', env: {} },
+      ...(BEFORE ? [{ name: 'rx-kinesumer before', script: 'consumer', env: { BENCH_DIST: BEFORE } }] : []),
       ...(process.env['BENCH_EFO'] !== '0' ? [{ name: 'rx-kinesumer efo', script: 'consumer', env: { EFO: '1' } }] : []),
       ...(LIFION ? [{ name: 'lifion-kinesis 1.3.3', script: 'lifion', env: { LIFION_DIR: LIFION } }] : []),
     ];
