@@ -13,11 +13,34 @@ import { DescribeTableCommand, DynamoDBClient, QueryCommand, UpdateItemCommand }
 import { KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
+const local = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+const S = (s: string) => ({ S: s });
+/** A 56-digit sequence number, as long as Kinesis's. */
+const SEQUENCE = '4'.padEnd(56, '9');
+
+/** The group listing: a consistent Query of kinesumer's keys-only index. */
+const listing = (table: string, app: string) =>
+  new QueryCommand({ TableName: table, IndexName: 'index-client-key-last-update', KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': S(`client#${app}`) }, ConsistentRead: true });
+
+/** The shard states of `stream`: a consistent Query of its checkpoint items. */
+const states = (table: string, app: string, stream: string) =>
+  new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': S(`check_point#${app}#${stream}`) }, ConsistentRead: true });
+
+/** The prune's look for dead clients: a range Query of the index below `bound`. */
+const prune = (table: string, app: string, bound: Date) =>
+  new QueryCommand({
+    TableName: table,
+    IndexName: 'index-client-key-last-update',
+    KeyConditionExpression: 'pk = :pk AND #last_update < :bound',
+    ExpressionAttributeNames: { '#last_update': 'last_update' },
+    ExpressionAttributeValues: { ':pk': S(`client#${app}`), ':bound': S(bound.toISOString()) },
+    ConsistentRead: true,
+  });
+
 /** Makes the join's DynamoDB requests for a group `app` over the given shards. */
 export async function joinRequests(endpoint: string, table: string, app: string, stream: string, shardIds: readonly string[]): Promise<void> {
-  const db = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const db = new DynamoDBClient({ endpoint, ...local });
   const now = () => new Date().toISOString();
-  const S = (s: string) => ({ S: s });
   await db.send(new DescribeTableCommand({ TableName: table }));
   // the first heartbeat: it keeps and returns the marks an earlier run under the same id left in its heartbeat
   await db.send(
@@ -31,7 +54,7 @@ export async function joinRequests(endpoint: string, table: string, app: string,
     }),
   );
   // the group listing: kinesumer's keys-only index (a leader alone reads no digests back)
-  await db.send(new QueryCommand({ TableName: table, IndexName: 'index-client-key-last-update', KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': S(`client#${app}`) }, ConsistentRead: true }));
+  await db.send(listing(table, app));
   await Promise.all([
     // the shard cache: kinesumer's item and any pages, in one Query
     db.send(
@@ -42,17 +65,8 @@ export async function joinRequests(endpoint: string, table: string, app: string,
         ConsistentRead: true,
       }),
     ),
-    db.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': S(`check_point#${app}#${stream}`) }, ConsistentRead: true })),
-    db.send(
-      new QueryCommand({
-        TableName: table,
-        IndexName: 'index-client-key-last-update',
-        KeyConditionExpression: 'pk = :pk AND #last_update < :bound',
-        ExpressionAttributeNames: { '#last_update': 'last_update' },
-        ExpressionAttributeValues: { ':pk': S(`client#${app}`), ':bound': S(new Date(Date.now() - 10_000 + 14 * 3_600_000).toISOString()) },
-        ConsistentRead: true,
-      }),
-    ),
+    db.send(states(table, app, stream)),
+    db.send(prune(table, app, new Date(Date.now() - 10_000 + 14 * 3_600_000))),
   ]);
   await db.send(
     new UpdateItemCommand({
@@ -60,7 +74,7 @@ export async function joinRequests(endpoint: string, table: string, app: string,
       Key: { pk: S(`shard_cache#${app}`), sk: S(stream) },
       UpdateExpression: 'SET #shards = :shards',
       ExpressionAttributeNames: { '#shards': 'shards' },
-      ExpressionAttributeValues: { ':shards': { L: shardIds.map((id) => ({ M: { ID: S(id), Closed: { BOOL: false }, StartingSequenceNumber: S('4'.padEnd(56, '9')) } })) } },
+      ExpressionAttributeValues: { ':shards': { L: shardIds.map((id) => ({ M: { ID: S(id), Closed: { BOOL: false }, StartingSequenceNumber: S(SEQUENCE) } })) } },
     }),
   );
   await Promise.all(
@@ -72,7 +86,7 @@ export async function joinRequests(endpoint: string, table: string, app: string,
           UpdateExpression: 'SET #owner = :owner, #last_update = :last_update, #shard_start = :shard_start',
           ConditionExpression: 'attribute_not_exists(#owner) AND (attribute_not_exists(#finished) OR #finished = :no)',
           ExpressionAttributeNames: { '#owner': 'owner', '#last_update': 'last_update', '#shard_start': 'shard_start', '#finished': 'finished' },
-          ExpressionAttributeValues: { ':owner': S('client-1'), ':last_update': S(now()), ':shard_start': S('4'.padEnd(56, '9')), ':no': { BOOL: false } },
+          ExpressionAttributeValues: { ':owner': S('client-1'), ':last_update': S(now()), ':shard_start': S(SEQUENCE), ':no': { BOOL: false } },
           ReturnValues: 'ALL_NEW',
         }),
       ),
@@ -89,10 +103,9 @@ export async function joinRequests(endpoint: string, table: string, app: string,
  * shard. Returns a function that stops them.
  */
 export function groupRequests(endpoint: string, kinesisEndpoint: string, table: string, app: string, stream: string, shardIds: readonly string[], syncInterval = 5000, itemInterval = 60_000): () => void {
-  const db = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  const kinesis = new KinesisClient({ endpoint: kinesisEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, requestHandler: new NodeHttpHandler() });
-  const S = (s: string) => ({ S: s });
-  const mark = '4'.padEnd(56, '9');
+  const db = new DynamoDBClient({ endpoint, ...local });
+  const kinesis = new KinesisClient({ endpoint: kinesisEndpoint, ...local, requestHandler: new NodeHttpHandler() });
+  const mark = SEQUENCE;
   let rounds = 0;
   const round = async () => {
     await db.send(
@@ -108,13 +121,11 @@ export function groupRequests(endpoint: string, kinesisEndpoint: string, table: 
         },
       }),
     );
-    await db.send(new QueryCommand({ TableName: table, IndexName: 'index-client-key-last-update', KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': S(`client#${app}`) }, ConsistentRead: true }));
+    await db.send(listing(table, app));
     await Promise.all([
       kinesis.send(new ListShardsCommand({ StreamName: stream })),
-      db.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': S(`check_point#${app}#${stream}`) }, ConsistentRead: true })),
-      rounds % 6 === 0
-        ? db.send(new QueryCommand({ TableName: table, IndexName: 'index-client-key-last-update', KeyConditionExpression: 'pk = :pk AND #last_update < :bound', ExpressionAttributeNames: { '#last_update': 'last_update' }, ExpressionAttributeValues: { ':pk': S(`client#${app}`), ':bound': S(new Date().toISOString()) }, ConsistentRead: true }))
-        : undefined,
+      db.send(states(table, app, stream)),
+      rounds % 6 === 0 ? db.send(prune(table, app, new Date(Date.now() - 10_000 + 14 * 3_600_000))) : undefined,
     ]);
     rounds += 1;
   };
