@@ -358,6 +358,8 @@ test('after an outage of clientTimeout or more, for two clientTimeouts it counts
   // alive since clientTimeout before the last heartbeat before the outage (2000), until 13000
   t.deepEqual(calls('listGroup'), [
     ...[7000, 8000, 9000, 10_000, 11_000, 12_000].map((at) => `${at} listGroup -1000`),
+    // b is missing from the listing: listed again to be sure, then counted gone
+    '13000 listGroup 10000',
     '13000 listGroup 10000',
   ]);
   t.deepEqual(calls('pruneClients'), ['13000 pruneClients 10000']);

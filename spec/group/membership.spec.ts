@@ -1,7 +1,7 @@
 /** Membership: whom a round counts as alive, and how the group is listed. */
 import test, { type ExecutionContext } from 'ava';
-import { of } from 'rxjs';
-import { aliveSince, listMembership, membershipOperation, type Membership } from '../../src/group/membership.js';
+import { of, type Observable } from 'rxjs';
+import { aliveSince, confirmedMembership, listMembership, membershipOperation, type Membership } from '../../src/group/membership.js';
 import { storeCall } from '../../src/group/store-call.js';
 import { MemoryStateStore } from '../../src/state-store/memory-state-store.js';
 import type { StateStore } from '../../src/state-store/state-store.js';
@@ -56,4 +56,35 @@ test('asked for stats, listGroup is asked for them and each member\'s come back 
   listMembership(store, 'app', 0, storeCall(1000, testScheduler(t)), true).subscribe((m) => out.push(m));
   t.deepEqual(out, [{ clients: ['a', 'b'], leaderDigests: undefined, stats: new Map([['b', { s: { x: { recordsPerSec: 3 } } }]]) }]);
   t.deepEqual(asked, [{ stats: true }]);
+});
+
+/** A listing function that answers `answers` in turn, and counts its calls. */
+function listings(answers: Membership[]): { list: () => Observable<Membership>; calls: () => number } {
+  let n = 0;
+  return { list: () => of(answers[Math.min(n++, answers.length - 1)]!), calls: () => n };
+}
+
+const membership = (clients: string[], digests?: Record<string, string>): Membership => ({ clients, leaderDigests: digests, stats: new Map() });
+
+test('a client of the last view missing from a listing is listed again: one that shows up then still counts, with the leader digests', (t) => {
+  // given a listing that leaves a out once (an index entry between its delete and its put)
+  const { list, calls } = listings([membership(['b', 'c']), membership(['a', 'b'], { s: 'A' })]);
+  const out: Membership[] = [];
+  confirmedMembership(list, ['a', 'b', 'c']).subscribe((m) => out.push(m));
+  t.is(calls(), 2);
+  t.deepEqual(out, [membership(['a', 'b', 'c'], { s: 'A' })]);
+});
+
+test('a client missing from both listings is gone; a listing that shows every known client, or more, is not repeated', (t) => {
+  const gone = listings([membership(['b']), membership(['b'])]);
+  const out: Membership[] = [];
+  confirmedMembership(gone.list, ['a', 'b']).subscribe((m) => out.push(m));
+  t.is(gone.calls(), 2);
+  t.deepEqual(out.map((m) => m.clients), [['b']]);
+
+  const grown = listings([membership(['a', 'b', 'c'], { s: 'A' })]);
+  const once: Membership[] = [];
+  confirmedMembership(grown.list, ['a', 'b']).subscribe((m) => once.push(m));
+  t.is(grown.calls(), 1);
+  t.deepEqual(once, [membership(['a', 'b', 'c'], { s: 'A' })]);
 });

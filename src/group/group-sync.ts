@@ -27,7 +27,7 @@ import { heartbeat, heartbeatClock } from './heartbeat.js';
 import { LeaderDigests } from './leader-digests.js';
 import { LeaderShardCache } from './leader-shard-cache.js';
 import { Liveness } from './liveness.js';
-import { aliveSince, listMembership, membershipOperation } from './membership.js';
+import { aliveSince, confirmedMembership, listMembership, membershipOperation } from './membership.js';
 import { PRUNE_EVERY, PruneCadence, pruneDeadClients } from './prune.js';
 import { readPages } from './read-pages.js';
 import { readStream } from './read-stream.js';
@@ -136,7 +136,8 @@ function syncLoop(options: GroupSyncOptions): Observable<GroupView> {
       const operation = membershipOperation(store);
       const balanced = options.assignment === 'balanced';
       followed.startRound();
-      return listMembership(store, app, aliveSince(at, clientTimeout, regaining ? liveness.lostAt : undefined), call, balanced, clientId).pipe(
+      const since = aliveSince(at, clientTimeout, regaining ? liveness.lostAt : undefined);
+      return confirmedMembership(() => listMembership(store, app, since, call, balanced, clientId), previous?.clients ?? []).pipe(
         concatMap(({ clients, leaderDigests, stats }) => {
           const index = stale ? -1 : clients.indexOf(clientId);
           const leader = index === 0;

@@ -1,4 +1,4 @@
-import { map, type Observable } from 'rxjs';
+import { concatMap, map, of, type Observable } from 'rxjs';
 import type { HeartbeatStats, ListGroupOptions, StateStore } from '../state-store/state-store.js';
 import type { StoreCall } from './store-call.js';
 
@@ -51,4 +51,33 @@ export function listMembership(store: StateStore, app: string, since: number, ca
   return call('listAliveClients', () => store.listAliveClients(app, new Date(since))).pipe(
     map((alive) => ({ clients: [...alive].sort(), leaderDigests: undefined, stats: new Map<string, HeartbeatStats>() })),
   );
+}
+
+/**
+ * {@link listMembership}, with a second listing when the first lacks a client of `known` (the
+ * clients of the last view): a client counts as gone only when neither listing shows it, and the
+ * answer is the union of both. A store whose index is updated in two steps (dynalite deletes a
+ * client's old index entry before it writes the new one) can leave a heartbeating client out of
+ * one Query; acting on that would hand its shards out for a round and take them back the next.
+ * A client that left (its item deleted) or died is absent from both, and costs one more listing.
+ */
+export function confirmedMembership(
+  list: () => Observable<Membership>,
+  known: readonly string[],
+): Observable<Membership> {
+  return list().pipe(
+    concatMap((first) => {
+      const listed = new Set(first.clients);
+      if (known.every((id) => listed.has(id))) return of(first);
+      return list().pipe(map((second) => unionOf(first, second)));
+    }),
+  );
+}
+
+/** Both listings' clients, sorted; the leader's digests and every member's stats from the listing that has them, the later one first. */
+function unionOf(first: Membership, second: Membership): Membership {
+  const clients = [...new Set([...first.clients, ...second.clients])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const leader = clients[0];
+  const leaderDigests = second.clients[0] === leader ? second.leaderDigests : first.clients[0] === leader ? first.leaderDigests : undefined;
+  return { clients, leaderDigests, stats: new Map([...first.stats, ...second.stats]) };
 }
