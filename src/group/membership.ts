@@ -1,5 +1,6 @@
 import { concatMap, map, of, type Observable } from 'rxjs';
 import type { HeartbeatStats, ListGroupOptions, StateStore } from '../state-store/state-store.js';
+import { byClientId, compareStrings } from '../state-store/store-values.js';
 import type { StoreCall } from './store-call.js';
 
 /** The alive group as one round lists it. */
@@ -42,14 +43,14 @@ export function listMembership(store: StateStore, app: string, since: number, ca
     const options: ListGroupOptions = { ...(stats && { stats }), ...(self !== undefined && { self }) };
     return call('listGroup', () => store.listGroup!(app, new Date(since), options)).pipe(
       map((members) => {
-        const sorted = [...members].sort((a, b) => (a.clientId < b.clientId ? -1 : a.clientId > b.clientId ? 1 : 0));
+        const sorted = [...members].sort(byClientId);
         const byId = new Map(sorted.flatMap((m) => (m.stats === undefined ? [] : [[m.clientId, m.stats] as const])));
         return { clients: sorted.map((m) => m.clientId), leaderDigests: sorted[0]?.digests, stats: byId };
       }),
     );
   }
   return call('listAliveClients', () => store.listAliveClients(app, new Date(since))).pipe(
-    map((alive) => ({ clients: [...alive].sort(), leaderDigests: undefined, stats: new Map<string, HeartbeatStats>() })),
+    map((alive) => ({ clients: [...alive].sort(compareStrings), leaderDigests: undefined, stats: new Map<string, HeartbeatStats>() })),
   );
 }
 
@@ -74,9 +75,9 @@ export function confirmedMembership(
   );
 }
 
-/** Both listings' clients, sorted; the leader's digests and every member's stats from the listing that has them, the later one first. */
+/** Both listings' clients, sorted; the leader's digests from a listing led by the same client (the later one first), and every member's stats, the later listing's where both have them. */
 function unionOf(first: Membership, second: Membership): Membership {
-  const clients = [...new Set([...first.clients, ...second.clients])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const clients = [...new Set([...first.clients, ...second.clients])].sort(compareStrings);
   const leader = clients[0];
   const leaderDigests = second.clients[0] === leader ? second.leaderDigests : first.clients[0] === leader ? first.leaderDigests : undefined;
   return { clients, leaderDigests, stats: new Map([...first.stats, ...second.stats]) };
