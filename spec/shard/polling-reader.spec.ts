@@ -377,6 +377,27 @@ test('ready$: no GetRecords call while it says false; the loop goes on when it s
   t.deepEqual(script?.getRecordsStarts(), [300, 1200, 1400]);
 });
 
+test('readyNow: asked before each call; while it says yes, ready$ is not waited on; once it says no, the call waits for ready$', (t) => {
+  const scheduler = testScheduler(t);
+  let script: ReturnType<typeof scriptedKinesis> | undefined;
+  let subscriptions = 0;
+  scheduler.run(({ hot, expectObservable }) => {
+    // ready$ says true only at 1500: a call that waits on it starts then
+    const opens$ = hot('1500ms t', { t: true });
+    const ready$ = defer(() => {
+      subscriptions += 1;
+      return opens$;
+    });
+    // open for the first two calls (at 0 and 200), closed for the rest
+    const readyNow = () => scheduler.now() < 300;
+    script = scriptedKinesis(scheduler, [of(page('a')), of(page('b')), of(page('c'))]);
+    const { records$ } = reader(scheduler, script.kinesis, { scanLimit: 1, ready$, readyNow });
+    expectObservable(records$, '^ 1599ms !').toBe('a 199ms b 1299ms c');
+  });
+  t.deepEqual(script?.getRecordsStarts(), [0, 200, 1500]);
+  t.is(subscriptions, 1, 'ready$ is subscribed to only for the call readyNow held back');
+});
+
 test('unsubscribing aborts the call in flight and stops the loop', (t) => {
   const scheduler = testScheduler(t);
   let script: ReturnType<typeof scriptedKinesis> | undefined;

@@ -237,8 +237,10 @@ export class MetricsRecorder {
  * `MillisBehindLatest` from pages and events, and throttles.
  */
 export function countingKinesis(api: KinesisApi, recorder: MetricsRecorder): KinesisApi {
-  const throttles = (stream: string, shardId: string) =>
-    tap<unknown>({
+  // One tap per call: each answer counted, a throttling refusal counted as one.
+  const counted = <T extends { millisBehindLatest?: number | undefined }>(stream: string, shardId: string, counts: boolean) =>
+    tap<T>({
+      next: (answer) => recorder.call(stream, shardId, answer.millisBehindLatest, counts),
       error: (err: { code?: string }) => {
         if (err?.code === 'KINESIS_THROTTLED') recorder.throttled(stream, shardId);
       },
@@ -249,19 +251,13 @@ export function countingKinesis(api: KinesisApi, recorder: MetricsRecorder): Kin
       if (typeof value !== 'function') return value;
       if (name === 'getRecords') {
         return (stream: string, shardId: string, iterator: string, limit: number): Observable<unknown> =>
-          target.getRecords(stream, shardId, iterator, limit).pipe(
-            tap((page) => recorder.call(stream, shardId, page.millisBehindLatest, true)),
-            throttles(stream, shardId),
-          );
+          target.getRecords(stream, shardId, iterator, limit).pipe(counted(stream, shardId, true));
       }
       if (name === 'subscribeToShard') {
         const efo = target as unknown as EfoKinesisApi;
         return (stream: string, shardId: string, ...rest: [string, StartPosition, Observable<unknown>]): Observable<unknown> => {
           recorder.call(stream, shardId, undefined, true);
-          return efo.subscribeToShard(stream, shardId, ...rest).pipe(
-            tap((event) => recorder.call(stream, shardId, event.millisBehindLatest, false)),
-            throttles(stream, shardId),
-          );
+          return efo.subscribeToShard(stream, shardId, ...rest).pipe(counted(stream, shardId, false));
         };
       }
       return value.bind(target);

@@ -19,6 +19,8 @@ export interface BackpressureOptions {
 export interface ReaderBackpressure {
   /** Emits `true` when the reader may make its next call. */
   ready$: Observable<boolean>;
+  /** Whether the reader may make its next call now: `ready$` would emit `true` at once. */
+  readyNow: () => boolean;
   /** Records to ask for in the next call. */
   limit: () => number;
 }
@@ -35,8 +37,9 @@ export interface ReaderBackpressure {
 export function backpressure(progress: ShardProgress, options: BackpressureOptions): ReaderBackpressure {
   const { maxInFlight: max, scanLimit, scheduler, tracked } = options;
   const threshold = max - Math.min(scanLimit, Math.ceil(max / 2));
+  const readyNow = () => !tracked() || progress.inFlight <= threshold;
   const ready$ = defer(() => {
-    if (!tracked() || progress.inFlight <= threshold) return of(true);
+    if (readyNow()) return of(true);
     const reachedAtStart = progress.reached;
     // A processing operator never drops records: waiting for it is waiting for processing (a
     // record being retried, say), and reading on would only pile records up.
@@ -50,5 +53,5 @@ export function backpressure(progress: ShardProgress, options: BackpressureOptio
     const room = max - progress.inFlight;
     return tracked() && room > 0 ? room : scanLimit;
   };
-  return { ready$, limit };
+  return { ready$, readyNow, limit };
 }

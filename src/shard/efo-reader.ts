@@ -23,6 +23,7 @@ import type { EfoKinesisApi, KinesisApi, ShardEvent, StartPosition } from '../ki
 import { connectionBack$, isConnectionFailure } from '../kinesis/kinesis-answers.js';
 import { retryWithBackoff } from '../retry.js';
 import type { ShardReaderOptions } from './shard-reader-options.js';
+import { whenReady } from './when-ready.js';
 
 /**
  * Kinesis refuses a SubscribeToShard call for the same consumer and shard within 5 seconds of the
@@ -118,7 +119,7 @@ export interface EfoReaderOptions<R> extends ShardReaderOptions<R> {
 export function efoReader<R>(options: EfoReaderOptions<R>): Observable<R[]> {
   const { stream, shardId, kinesis, scheduler, report, toRecords } = options;
   const eventTimeout = options.eventTimeout ?? DEFAULT_EVENT_TIMEOUT;
-  const whenReady$ = options.ready$ ? options.ready$.pipe(filter(Boolean), take(1)) : of(true);
+  const whenReady$ = whenReady(options).opened$;
   const key = `${stream}/${shardId}`;
 
   return defer(() => {

@@ -7,7 +7,6 @@ import {
   map,
   mergeMap,
   of,
-  take,
   tap,
   timer,
 } from 'rxjs';
@@ -16,6 +15,7 @@ import type { KinesisApi, RecordsPage } from '../kinesis/kinesis-api.js';
 import { connectionBack$, isConnectionFailure } from '../kinesis/kinesis-answers.js';
 import { answerWithin, retryWithBackoff } from '../retry.js';
 import type { ShardReaderOptions } from './shard-reader-options.js';
+import { whenReady } from './when-ready.js';
 
 /** Kinesis allows 5 GetRecords calls per second per shard: at least 200 ms between call starts. */
 export const MIN_CALL_INTERVAL = 200;
@@ -56,7 +56,7 @@ interface Step {
  */
 export function pollingReader<R>(options: PollingReaderOptions<R>): Observable<R[]> {
   const { stream, shardId, kinesis, scheduler, scanLimit, scanTimeout, idleInterval, report, toRecords } = options;
-  const ready$ = options.ready$;
+  const { isOpen, opened$ } = whenReady(options);
 
   return defer(() => {
     // Where to resume after an error: moves past every page as it is delivered.
@@ -74,30 +74,35 @@ export function pollingReader<R>(options: PollingReaderOptions<R>): Observable<R
     // 1/16 the size is not what is wrong (a dead connection, say).
     let shrink = 0;
 
+    const call = (iterator: string): Observable<Step> => {
+      lastCallAt = scheduler.now();
+      const wanted = options.limit ? Math.max(1, Math.min(scanLimit, options.limit())) : scanLimit;
+      const limit = Math.max(1, Math.floor(wanted / 2 ** shrink));
+      return kinesis.getRecords(stream, shardId, iterator, limit).pipe(
+        within<RecordsPage>('GetRecords'),
+        tap({
+          next: () => {
+            if (shrink > 0 && scheduler.now() - lastCallAt < scanTimeout / 4) shrink -= 1;
+          },
+          error: (err: unknown) => {
+            if (err instanceof KinesisError && err.code === 'KINESIS_TIMEOUT' && shrink < MAX_SHRINK) shrink += 1;
+          },
+        }),
+        map((page): Step => ({ page, limit })),
+      );
+    };
+
+    // Each call waits out the per-shard limit, then the gate. The usual poll (the limit allows a
+    // call now, the shard runs and has room) makes it at once, with no timer or gate subscribed.
     const fetch = (iterator: string): Observable<Step> =>
       defer(() => {
         const wait = lastCallAt + MIN_CALL_INTERVAL - scheduler.now();
-        return wait > 0 ? timer(wait, scheduler) : of(0);
-      }).pipe(
-        mergeMap(() => (ready$ ? ready$.pipe(filter(Boolean), take(1)) : of(true))),
-        mergeMap(() => {
-          lastCallAt = scheduler.now();
-          const wanted = options.limit ? Math.max(1, Math.min(scanLimit, options.limit())) : scanLimit;
-          const limit = Math.max(1, Math.floor(wanted / 2 ** shrink));
-          return kinesis.getRecords(stream, shardId, iterator, limit).pipe(
-            within<RecordsPage>('GetRecords'),
-            tap({
-              next: () => {
-                if (shrink > 0 && scheduler.now() - lastCallAt < scanTimeout / 4) shrink -= 1;
-              },
-              error: (err: unknown) => {
-                if (err instanceof KinesisError && err.code === 'KINESIS_TIMEOUT' && shrink < MAX_SHRINK) shrink += 1;
-              },
-            }),
-            map((page): Step => ({ page, limit })),
-          );
-        }),
-      );
+        if (wait <= 0 && isOpen()) return call(iterator);
+        return (wait > 0 ? timer(wait, scheduler) : of(0)).pipe(
+          mergeMap(() => opened$),
+          mergeMap(() => call(iterator)),
+        );
+      });
 
     const next = ({ page, limit }: Step): Observable<Step> => {
       const iterator = page.nextShardIterator;

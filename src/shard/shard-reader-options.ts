@@ -23,4 +23,9 @@ export interface ShardReaderOptions<R> {
    * the reader waits until this emits `true`. Default: always ready.
    */
   ready$?: Observable<boolean>;
+  /**
+   * Whether `ready$` would say `true` at once, asked first: the usual case (not paused, room in
+   * flight) then subscribes to nothing. Default: ask `ready$`.
+   */
+  readyNow?: () => boolean;
 }

@@ -59,8 +59,10 @@ export function shardReader(progress: ShardProgress, start: StartPosition, deps:
   };
   const held = backpressure(progress, { maxInFlight: polling.maxInFlight, scanLimit: polling.scanLimit, scheduler, tracked: deps.tracked });
   const { limit } = held;
-  // Before each call: not paused, and room under the in-flight bound.
+  // Before each call: not paused, and room under the in-flight bound. Asked synchronously first,
+  // so a poll of a running shard with room subscribes to no gate.
   const ready$ = deps.pause.gate(stream, shardId, held.ready$);
+  const readyNow = (): boolean => !deps.pause.isPaused(stream, shardId) && held.readyNow();
   const efo$ = deps.efo?.reader<KinesumerRecord>({
     stream,
     shardId,
@@ -68,6 +70,7 @@ export function shardReader(progress: ShardProgress, start: StartPosition, deps:
     report,
     toRecords,
     ready$,
+    readyNow,
     // kinesis-local ends no subscription with ChildShards: the reader checks closed shards.
     isClosed: deps.isClosed,
   });
@@ -86,6 +89,7 @@ export function shardReader(progress: ShardProgress, start: StartPosition, deps:
       report,
       toRecords,
       ready$,
+      readyNow,
       // Ask only for what fits under the bound; after a stall (records dropped before
       // checkpoint()), read a full page.
       limit,
