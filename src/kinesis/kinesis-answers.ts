@@ -12,6 +12,7 @@
  */
 import { NEVER, Subject, defer, filter, finalize, mergeMap, of, race, tap, timer, type Observable, type SchedulerLike } from 'rxjs';
 import { KinesisError } from '../errors.js';
+import { proxyMethods } from '../internal/proxy-methods.js';
 import type { KinesisApi } from './kinesis-api.js';
 
 /** While readers back off after connection failures, one of them tries again this often, ms. */
@@ -38,25 +39,19 @@ const watches = new WeakMap<object, Watch>();
 export function watchAnswers<A extends KinesisApi>(api: A, scheduler: SchedulerLike): A {
   const answered = new Subject<boolean>();
   const watch: Watch = { answered, failingSince: undefined, lastAnswerAt: Number.NEGATIVE_INFINITY, probing: false, now: () => scheduler.now() };
-  const watched = new Proxy(api, {
-    get(target, name, receiver) {
-      const value: unknown = Reflect.get(target, name, receiver);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
-        return isObservable(result)
-          ? result.pipe(
-              tap(() => {
-                const now = watch.now();
-                const back = watch.failingSince !== undefined && now - watch.failingSince >= PROBE_INTERVAL;
-                watch.failingSince = undefined;
-                watch.lastAnswerAt = now;
-                answered.next(back);
-              }),
-            )
-          : result;
-      };
-    },
+  const watched = proxyMethods(api, (_name, method) => (...args) => {
+    const result = method.apply(api, args);
+    return isObservable(result)
+      ? result.pipe(
+          tap(() => {
+            const now = watch.now();
+            const back = watch.failingSince !== undefined && now - watch.failingSince >= PROBE_INTERVAL;
+            watch.failingSince = undefined;
+            watch.lastAnswerAt = now;
+            answered.next(back);
+          }),
+        )
+      : result;
   });
   watches.set(watched, watch);
   return watched;

@@ -1,5 +1,6 @@
 import { Observable, Subject, tap, type SchedulerLike } from 'rxjs';
 import type { GroupView } from '../group/group-sync.js';
+import { proxyMethods, type Method } from '../internal/proxy-methods.js';
 import type { EfoKinesisApi, KinesisApi, StartPosition } from '../kinesis/kinesis-api.js';
 import type { HeartbeatStats, StateStore } from '../state-store/state-store.js';
 import type { KinesumerEvent, KinesumerMetrics, ProcessingMetrics, ShardMetrics } from './metrics.js';
@@ -245,36 +246,19 @@ export function countingKinesis(api: KinesisApi, recorder: MetricsRecorder): Kin
         if (err?.code === 'KINESIS_THROTTLED') recorder.throttled(stream, shardId);
       },
     });
-  return new Proxy(api, {
-    get(target, name, receiver) {
-      const value: unknown = Reflect.get(target, name, receiver);
-      if (typeof value !== 'function') return value;
-      if (name === 'getRecords') {
-        return (stream: string, shardId: string, iterator: string, limit: number): Observable<unknown> =>
-          target.getRecords(stream, shardId, iterator, limit).pipe(counted(stream, shardId, true));
-      }
-      if (name === 'subscribeToShard') {
-        const efo = target as unknown as EfoKinesisApi;
-        return (stream: string, shardId: string, ...rest: [string, StartPosition, Observable<unknown>]): Observable<unknown> => {
-          recorder.call(stream, shardId, undefined, true);
-          return efo.subscribeToShard(stream, shardId, ...rest).pipe(counted(stream, shardId, false));
-        };
-      }
-      return value.bind(target);
-    },
-  });
+  const getRecords = (stream: string, shardId: string, iterator: string, limit: number): Observable<unknown> =>
+    api.getRecords(stream, shardId, iterator, limit).pipe(counted(stream, shardId, true));
+  const subscribeToShard = (stream: string, shardId: string, ...rest: [string, StartPosition, Observable<unknown>]): Observable<unknown> => {
+    recorder.call(stream, shardId, undefined, true);
+    return (api as unknown as EfoKinesisApi).subscribeToShard(stream, shardId, ...rest).pipe(counted(stream, shardId, false));
+  };
+  return proxyMethods(api, (name, method) => (name === 'getRecords' ? (getRecords as Method) : name === 'subscribeToShard' ? (subscribeToShard as Method) : method.bind(api)));
 }
 
 /** The store with every call counted by method. */
 export function countingStore(store: StateStore, recorder: MetricsRecorder): StateStore {
-  return new Proxy(store, {
-    get(target, name, receiver) {
-      const value: unknown = Reflect.get(target, name, receiver);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        recorder.storeCall(String(name));
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
+  return proxyMethods(store, (name, method) => (...args) => {
+    recorder.storeCall(String(name));
+    return method.apply(store, args);
   });
 }
