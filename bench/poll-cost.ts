@@ -4,84 +4,31 @@
  * once (through a resolved promise, as the SDK does) with an empty page that is behind the tip, so
  * each shard polls as fast as Kinesis allows (every 200 ms, on real timers). CPU per poll over
  * 5 s after a 2 s warm-up, against a bare loop that makes the same calls with a `setTimeout`
- * between them. Each side in a child process of its own, BENCH_RUNS rounds (default 5) in
- * rotating order, medians. BENCH_BEFORE_DIST=<dir> adds a build of another version as a side.
+ * between them. Each side in a child process of its own on plain node (e2e/poll-child.ts),
+ * BENCH_RUNS rounds (default 5) in rotating order, medians. BENCH_BEFORE_DIST=<dir> adds a build
+ * of another version as a side. BENCH_SHARDS (default 100) and BENCH_IDLE=1 (pages at the tip:
+ * each shard polls once per `idleInterval`, 1 s, as on a quiet stream; use with
+ * BENCH_WINDOW_MS=30000 and BENCH_WARMUP_MS=10000 or so) show the cost at a low rate. The
+ * first seconds of a process hold one-off work (V8's memory reducer, tier-up compiles on its
+ * helper threads, which process.cpuUsage() counts too); the warm-up keeps it out of the window.
  *
  *   npm run bench -- poll-cost      (builds dist/ first; writes .bench/poll-cost.json)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { from, map } from 'rxjs';
+import { fileURLToPath } from 'node:url';
+import { compileChildren } from './e2e/compile-children.js';
 
-const SHARDS = 100;
-const WARMUP_MS = 2000;
+const SHARDS = Number(process.env['BENCH_SHARDS'] ?? 100);
 const WINDOW_MS = Number(process.env['BENCH_WINDOW_MS'] ?? 5000);
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
 const root = fileURLToPath(new URL('..', import.meta.url));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Child: measures one side and prints `{ usPerPoll, polls }`. */
-async function child(side: string, dist: string): Promise<void> {
-  const shardIds = Array.from({ length: SHARDS }, (_, i) => `shardId-${String(i).padStart(12, '0')}`);
-  const page = { records: [], nextShardIterator: 'it', millisBehindLatest: 1 };
-  let polls = 0;
-  let stop: () => Promise<void>;
-  if (side === 'bare loop') {
-    let running = true;
-    const loops = shardIds.map(async () => {
-      while (running) {
-        const startedAt = performance.now();
-        await Promise.resolve(page);
-        polls += 1;
-        await sleep(Math.max(0, startedAt + 200 - performance.now()));
-      }
-    });
-    stop = async () => {
-      running = false;
-      await Promise.all(loops);
-    };
-  } else {
-    const library: typeof import('../src/index.js') = await import(pathToFileURL(join(resolve(dist), 'index.js')).href);
-    const kinesis = {
-      listShards: () => from(Promise.resolve(shardIds.map((shardId) => ({ shardId, closed: false, parentShardId: undefined, adjacentParentShardId: undefined, startingSequenceNumber: undefined })))),
-      getShardIterator: () => from(Promise.resolve('it')),
-      getRecords: () => {
-        polls += 1;
-        return from(Promise.resolve(page));
-      },
-    };
-    const consumer = library.createKinesumer({ app: 'bench', clientId: 'only', kinesis, stateStore: new library.MemoryStateStore(), initialPosition: 'TRIM_HORIZON' });
-    const subscription = consumer
-      .consume(['s'])
-      .pipe(
-        map((r) => r),
-        library.checkpoint(consumer),
-      )
-      .subscribe();
-    stop = async () => {
-      subscription.unsubscribe();
-      await consumer.close();
-    };
-  }
-  await sleep(WARMUP_MS);
-  const cpu = process.cpuUsage();
-  const before = polls;
-  await sleep(WINDOW_MS);
-  const used = process.cpuUsage(cpu);
-  const measured = polls - before;
-  await stop();
-  console.log(JSON.stringify({ usPerPoll: (used.user + used.system) / measured, polls: measured }));
-}
-
-if (process.env['POLL_COST_SIDE']) {
-  await child(process.env['POLL_COST_SIDE'], process.env['POLL_COST_DIST']!);
-  process.exit(0);
-}
 
 const build = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
 if (build.status !== 0) throw new Error(`npm run build failed: ${build.stdout}${build.stderr}`);
+// The child runs on plain node, as a service would: tsx's loader thread would add its own CPU.
+const children = await compileChildren();
 const sides = [
   { name: 'bare loop', dist: '' },
   { name: 'rx-kinesumer', dist: join(root, 'dist') },
@@ -91,7 +38,7 @@ const results = new Map<string, number[]>(sides.map((s) => [s.name, []]));
 for (let run = 0; run < RUNS; run++) {
   for (let i = 0; i < sides.length; i++) {
     const side = sides[(run + i) % sides.length]!;
-    const out = spawnSync(process.execPath, ['--no-warnings', '--import', 'tsx', fileURLToPath(import.meta.url)], {
+    const out = spawnSync(process.execPath, ['--no-warnings', `${children}poll-child.js`], {
       env: { ...process.env, POLL_COST_SIDE: side.name, POLL_COST_DIST: side.dist },
       encoding: 'utf8',
     });
@@ -100,7 +47,7 @@ for (let run = 0; run < RUNS; run++) {
   }
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-console.log(`\nCPU per GetRecords poll, ${SHARDS} shards each polled every 200 ms, ${WINDOW_MS} ms windows, medians of ${RUNS} rounds\n`);
+console.log(`\nCPU per GetRecords poll, ${SHARDS} shards each polled every ${process.env['BENCH_IDLE'] === '1' ? '1000' : '200'} ms, ${WINDOW_MS} ms windows, medians of ${RUNS} rounds\n`);
 console.log(`${'side'.padEnd(22)}${'µs/poll'.padStart(9)}${'over bare'.padStart(11)}   runs`);
 const bare = median(results.get('bare loop')!);
 const rows = sides.map(({ name }) => {
