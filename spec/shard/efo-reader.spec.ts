@@ -293,6 +293,29 @@ test('backpressure: the next event is read only after the previous one was deliv
   ]);
 });
 
+test('readyNow: asked before each event; while it says yes ready$ is not subscribed to, and once it says no the next event waits for ready$', (t) => {
+  const scheduler = testScheduler(t);
+  let script: ReturnType<typeof scriptedEfo> | undefined;
+  let subscriptions = 0;
+  scheduler.run(({ cold, hot, expectObservable }) => {
+    let open = true;
+    // ready$ says true only at 1500
+    const opens$ = hot('1500ms t', { t: true });
+    const ready$ = defer(() => {
+      subscriptions += 1;
+      return opens$;
+    });
+    script = scriptedEfo(() => scheduler.now(), [cold('a 99ms b 99ms c', { a: ev('a'), b: ev('b'), c: ev('c') })]);
+    const run = reader(scheduler, script.kinesis, { ready$, readyNow: () => open, eventTimeout: 10_000 });
+    // the gate shuts after a
+    const records$ = run.records$.pipe(tap((key) => (open = key !== 'a' && open)));
+    expectObservable(records$, '^ 1999ms !').toBe('a 1499ms b');
+  });
+  // a was asked for at once; b waited for ready$ until 1500; c waits for it again
+  t.deepEqual(script!.demands.slice(0, 2), [0, 1500]);
+  t.is(subscriptions, 2, 'ready$ is subscribed to only for the events readyNow held back');
+});
+
 test('a subscription that never brings its first event is given up after eventTimeout and replaced', (t) => {
   const scheduler = testScheduler(t);
   let script: ReturnType<typeof scriptedEfo> | undefined;
